@@ -1,0 +1,72 @@
+using System.Security.Claims;
+using IdentityServer.Data;
+using Microsoft.AspNetCore.Identity;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityServer.Account;
+
+internal static class AccountSetup
+{
+    public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddIdentity<ApplicationUser, IdentityRole>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                options.Password.RequiredLength = 8;
+
+                // Tokens carry OpenID Connect claim names, not the WS-* ones.
+                options.ClaimsIdentity.UserNameClaimType = Claims.Name;
+                options.ClaimsIdentity.UserIdClaimType = Claims.Subject;
+                options.ClaimsIdentity.RoleClaimType = Claims.Role;
+                options.ClaimsIdentity.EmailClaimType = Claims.Email;
+            })
+            .AddEntityFrameworkStores<ApplicationDbContext>()
+            .AddDefaultTokenProviders();
+
+        // Plain-HTTP loopback is allowed only in Development (the one-command quick start).
+        var secure = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+
+        builder.Services.ConfigureApplicationCookie(options =>
+        {
+            options.Cookie.Name = "idp.session";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SecurePolicy = secure;
+            // Lax: the cookie must accompany top-level navigations from client apps to /connect/authorize.
+            options.Cookie.SameSite = SameSiteMode.Lax;
+            options.LoginPath = "/Account/Login";
+            options.LogoutPath = "/Account/Logout";
+            options.AccessDeniedPath = "/Account/AccessDenied";
+            options.ExpireTimeSpan = TimeSpan.FromHours(8);
+            options.SlidingExpiration = true;
+        });
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "idp.antiforgery";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SecurePolicy = secure;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+        });
+
+        // Keep when and how the user authenticated across security-stamp refreshes of the cookie.
+        builder.Services.Configure<SecurityStampValidatorOptions>(options =>
+            options.OnRefreshingPrincipal = context =>
+            {
+                if (context.NewPrincipal?.Identity is ClaimsIdentity identity && context.CurrentPrincipal is { } current)
+                {
+                    foreach (var type in new[] { Claims.AuthenticationTime, Claims.AuthenticationMethodReference })
+                    {
+                        if (current.FindFirst(type) is { } claim && identity.FindFirst(type) is null)
+                        {
+                            identity.AddClaim(new Claim(claim.Type, claim.Value, claim.ValueType));
+                        }
+                    }
+                }
+                return Task.CompletedTask;
+            });
+
+        return builder;
+    }
+}

@@ -1,0 +1,111 @@
+using IdentityServer.Certificates;
+using IdentityServer.Data;
+using Microsoft.Extensions.Options;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityServer.Authorization;
+
+internal static class AuthorizationSetup
+{
+    /// <summary>The scopes every deployment supports; API scopes come from the seed.</summary>
+    public static readonly string[] StandardScopes = [Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess];
+
+    public static WebApplicationBuilder AddAuthorizationServer(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TokenOptions>()
+            .Bind(builder.Configuration.GetSection(TokenOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        var tokens = builder.Configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
+        var certificateOptions = builder.Configuration.GetSection(CertificateOptions.Section).Get<CertificateOptions>() ?? new CertificateOptions();
+        var (signing, encryption) = CertificateLoader.Load(certificateOptions, builder.Environment);
+
+        builder.Services.AddOpenIddict()
+            .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>())
+            .AddServer(options =>
+            {
+                options.SetAuthorizationEndpointUris("connect/authorize")
+                    .SetTokenEndpointUris("connect/token")
+                    .SetUserInfoEndpointUris("connect/userinfo")
+                    .SetIntrospectionEndpointUris("connect/introspect")
+                    .SetRevocationEndpointUris("connect/revoke")
+                    .SetEndSessionEndpointUris("connect/endsession")
+                    .SetJsonWebKeySetEndpointUris(".well-known/jwks");
+
+                options.AllowAuthorizationCodeFlow()
+                    .AllowRefreshTokenFlow()
+                    .AllowClientCredentialsFlow();
+
+                options.RegisterScopes(StandardScopes);
+                options.RegisterClaims(
+                    Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified,
+                    Claims.Role, Claims.AuthenticationTime);
+
+                if (tokens.Issuer is not null)
+                {
+                    options.SetIssuer(tokens.Issuer);
+                }
+
+                options.SetAccessTokenLifetime(tokens.AccessTokenLifetime)
+                    .SetIdentityTokenLifetime(tokens.IdentityTokenLifetime)
+                    .SetRefreshTokenLifetime(tokens.RefreshTokenLifetime)
+                    .SetAuthorizationCodeLifetime(tokens.AuthorizationCodeLifetime)
+                    .SetRefreshTokenReuseLeeway(tokens.RefreshTokenReuseLeeway);
+
+                // Signed, not encrypted: resource servers may validate access tokens locally with the JWKS.
+                options.DisableAccessTokenEncryption();
+                if (tokens.AccessTokenFormat == AccessTokenFormat.Reference)
+                {
+                    options.UseReferenceAccessTokens();
+                }
+
+                foreach (var certificate in signing)
+                {
+                    options.AddSigningCertificate(certificate);
+                }
+                foreach (var certificate in encryption)
+                {
+                    options.AddEncryptionCertificate(certificate);
+                }
+
+                var aspNetCore = options.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    // Errors that cannot be returned to the client (unknown client, unregistered
+                    // redirect_uri) are rendered by our own error page instead of a plain-text body.
+                    .EnableErrorPassthrough();
+
+                if (builder.Environment.IsDevelopment())
+                {
+                    // Development runs on plain-HTTP loopback so that one command starts it on a fresh machine.
+                    aspNetCore.DisableTransportSecurityRequirement();
+                }
+
+                options.AddEventHandler(ReuseDetectionHandler.Descriptor);
+
+                options.Configure(static server =>
+                {
+                    // PKCE with S256 only: "plain" offers no protection if the request is observed.
+                    server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
+                    // There is one account per browser session; do not advertise account selection.
+                    server.PromptValues.Remove(PromptValues.SelectAccount);
+                });
+            });
+
+        builder.Services.AddScoped<PrincipalFactory>();
+        return builder;
+    }
+
+    public static WebApplication MapAuthorizationEndpoints(this WebApplication app)
+    {
+        app.MapTokenEndpoint();
+        app.MapUserInfoEndpoint();
+        return app;
+    }
+
+    internal static TokenOptions Tokens(this IServiceProvider services) =>
+        services.GetRequiredService<IOptions<TokenOptions>>().Value;
+}

@@ -1,0 +1,131 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Claims;
+using IdentityServer.Data;
+using Microsoft.AspNetCore.Identity;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityServer.Authorization;
+
+/// <summary>
+/// The one place that turns an account or a client into the claims OpenIddict puts in tokens,
+/// and the one place that decides which token each claim goes to.
+/// </summary>
+public sealed class PrincipalFactory(
+    UserManager<ApplicationUser> userManager,
+    IOpenIddictScopeManager scopeManager)
+{
+    /// <summary>Claim stored in the sign-in cookie: when the user last entered a password (Unix seconds).</summary>
+    public const string AuthenticationTimeClaim = Claims.AuthenticationTime;
+
+    /// <summary>Claims released with the <c>profile</c> scope (OpenID Connect Core 5.4).</summary>
+    public static readonly IReadOnlySet<string> ProfileClaims = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Claims.Name, Claims.PreferredUsername, Claims.GivenName, Claims.FamilyName, Claims.MiddleName,
+        Claims.Nickname, Claims.Profile, Claims.Picture, Claims.Website, Claims.Gender, Claims.Birthdate,
+        Claims.Zoneinfo, Claims.Locale, Claims.UpdatedAt,
+    };
+
+    public async Task<ClaimsPrincipal> CreateForUserAsync(
+        ApplicationUser user, ImmutableArray<string> scopes, long? authenticationTime, CancellationToken cancellationToken)
+    {
+        var identity = new ClaimsIdentity(
+            authenticationType: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme,
+            nameType: Claims.Name,
+            roleType: Claims.Role);
+
+        identity.SetClaim(Claims.Subject, user.Id)
+            .SetClaim(Claims.PreferredUsername, user.UserName)
+            .SetClaim(Claims.Email, user.Email)
+            .SetClaim(Claims.EmailVerified, user.EmailConfirmed);
+
+        foreach (var claim in await userManager.GetClaimsAsync(user))
+        {
+            // Seeded profile claims (name, given_name, ...) are stored as Identity user claims.
+            if (identity.FindFirst(claim.Type) is null)
+            {
+                identity.AddClaim(new Claim(claim.Type, claim.Value));
+            }
+        }
+
+        identity.SetClaims(Claims.Role, [.. await userManager.GetRolesAsync(user)]);
+
+        if (authenticationTime is { } authTime)
+        {
+            identity.AddClaim(new Claim(Claims.AuthenticationTime, authTime.ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
+        }
+
+        var principal = new ClaimsPrincipal(identity);
+        principal.SetScopes(scopes);
+        principal.SetResources(await scopeManager.ListResourcesAsync(scopes, cancellationToken).ToListAsync(cancellationToken));
+        principal.SetDestinations(GetDestinations);
+        return principal;
+    }
+
+    public async Task<ClaimsPrincipal> CreateForClientAsync(
+        string clientId, string? displayName, ImmutableArray<string> scopes, CancellationToken cancellationToken)
+    {
+        var identity = new ClaimsIdentity(
+            authenticationType: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme,
+            nameType: Claims.Name,
+            roleType: Claims.Role);
+
+        // The client acts on its own behalf: its client_id is the subject.
+        identity.SetClaim(Claims.Subject, clientId)
+            .SetClaim(Claims.Name, displayName ?? clientId);
+
+        var principal = new ClaimsPrincipal(identity);
+        principal.SetScopes(scopes);
+        principal.SetResources(await scopeManager.ListResourcesAsync(scopes, cancellationToken).ToListAsync(cancellationToken));
+        principal.SetDestinations(GetDestinations);
+        return principal;
+    }
+
+    /// <summary>
+    /// Decides which token carries a claim. Nothing leaves unless listed here, so a new claim type
+    /// never leaks into tokens by accident.
+    /// </summary>
+    internal static IEnumerable<string> GetDestinations(Claim claim)
+    {
+        var principal = claim.Subject is { } subject ? new ClaimsPrincipal(subject) : null;
+        bool Has(string scope) => principal?.HasScope(scope) ?? false;
+
+        switch (claim.Type)
+        {
+            case Claims.Subject:
+                yield return Destinations.AccessToken;
+                yield return Destinations.IdentityToken;
+                yield break;
+
+            case Claims.AuthenticationTime:
+                yield return Destinations.IdentityToken;
+                yield break;
+
+            case var type when ProfileClaims.Contains(type):
+                yield return Destinations.AccessToken;
+                if (Has(Scopes.Profile))
+                {
+                    yield return Destinations.IdentityToken;
+                }
+                yield break;
+
+            case Claims.Email or Claims.EmailVerified:
+                if (Has(Scopes.Email))
+                {
+                    yield return Destinations.AccessToken;
+                    yield return Destinations.IdentityToken;
+                }
+                yield break;
+
+            case Claims.Role:
+                yield return Destinations.AccessToken;
+                yield break;
+
+            // Never copy OpenIddict's private claims or the security stamp anywhere.
+            default:
+                yield break;
+        }
+    }
+}

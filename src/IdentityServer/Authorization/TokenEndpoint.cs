@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Security.Claims;
+using IdentityServer.Data;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityServer.Authorization;
+
+/// <summary>
+/// The token endpoint. OpenIddict has already authenticated the client, validated the grant
+/// (code + PKCE, refresh token rotation and reuse) and the scopes; this decides who the token is for.
+/// </summary>
+internal static class TokenEndpoint
+{
+    public static void MapTokenEndpoint(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapPost("connect/token", ExchangeAsync).ExcludeFromDescription();
+
+    private static async Task<IResult> ExchangeAsync(
+        HttpContext context,
+        IOpenIddictApplicationManager applications,
+        UserManager<ApplicationUser> users,
+        SignInManager<ApplicationUser> signIn,
+        PrincipalFactory principals)
+    {
+        var request = context.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+        var cancellationToken = context.RequestAborted;
+
+        if (request.IsClientCredentialsGrantType())
+        {
+            var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
+                ?? throw new InvalidOperationException("The authenticated client cannot be found.");
+            var principal = await principals.CreateForClientAsync(
+                request.ClientId!,
+                await applications.GetDisplayNameAsync(application, cancellationToken),
+                request.GetScopes(),
+                cancellationToken);
+            return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        {
+            // The principal stored in the code or refresh token.
+            var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            var stored = result.Principal;
+            var user = stored?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdAsync(id) : null;
+
+            // The account may have been deleted, locked or disabled since the grant was issued.
+            if (stored is null || user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
+            {
+                return Forbid(Errors.InvalidGrant, "The token is no longer valid.");
+            }
+
+            long? authTime = long.TryParse(stored.GetClaim(Claims.AuthenticationTime), NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+                ? value
+                : null;
+
+            // Claims are rebuilt from the account so that a refresh picks up profile changes.
+            var principal = await principals.CreateForUserAsync(user, stored.GetScopes(), authTime, cancellationToken);
+            return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        return Forbid(Errors.UnsupportedGrantType, "The specified grant type is not supported.");
+    }
+
+    private static IResult Forbid(string error, string description) => Results.Forbid(
+        authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme],
+        properties: new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }));
+}

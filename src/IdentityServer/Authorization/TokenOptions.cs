@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace IdentityServer.Authorization;
+
+/// <summary>Token lifetimes and formats, bound from the <c>IdentityServer</c> configuration section.</summary>
+public sealed class TokenOptions
+{
+    public const string Section = "IdentityServer";
+
+    /// <summary>Optional fixed issuer (for example behind a reverse proxy); by default the request's base URI.</summary>
+    public Uri? Issuer { get; set; }
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan IdentityTokenLifetime { get; set; } = TimeSpan.FromMinutes(20);
+
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan AuthorizationCodeLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a rotated refresh token may still be presented (network retries); zero disables the grace.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan RefreshTokenReuseLeeway { get; set; } = TimeSpan.FromSeconds(30);
+
+    public AccessTokenFormat AccessTokenFormat { get; set; } = AccessTokenFormat.Jwt;
+}
+
+public enum AccessTokenFormat
+{
+    /// <summary>Signed (not encrypted) JWT: an API can validate it locally with the JWKS or ask introspection.</summary>
+    Jwt,
+
+    /// <summary>Opaque handle stored server-side: only introspection can read it.</summary>
+    Reference,
+}

@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace IdentityServer.Certificates;
+
+/// <summary>Loads the configured certificates, or in Development creates self-signed ones once and reuses them.</summary>
+internal static class CertificateLoader
+{
+    private const string SigningFile = "signing.pfx";
+    private const string EncryptionFile = "encryption.pfx";
+
+    public static (IReadOnlyList<X509Certificate2> Signing, IReadOnlyList<X509Certificate2> Encryption) Load(
+        CertificateOptions options, IHostEnvironment environment)
+    {
+        var signing = options.Signing.Where(static c => !string.IsNullOrWhiteSpace(c.Path)).ToList();
+        var encryption = options.Encryption.Where(static c => !string.IsNullOrWhiteSpace(c.Path)).ToList();
+
+        if (signing.Count > 0 && encryption.Count > 0)
+        {
+            return (
+                signing.Select(c => LoadFile(c, environment.ContentRootPath, "Certificates:Signing")).ToList(),
+                encryption.Select(c => LoadFile(c, environment.ContentRootPath, "Certificates:Encryption")).ToList());
+        }
+
+        if (!environment.IsDevelopment())
+        {
+            throw new InvalidOperationException(
+                "No signing or encryption certificate is configured. Outside Development the server needs both: set " +
+                "Certificates:Signing:0:Path and Certificates:Signing:0:Password, and Certificates:Encryption:0:Path and " +
+                "Certificates:Encryption:0:Password (environment variables Certificates__Signing__0__Path, ...). " +
+                "certs/README.md explains how to create them.");
+        }
+
+        var folder = Path.GetFullPath(Path.Combine(environment.ContentRootPath, options.DevelopmentPath));
+        return (
+            [LoadOrCreateDevelopment(Path.Combine(folder, SigningFile), "IdP Development Signing", X509KeyUsageFlags.DigitalSignature)],
+            [LoadOrCreateDevelopment(Path.Combine(folder, EncryptionFile), "IdP Development Encryption", X509KeyUsageFlags.KeyEncipherment)]);
+    }
+
+    private static X509Certificate2 LoadFile(CertificateFile file, string contentRoot, string setting)
+    {
+        var path = Path.IsPathRooted(file.Path!) ? file.Path! : Path.Combine(contentRoot, file.Path!);
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"{setting}: the certificate file '{path}' does not exist.");
+        }
+
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509CertificateLoader.LoadPkcs12FromFile(path, file.Password, X509KeyStorageFlags.EphemeralKeySet);
+        }
+        catch (CryptographicException exception)
+        {
+            // The message never includes the password.
+            throw new InvalidOperationException(
+                $"{setting}: the certificate file '{path}' could not be opened (wrong password or not a PKCS#12 file).", exception);
+        }
+
+        if (!certificate.HasPrivateKey || certificate.GetRSAPrivateKey() is null)
+        {
+            throw new InvalidOperationException($"{setting}: '{path}' must hold an RSA certificate with its private key.");
+        }
+        return certificate;
+    }
+
+    private static X509Certificate2 LoadOrCreateDevelopment(string path, string subject, X509KeyUsageFlags usage)
+    {
+        if (File.Exists(path))
+        {
+            var existing = X509CertificateLoader.LoadPkcs12FromFile(path, password: null, X509KeyStorageFlags.EphemeralKeySet);
+            if (existing.NotAfter > DateTime.Now.AddDays(1))
+            {
+                return existing;
+            }
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var certificate = Create(subject, usage, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(2));
+        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pkcs12));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), password: null, X509KeyStorageFlags.EphemeralKeySet);
+    }
+
+    /// <summary>Creates a self-signed RSA-2048 certificate for one usage (signing or key encipherment).</summary>
+    public static X509Certificate2 Create(string subject, X509KeyUsageFlags usage, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest($"CN={subject}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, critical: true));
+        return request.CreateSelfSigned(notBefore, notAfter);
+    }
+}

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace IdentityServer.Hosting;
+
+/// <summary>Web host concerns shared by every feature: pages, limits, error handling, security headers.</summary>
+internal static class HostingSetup
+{
+    /// <summary>Protocol endpoints answer with OAuth errors of their own; only UI paths get the HTML error page.</summary>
+    private static readonly string[] ProtocolPaths = ["/connect", "/.well-known", "/api"];
+
+    public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddRazorPages();
+
+        // Cookie and antiforgery keys survive a restart (default folder: App_Data/keys under the content root).
+        builder.Services.AddDataProtection()
+            .SetApplicationName("IdentityServer")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(
+                builder.Environment.ContentRootPath, builder.Configuration["DataProtection:KeysPath"] ?? "App_Data/keys")));
+        builder.Services.AddAuthorization();
+
+        // Bound what a hostile client can make us read: forms and headers stay small.
+        builder.Services.Configure<FormOptions>(options =>
+        {
+            options.ValueLengthLimit = 64 * 1024;
+            options.KeyLengthLimit = 1024;
+            options.ValueCountLimit = 256;
+            options.MultipartBodyLengthLimit = 64 * 1024;
+        });
+        builder.WebHost.ConfigureKestrel(options =>
+        {
+            options.Limits.MaxRequestBodySize = 1024 * 1024;
+            options.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+        });
+        return builder;
+    }
+
+    public static WebApplication UseHosting(this WebApplication app)
+    {
+        app.UseExceptionHandler("/Error");
+        app.UseWhen(
+            static context => !ProtocolPaths.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)),
+            static branch => branch.UseStatusCodePagesWithReExecute("/Error/{0}"));
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
+
+        app.Use(static (context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+            return next(context);
+        });
+
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+}

@@ -1,0 +1,105 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Security.Claims;
+using IdentityServer.Data;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.WebUtilities;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityServer.Pages.Account;
+
+/// <summary>Sign-in with username or email and password; Identity counts failures and locks the account.</summary>
+public sealed class LoginModel(
+    UserManager<ApplicationUser> users,
+    SignInManager<ApplicationUser> signIn,
+    IOpenIddictApplicationManager applications,
+    TimeProvider clock,
+    ILogger<LoginModel> logger) : PageModel
+{
+    private const string GenericFailure = "The username or password is incorrect.";
+
+    [BindProperty]
+    public LoginInput Input { get; set; } = new();
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public string? ErrorMessage { get; private set; }
+
+    public string? ClientName { get; private set; }
+
+    public async Task OnGetAsync() => ClientName = await FindClientNameAsync();
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        ClientName = await FindClientNameAsync();
+        if (!ModelState.IsValid)
+        {
+            ErrorMessage = "Enter your username or email and your password.";
+            return Page();
+        }
+
+        var login = Input.Login.Trim();
+        var user = await users.FindByNameAsync(login)
+            ?? (login.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : null);
+        if (user is null)
+        {
+            logger.LogInformation("Security event: sign-in failed for unknown account from {RemoteIp}.", HttpContext.Connection.RemoteIpAddress);
+            ErrorMessage = GenericFailure;
+            return Page();
+        }
+
+        var result = await signIn.CheckPasswordSignInAsync(user, Input.Password, lockoutOnFailure: true);
+        if (result.IsLockedOut)
+        {
+            logger.LogWarning("Security event: account {UserId} is locked out after repeated failed sign-ins.", user.Id);
+            ErrorMessage = "This account is locked because of repeated failed sign-ins. Try again later.";
+            return Page();
+        }
+        if (!result.Succeeded)
+        {
+            logger.LogInformation("Security event: sign-in failed for account {UserId} from {RemoteIp}.", user.Id, HttpContext.Connection.RemoteIpAddress);
+            ErrorMessage = GenericFailure;
+            return Page();
+        }
+
+        // auth_time and amr travel in the cookie so the authorization endpoint can honour max_age.
+        var now = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        await signIn.SignInWithClaimsAsync(user, isPersistent: false,
+        [
+            new Claim(Claims.AuthenticationTime, now, ClaimValueTypes.Integer64),
+            new Claim(Claims.AuthenticationMethodReference, "pwd"),
+        ]);
+        logger.LogInformation("Security event: account {UserId} signed in from {RemoteIp}.", user.Id, HttpContext.Connection.RemoteIpAddress);
+
+        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
+    }
+
+    /// <summary>Shows which app asked for the sign-in when the return URL is an authorization request.</summary>
+    private async Task<string?> FindClientNameAsync()
+    {
+        if (!Url.IsLocalUrl(ReturnUrl) || !ReturnUrl.StartsWith("/connect/authorize?", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var query = QueryHelpers.ParseQuery(ReturnUrl[ReturnUrl.IndexOf('?', StringComparison.Ordinal)..]);
+        if (query.TryGetValue(Parameters.ClientId, out var clientId) && clientId.Count == 1 && clientId[0] is { Length: > 0 and <= 200 } id
+            && await applications.FindByClientIdAsync(id, HttpContext.RequestAborted) is { } application)
+        {
+            return await applications.GetLocalizedDisplayNameAsync(application, HttpContext.RequestAborted);
+        }
+        return null;
+    }
+
+    public sealed class LoginInput
+    {
+        [Required, StringLength(256)]
+        public string Login { get; set; } = "";
+
+        [Required, StringLength(512)]
+        public string Password { get; set; } = "";
+    }
+}

@@ -1,0 +1,90 @@
+using IdentityServer.Data;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Primitives;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+
+namespace IdentityServer.Pages.Connect;
+
+/// <summary>
+/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). OpenIddict has validated
+/// id_token_hint and matched post_logout_redirect_uri exactly against the client's registration;
+/// a signed-in user confirms with a POST (a link or image alone cannot sign them out).
+/// </summary>
+public sealed class EndSessionModel(
+    SignInManager<ApplicationUser> signIn,
+    IOpenIddictApplicationManager applications,
+    ILogger<EndSessionModel> logger) : PageModel
+{
+    public ProtocolError? Problem { get; private set; }
+
+    public string? ApplicationName { get; private set; }
+
+    public IReadOnlyList<KeyValuePair<string, string?>> RequestParameters { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (ProtocolFailure() is { } failure)
+        {
+            return failure;
+        }
+
+        // Nobody is signed in here: nothing to confirm, return to the app at once.
+        if (User.Identity?.IsAuthenticated != true)
+        {
+            return SignOutToClient();
+        }
+
+        var request = HttpContext.GetOpenIddictServerRequest()!;
+        var clientId = request.ClientId;
+        if (clientId is null && request.IdTokenHint is not null)
+        {
+            // The ID token hint was validated by OpenIddict; its audience is the client.
+            var hint = await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            clientId = hint.Principal?.GetAudiences().FirstOrDefault();
+        }
+        if (clientId is not null && await applications.FindByClientIdAsync(clientId, HttpContext.RequestAborted) is { } application)
+        {
+            ApplicationName = await applications.GetLocalizedDisplayNameAsync(application, HttpContext.RequestAborted);
+        }
+
+        IEnumerable<KeyValuePair<string, StringValues>> source = Request.Query;
+        RequestParameters = [.. source.SelectMany(static p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)))];
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        if (ProtocolFailure() is { } failure)
+        {
+            return failure;
+        }
+
+        if (User.Identity?.IsAuthenticated == true)
+        {
+            logger.LogInformation("Security event: account {UserId} signed out (RP-initiated).", signIn.UserManager.GetUserId(User));
+            await signIn.SignOutAsync();
+        }
+        return SignOutToClient();
+    }
+
+    /// <summary>OpenIddict redirects to the validated post_logout_redirect_uri (with state), or to our home page.</summary>
+    private SignOutResult SignOutToClient() => SignOut(
+        new AuthenticationProperties { RedirectUri = "/" },
+        OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+
+    private PageResult? ProtocolFailure()
+    {
+        if (HttpContext.GetOpenIddictServerResponse() is { Error: not null } response)
+        {
+            Problem = new(response.Error, response.ErrorDescription);
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+        return null;
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace IdentityServer.Pages;
+
+/// <summary>The friendly error page for unexpected failures and unknown pages. It never shows exception details.</summary>
+[IgnoreAntiforgeryToken]
+[ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
+public sealed class ErrorModel : PageModel
+{
+    public ProtocolError Problem { get; private set; } = new(null, null);
+
+    public void OnGet(int? code) => Problem = Describe(code);
+
+    public void OnPost(int? code) => Problem = Describe(code);
+
+    private ProtocolError Describe(int? code)
+    {
+        if (HttpContext.Features.Get<IExceptionHandlerPathFeature>() is not null)
+        {
+            return new("server_error", "An unexpected error occurred.");
+        }
+        return code switch
+        {
+            404 => new("not_found", "This page does not exist."),
+            405 => new("invalid_request", "This method is not allowed here."),
+            403 => new("access_denied", "You are not allowed to see this page."),
+            _ => new("invalid_request", "The request could not be processed."),
+        };
+    }
+}

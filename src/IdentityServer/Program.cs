@@ -1,0 +1,29 @@
+using IdentityServer.Account;
+using IdentityServer.Authorization;
+using IdentityServer.Data;
+using IdentityServer.Hosting;
+using IdentityServer.Pruning;
+using IdentityServer.Seeding;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddHosting();
+builder.AddDatabase();
+builder.AddAccounts();
+builder.AddAuthorizationServer();
+builder.AddSeeding();
+builder.AddPruning();
+
+var app = builder.Build();
+
+await app.MigrateDatabaseAsync();
+await app.SeedAsync();
+
+app.UseHosting();
+app.MapAuthorizationEndpoints();
+app.MapRazorPages();
+
+await app.RunAsync();
+
+/// <summary>Entry point; public so that integration tests can host the server.</summary>
+public partial class Program;

@@ -1,0 +1,39 @@
+using IdentityServer.Authorization;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace IdentityServer.Pruning;
+
+internal static class PruningSetup
+{
+    public static WebApplicationBuilder AddPruning(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PruningOptions>()
+            .Bind(builder.Configuration.GetSection(PruningOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate<IOptions<TokenOptions>>(
+                static (pruning, tokens) => pruning.MinimumAge >= tokens.Value.RefreshTokenLifetime,
+                "Pruning:MinimumAge must be at least IdentityServer:RefreshTokenLifetime: a redeemed refresh token " +
+                "pruned earlier could be replayed without being recognised as reuse.")
+            .ValidateOnStart();
+
+        var interval = builder.Configuration.GetSection(PruningOptions.Section).Get<PruningOptions>()?.Interval
+            ?? new PruningOptions().Interval;
+
+        builder.Services.AddQuartz(quartz =>
+        {
+            quartz.ScheduleJob<PruningJob>(
+                trigger => trigger
+                    .WithIdentity("prune-every-interval")
+                    // First run one interval after start, not during start-up.
+                    .StartAt(DateTimeOffset.UtcNow + interval)
+                    .WithSimpleSchedule(schedule => schedule
+                        .WithInterval(interval)
+                        .RepeatForever()
+                        .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
+                job => job.WithIdentity(PruningJob.Key));
+        });
+        builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
+        return builder;
+    }
+}

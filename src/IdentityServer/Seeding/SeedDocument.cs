@@ -1,0 +1,65 @@
+namespace IdentityServer.Seeding;
+
+/// <summary>The seed file: scopes, clients and users applied idempotently at every start.</summary>
+public sealed class SeedDocument
+{
+    public List<SeedScope> Scopes { get; set; } = [];
+
+    public List<SeedClient> Clients { get; set; } = [];
+
+    public List<SeedUser> Users { get; set; } = [];
+}
+
+public sealed class SeedScope
+{
+    public string? Name { get; set; }
+
+    public string? DisplayName { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>The resource servers (audiences) an access token with this scope is for.</summary>
+    public List<string> Resources { get; set; } = [];
+}
+
+public sealed class SeedClient
+{
+    public string? ClientId { get; set; }
+
+    public string? ClientSecret { get; set; }
+
+    /// <summary><c>confidential</c> (default) or <c>public</c>.</summary>
+    public string? ClientType { get; set; }
+
+    public string? DisplayName { get; set; }
+
+    /// <summary><c>explicit</c> (default: the user is asked once) or <c>implicit</c> (first-party app, no consent page).</summary>
+    public string? ConsentType { get; set; }
+
+    /// <summary>PKCE is always required for public clients; this requires it for a confidential one too.</summary>
+    public bool RequirePkce { get; set; }
+
+    public List<string> RedirectUris { get; set; } = [];
+
+    public List<string> PostLogoutRedirectUris { get; set; } = [];
+
+    public List<string> GrantTypes { get; set; } = [];
+
+    public List<string> Scopes { get; set; } = [];
+
+    /// <summary>Lets the client call the introspection endpoint (a resource server).</summary>
+    public bool Introspection { get; set; }
+}
+
+public sealed class SeedUser
+{
+    public string? UserName { get; set; }
+
+    public string? Email { get; set; }
+
+    public string? Password { get; set; }
+
+    public List<string> Roles { get; set; } = [];
+
+    public Dictionary<string, string> Claims { get; set; } = [];
+}

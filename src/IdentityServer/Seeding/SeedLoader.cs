@@ -1,0 +1,197 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using IdentityServer.Authorization;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityServer.Seeding;
+
+/// <summary>Reads and validates a seed file; every problem names the file, the entry and what is wrong.</summary>
+internal static partial class SeedLoader
+{
+    public static readonly string[] SupportedGrantTypes = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.ClientCredentials];
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public static SeedDocument Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new SeedException($"Seed file '{path}': the file does not exist (setting Seed:Path).");
+        }
+
+        SeedDocument? document;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            document = JsonSerializer.Deserialize<SeedDocument>(stream, JsonOptions);
+        }
+        catch (JsonException exception)
+        {
+            throw new SeedException($"Seed file '{path}': invalid JSON at {exception.Path ?? "$"} (line {exception.LineNumber + 1}): {FirstSentence(exception.Message)}", exception);
+        }
+
+        if (document is null)
+        {
+            throw new SeedException($"Seed file '{path}': the file is empty.");
+        }
+        Validate(document, path);
+        return document;
+    }
+
+    public static void Validate(SeedDocument document, string source)
+    {
+        var errors = new List<string>();
+        var scopeNames = new HashSet<string>(AuthorizationSetup.StandardScopes, StringComparer.Ordinal);
+
+        for (var i = 0; i < document.Scopes.Count; i++)
+        {
+            var scope = document.Scopes[i];
+            var entry = $"Scopes[{i}]" + (scope.Name is null ? "" : $" ('{scope.Name}')");
+            if (string.IsNullOrWhiteSpace(scope.Name) || !ScopeToken().IsMatch(scope.Name))
+            {
+                errors.Add($"{entry}: Name is required and may contain only printable ASCII without spaces, quotes or backslashes.");
+            }
+            else if (!scopeNames.Add(scope.Name))
+            {
+                errors.Add($"{entry}: the scope is defined twice or redefines a standard scope.");
+            }
+            if (scope.Resources.Any(string.IsNullOrWhiteSpace))
+            {
+                errors.Add($"{entry}: Resources must not contain empty names.");
+            }
+        }
+
+        var clientIds = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < document.Clients.Count; i++)
+        {
+            var client = document.Clients[i];
+            var entry = $"Clients[{i}]" + (client.ClientId is null ? "" : $" ('{client.ClientId}')");
+            if (string.IsNullOrWhiteSpace(client.ClientId) || client.ClientId.Length > 100)
+            {
+                errors.Add($"{entry}: ClientId is required (at most 100 characters).");
+            }
+            else if (!clientIds.Add(client.ClientId))
+            {
+                errors.Add($"{entry}: the ClientId is used twice.");
+            }
+
+            var type = client.ClientType ?? ClientTypes.Confidential;
+            if (type is not (ClientTypes.Confidential or ClientTypes.Public))
+            {
+                errors.Add($"{entry}: ClientType must be 'confidential' or 'public', not '{type}'.");
+            }
+            if (type == ClientTypes.Confidential && string.IsNullOrEmpty(client.ClientSecret))
+            {
+                errors.Add($"{entry}: a confidential client needs a ClientSecret.");
+            }
+            if (type == ClientTypes.Public && !string.IsNullOrEmpty(client.ClientSecret))
+            {
+                errors.Add($"{entry}: a public client cannot have a ClientSecret.");
+            }
+            if (client.ConsentType is not (null or ConsentTypes.Explicit or ConsentTypes.Implicit))
+            {
+                errors.Add($"{entry}: ConsentType must be 'explicit' or 'implicit', not '{client.ConsentType}'.");
+            }
+            foreach (var grant in client.GrantTypes.Where(g => !SupportedGrantTypes.Contains(g)))
+            {
+                errors.Add($"{entry}: GrantTypes contains '{grant}'; supported: {string.Join(", ", SupportedGrantTypes)}.");
+            }
+            if (type == ClientTypes.Public && client.GrantTypes.Contains(GrantTypes.ClientCredentials))
+            {
+                errors.Add($"{entry}: a public client cannot use client_credentials.");
+            }
+            if (client.GrantTypes.Contains(GrantTypes.AuthorizationCode) && client.RedirectUris.Count == 0)
+            {
+                errors.Add($"{entry}: the authorization_code grant needs at least one RedirectUri.");
+            }
+            for (var j = 0; j < client.RedirectUris.Count; j++)
+            {
+                CheckUri(client.RedirectUris[j], $"{entry}: RedirectUris[{j}]", errors);
+            }
+            for (var j = 0; j < client.PostLogoutRedirectUris.Count; j++)
+            {
+                CheckUri(client.PostLogoutRedirectUris[j], $"{entry}: PostLogoutRedirectUris[{j}]", errors);
+            }
+            foreach (var scope in client.Scopes.Where(s => !scopeNames.Contains(s)))
+            {
+                errors.Add($"{entry}: Scopes contains '{scope}', which is neither a standard scope nor defined under Scopes.");
+            }
+        }
+
+        var userNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < document.Users.Count; i++)
+        {
+            var user = document.Users[i];
+            var entry = $"Users[{i}]" + (user.UserName is null ? "" : $" ('{user.UserName}')");
+            if (string.IsNullOrWhiteSpace(user.UserName))
+            {
+                errors.Add($"{entry}: UserName is required.");
+            }
+            else if (!userNames.Add(user.UserName))
+            {
+                errors.Add($"{entry}: the UserName is used twice.");
+            }
+            if (user.Email is not null && !EmailAddress().IsMatch(user.Email))
+            {
+                errors.Add($"{entry}: Email '{user.Email}' is not an email address.");
+            }
+            if (user.Roles.Any(string.IsNullOrWhiteSpace) || user.Claims.Keys.Any(string.IsNullOrWhiteSpace))
+            {
+                errors.Add($"{entry}: Roles and Claims must not contain empty names.");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new SeedException($"Seed file '{source}' is invalid:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", errors));
+        }
+    }
+
+    private static void CheckUri(string value, string entry, List<string> errors)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri))
+        {
+            errors.Add($"{entry}: '{value}' is not an absolute URI.");
+        }
+        else if (!string.IsNullOrEmpty(uri.Fragment))
+        {
+            errors.Add($"{entry}: '{value}' must not contain a fragment.");
+        }
+        else if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
+        {
+            errors.Add($"{entry}: '{value}' uses plain http on a non-loopback host; use https.");
+        }
+    }
+
+    private static string FirstSentence(string message) =>
+        message.Split(" Path:", 2)[0].Trim();
+
+    [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]+$")]
+    private static partial Regex ScopeToken();
+
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+$")]
+    private static partial Regex EmailAddress();
+}
+
+/// <summary>A seed file that cannot be applied; start-up stops with this message.</summary>
+public sealed class SeedException : Exception
+{
+    public SeedException(string message) : base(message)
+    {
+    }
+
+    public SeedException(string message, Exception inner) : base(message, inner)
+    {
+    }
+
+    public SeedException()
+    {
+    }
+}

@@ -1,0 +1,235 @@
+using System.Security.Claims;
+using IdentityServer.Data;
+using Microsoft.AspNetCore.Identity;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityServer.Seeding;
+
+/// <summary>
+/// Applies a seed document through OpenIddict's managers and Identity: creates what is missing,
+/// updates what changed, leaves everything not named in the seed alone.
+/// </summary>
+internal sealed class Seeder(
+    IOpenIddictScopeManager scopes,
+    IOpenIddictApplicationManager applications,
+    UserManager<ApplicationUser> users,
+    RoleManager<IdentityRole> roles,
+    ILogger<Seeder> logger)
+{
+    public async Task ApplyAsync(SeedDocument document, string source, CancellationToken cancellationToken)
+    {
+        var changes = 0;
+        foreach (var scope in document.Scopes)
+        {
+            changes += await ApplyScopeAsync(scope, cancellationToken) ? 1 : 0;
+        }
+        for (var i = 0; i < document.Clients.Count; i++)
+        {
+            changes += await ApplyClientAsync(document.Clients[i], cancellationToken) ? 1 : 0;
+        }
+        for (var i = 0; i < document.Users.Count; i++)
+        {
+            changes += await ApplyUserAsync(document.Users[i], $"Seed file '{source}': Users[{i}] ('{document.Users[i].UserName}')") ? 1 : 0;
+        }
+        logger.LogInformation("Seed {Source} applied: {Changes} entries created or updated.", source, changes);
+    }
+
+    private async Task<bool> ApplyScopeAsync(SeedScope seed, CancellationToken cancellationToken)
+    {
+        var descriptor = new OpenIddictScopeDescriptor
+        {
+            Name = seed.Name,
+            DisplayName = seed.DisplayName,
+            Description = seed.Description,
+        };
+        descriptor.Resources.UnionWith(seed.Resources);
+
+        var existing = await scopes.FindByNameAsync(seed.Name!, cancellationToken);
+        if (existing is null)
+        {
+            await scopes.CreateAsync(descriptor, cancellationToken);
+            return true;
+        }
+
+        var current = new OpenIddictScopeDescriptor();
+        await scopes.PopulateAsync(current, existing, cancellationToken);
+        if (current.DisplayName == descriptor.DisplayName
+            && current.Description == descriptor.Description
+            && current.Resources.SetEquals(descriptor.Resources))
+        {
+            return false;
+        }
+        await scopes.UpdateAsync(existing, descriptor, cancellationToken);
+        return true;
+    }
+
+    private async Task<bool> ApplyClientAsync(SeedClient seed, CancellationToken cancellationToken)
+    {
+        var descriptor = ToDescriptor(seed);
+        var existing = await applications.FindByClientIdAsync(seed.ClientId!, cancellationToken);
+        if (existing is null)
+        {
+            // The manager stores only a hash of the secret.
+            await applications.CreateAsync(descriptor, cancellationToken);
+            return true;
+        }
+
+        var current = new OpenIddictApplicationDescriptor();
+        await applications.PopulateAsync(current, existing, cancellationToken);
+        var secretMatches = descriptor.ClientSecret is null
+            ? string.IsNullOrEmpty(current.ClientSecret)
+            : await applications.ValidateClientSecretAsync(existing, descriptor.ClientSecret, cancellationToken);
+
+        if (secretMatches
+            && current.ClientType == descriptor.ClientType
+            && current.DisplayName == descriptor.DisplayName
+            && current.ConsentType == descriptor.ConsentType
+            && current.RedirectUris.SetEquals(descriptor.RedirectUris)
+            && current.PostLogoutRedirectUris.SetEquals(descriptor.PostLogoutRedirectUris)
+            && current.Permissions.SetEquals(descriptor.Permissions)
+            && current.Requirements.SetEquals(descriptor.Requirements))
+        {
+            return false;
+        }
+
+        if (secretMatches)
+        {
+            // Keep the stored hash rather than hashing the same secret again.
+            descriptor.ClientSecret = current.ClientSecret;
+            await applications.PopulateAsync(existing, descriptor, cancellationToken);
+            await applications.UpdateAsync(existing, cancellationToken);
+        }
+        else
+        {
+            await applications.UpdateAsync(existing, descriptor, cancellationToken);
+        }
+        return true;
+    }
+
+    internal static OpenIddictApplicationDescriptor ToDescriptor(SeedClient seed)
+    {
+        var type = seed.ClientType ?? ClientTypes.Confidential;
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = seed.ClientId,
+            ClientSecret = type == ClientTypes.Confidential ? seed.ClientSecret : null,
+            ClientType = type,
+            DisplayName = seed.DisplayName ?? seed.ClientId,
+            ConsentType = seed.ConsentType ?? ConsentTypes.Explicit,
+        };
+
+        foreach (var uri in seed.RedirectUris)
+        {
+            descriptor.RedirectUris.Add(new Uri(uri, UriKind.Absolute));
+        }
+        foreach (var uri in seed.PostLogoutRedirectUris)
+        {
+            descriptor.PostLogoutRedirectUris.Add(new Uri(uri, UriKind.Absolute));
+        }
+
+        // Every client may revoke its own tokens (RFC 7009).
+        descriptor.Permissions.Add(Permissions.Endpoints.Revocation);
+        if (seed.GrantTypes.Count > 0)
+        {
+            descriptor.Permissions.Add(Permissions.Endpoints.Token);
+        }
+        if (seed.GrantTypes.Contains(GrantTypes.AuthorizationCode))
+        {
+            descriptor.Permissions.Add(Permissions.Endpoints.Authorization);
+            descriptor.Permissions.Add(Permissions.Endpoints.EndSession);
+            descriptor.Permissions.Add(Permissions.ResponseTypes.Code);
+            if (type == ClientTypes.Public || seed.RequirePkce)
+            {
+                descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
+            }
+        }
+        if (seed.Introspection)
+        {
+            descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
+        }
+        foreach (var grant in seed.GrantTypes)
+        {
+            descriptor.Permissions.Add(Permissions.Prefixes.GrantType + grant);
+        }
+        foreach (var scope in seed.Scopes.Where(static s => s != Scopes.OpenId))
+        {
+            descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
+        }
+        return descriptor;
+    }
+
+    private async Task<bool> ApplyUserAsync(SeedUser seed, string entry)
+    {
+        var changed = false;
+        var user = await users.FindByNameAsync(seed.UserName!);
+        if (user is null)
+        {
+            if (string.IsNullOrEmpty(seed.Password))
+            {
+                throw new SeedException($"{entry}: Password is required to create the user.");
+            }
+            user = new ApplicationUser { UserName = seed.UserName, Email = seed.Email, EmailConfirmed = seed.Email is not null };
+            Check(await users.CreateAsync(user, seed.Password), entry);
+            changed = true;
+        }
+        else
+        {
+            if (!string.Equals(user.Email, seed.Email, StringComparison.OrdinalIgnoreCase))
+            {
+                user.Email = seed.Email;
+                user.EmailConfirmed = seed.Email is not null;
+                Check(await users.UpdateAsync(user), entry);
+                changed = true;
+            }
+            if (!string.IsNullOrEmpty(seed.Password) && !await users.CheckPasswordAsync(user, seed.Password))
+            {
+                var token = await users.GeneratePasswordResetTokenAsync(user);
+                Check(await users.ResetPasswordAsync(user, token, seed.Password), entry);
+                changed = true;
+            }
+        }
+
+        var currentRoles = await users.GetRolesAsync(user);
+        foreach (var role in seed.Roles.Except(currentRoles, StringComparer.OrdinalIgnoreCase))
+        {
+            if (!await roles.RoleExistsAsync(role))
+            {
+                Check(await roles.CreateAsync(new IdentityRole(role)), entry);
+            }
+            Check(await users.AddToRoleAsync(user, role), entry);
+            changed = true;
+        }
+        var extraRoles = currentRoles.Except(seed.Roles, StringComparer.OrdinalIgnoreCase).ToList();
+        if (extraRoles.Count > 0)
+        {
+            Check(await users.RemoveFromRolesAsync(user, extraRoles), entry);
+            changed = true;
+        }
+
+        var currentClaims = await users.GetClaimsAsync(user);
+        foreach (var (type, value) in seed.Claims)
+        {
+            var existing = currentClaims.Where(c => c.Type == type).ToList();
+            if (existing.Count == 1 && existing[0].Value == value)
+            {
+                continue;
+            }
+            if (existing.Count > 0)
+            {
+                Check(await users.RemoveClaimsAsync(user, existing), entry);
+            }
+            Check(await users.AddClaimAsync(user, new Claim(type, value)), entry);
+            changed = true;
+        }
+        return changed;
+    }
+
+    private static void Check(IdentityResult result, string entry)
+    {
+        if (!result.Succeeded)
+        {
+            throw new SeedException($"{entry}: {string.Join(" ", result.Errors.Select(e => e.Description))}");
+        }
+    }
+}
