@@ -85,6 +85,10 @@ internal static class AuthorizationSetup
                 }
 
                 options.AddEventHandler(ReuseDetectionHandler.Descriptor);
+                foreach (var descriptor in ScopeErrorHandler.Descriptors)
+                {
+                    options.AddEventHandler(descriptor);
+                }
 
                 options.Configure(static server =>
                 {

@@ -1,0 +1,35 @@
+using System.Security.Cryptography.X509Certificates;
+using IdentityServer.Certificates;
+
+namespace IdentityServer.Tests.Infrastructure;
+
+/// <summary>Real PKCS#12 files with passwords, made once per test run: tests use the production loading path.</summary>
+internal static class TestCertificates
+{
+    public const string Password = "test-password";
+
+    private static readonly Lazy<(string Signing, string Encryption)> Files = new(Create);
+
+    public static string SigningPath => Files.Value.Signing;
+
+    public static string EncryptionPath => Files.Value.Encryption;
+
+    private static (string, string) Create()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "idp-tests", "certs-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var signing = Path.Combine(folder, "signing.pfx");
+        var encryption = Path.Combine(folder, "encryption.pfx");
+        var from = DateTimeOffset.UtcNow.AddDays(-1);
+        var to = DateTimeOffset.UtcNow.AddYears(1);
+        using (var certificate = CertificateLoader.Create("Test Signing", X509KeyUsageFlags.DigitalSignature, from, to))
+        {
+            File.WriteAllBytes(signing, certificate.Export(X509ContentType.Pkcs12, Password));
+        }
+        using (var certificate = CertificateLoader.Create("Test Encryption", X509KeyUsageFlags.KeyEncipherment, from, to))
+        {
+            File.WriteAllBytes(encryption, certificate.Export(X509ContentType.Pkcs12, Password));
+        }
+        return (signing, encryption);
+    }
+}
