@@ -65,7 +65,7 @@ public sealed class AuthorizeModel(
         var mustAuthenticate = user is null
             || authTime is null
             || (request.HasPromptValue(PromptValues.Login) && decision is null)
-            || (request.MaxAge is { } maxAge && clock.GetUtcNow().ToUnixTimeSeconds() - authTime > maxAge);
+            || (request.MaxAge is { } maxAge && (maxAge == 0 || clock.GetUtcNow().ToUnixTimeSeconds() - authTime > maxAge));
 
         if (mustAuthenticate)
         {
