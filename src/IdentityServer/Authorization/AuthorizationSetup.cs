@@ -22,7 +22,11 @@ internal static class AuthorizationSetup
         var (signing, encryption) = CertificateLoader.Load(certificateOptions, builder.Environment);
 
         builder.Services.AddOpenIddict()
-            .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>())
+            .AddCore(options =>
+            {
+                options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>();
+                options.DisableEntityCaching();
+            })
             .AddServer(options =>
             {
                 options.SetAuthorizationEndpointUris("connect/authorize")

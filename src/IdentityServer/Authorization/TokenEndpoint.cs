@@ -22,6 +22,7 @@ internal static class TokenEndpoint
     private static async Task<IResult> ExchangeAsync(
         HttpContext context,
         IOpenIddictApplicationManager applications,
+        IOpenIddictTokenManager tokens,
         UserManager<ApplicationUser> users,
         SignInManager<ApplicationUser> signIn,
         PrincipalFactory principals)
@@ -53,6 +54,15 @@ internal static class TokenEndpoint
             if (stored is null || user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
             {
                 return Forbid(Errors.InvalidGrant, "The token is no longer valid.");
+            }
+
+            // OpenIddict tolerates concurrent redemptions of one refresh token. Redeem it here with
+            // optimistic concurrency so that of simultaneous requests exactly one gets new tokens.
+            if (request.IsRefreshTokenGrantType() && stored.GetTokenId() is { } tokenId
+                && await tokens.FindByIdAsync(tokenId, cancellationToken) is { } entry
+                && !await tokens.TryRedeemAsync(entry, cancellationToken))
+            {
+                return Forbid(Errors.InvalidGrant, "The specified refresh token has already been redeemed.");
             }
 
             long? authTime = long.TryParse(stored.GetClaim(Claims.AuthenticationTime), NumberStyles.None, CultureInfo.InvariantCulture, out var value)

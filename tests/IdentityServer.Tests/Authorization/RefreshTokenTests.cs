@@ -1,0 +1,123 @@
+using System.Net;
+using IdentityServer.Tests.Infrastructure;
+
+namespace IdentityServer.Tests.Authorization;
+
+/// <summary>The host runs with RefreshTokenReuseLeeway = 0 (see <see cref="IdentityServerFactory"/>).</summary>
+public sealed class RefreshTokenTests(IdentityServerFactory factory) : IClassFixture<IdentityServerFactory>
+{
+    [Fact]
+    public async Task Refresh_ValidToken_RotatesAndKeepsScopesAndClaims()
+    {
+        using var client = factory.CreateOidcClient();
+        var first = await client.CodeFlowAsync();
+
+        var second = await client.RefreshAsync(first["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.OK, second.Status);
+        Assert.NotEqual(first["refresh_token"], second["refresh_token"]);
+        Assert.Equal(first["scope"], second["scope"]);
+        Assert.Equal("Alice Example", Jwt.Payload(second["id_token"]!).GetProperty("name").GetString());
+        Assert.Equal("true", (await client.IntrospectAsync(second["access_token"]!))["active"]);
+    }
+
+    [Fact]
+    public async Task Refresh_RotatedTokenPresentedAgain_RevokesTheWholeGrant()
+    {
+        using var client = factory.CreateOidcClient();
+        var first = await client.CodeFlowAsync();
+        var second = await client.RefreshAsync(first["refresh_token"]!);
+        var third = await client.RefreshAsync(second["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.OK, third.Status);
+
+        // An attacker replays the first refresh token.
+        var replay = await client.RefreshAsync(first["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.BadRequest, replay.Status);
+        Assert.Equal("invalid_grant", replay.Error);
+
+        // Everything issued under that grant is dead, the newest refresh token included.
+        Assert.Equal("invalid_grant", (await client.RefreshAsync(third["refresh_token"]!)).Error);
+        foreach (var token in new[] { first["access_token"]!, second["access_token"]!, third["access_token"]!, third["refresh_token"]! })
+        {
+            var introspection = await client.IntrospectAsync(token);
+            Assert.Equal(HttpStatusCode.OK, introspection.Status);
+            Assert.Equal("false", introspection["active"]);
+        }
+    }
+
+    [Fact]
+    public async Task Refresh_ReuseInOneGrant_LeavesOtherGrantsOfTheSameUserAlone()
+    {
+        using var client = factory.CreateOidcClient();
+        var stolen = await client.CodeFlowAsync();
+        var other = await client.CodeFlowAsync();
+        await client.RefreshAsync(stolen["refresh_token"]!);
+        Assert.Equal("invalid_grant", (await client.RefreshAsync(stolen["refresh_token"]!)).Error);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(other["refresh_token"]!)).Status);
+    }
+
+    [Fact]
+    public async Task Refresh_TenParallelUsesOfOneToken_ExactlyOneSucceeds()
+    {
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => client.RefreshAsync(tokens["refresh_token"]!)));
+
+        Assert.Single(results, r => r.Status == HttpStatusCode.OK);
+        Assert.All(results.Where(r => r.Status != HttpStatusCode.OK), r =>
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, r.Status);
+            Assert.Equal("invalid_grant", r.Error);
+        });
+    }
+
+    [Fact]
+    public async Task Refresh_WrongClient_ReturnsInvalidGrant()
+    {
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync();
+        var response = await client.TokenAsync(
+            ("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"]!),
+            ("client_id", TestSeed.ImplicitConsentClientId), ("client_secret", "portal-secret-0123456789"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Equal("invalid_grant", response.Error);
+    }
+
+    [Fact]
+    public async Task Refresh_TamperedToken_ReturnsInvalidGrant()
+    {
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync();
+        var tampered = tokens["refresh_token"]![..^4] + "AAAA";
+        var response = await client.RefreshAsync(tampered);
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Equal("invalid_grant", response.Error);
+    }
+
+    [Fact]
+    public async Task Refresh_WithoutOfflineAccess_NoRefreshTokenIsIssued()
+    {
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync(scope: "openid profile");
+        Assert.Null(tokens["refresh_token"]);
+    }
+}
+
+/// <summary>With the default 30-second leeway a network retry of a just-rotated token still works.</summary>
+public sealed class RefreshTokenLeewayTests(RefreshTokenLeewayTests.Host factory) : IClassFixture<RefreshTokenLeewayTests.Host>
+{
+    public sealed class Host : IdentityServerFactory
+    {
+        public Host() => Settings["IdentityServer:RefreshTokenReuseLeeway"] = "00:00:30";
+    }
+
+    [Fact]
+    public async Task Refresh_RetriedWithinLeeway_Succeeds()
+    {
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync();
+        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(tokens["refresh_token"]!)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(tokens["refresh_token"]!)).Status);
+    }
+}
