@@ -89,7 +89,7 @@ internal static class AuthorizationSetup
                 }
 
                 options.AddEventHandler(ReuseDetectionHandler.Descriptor);
-                foreach (var descriptor in ScopeErrorHandler.Descriptors)
+                foreach (var descriptor in ErrorCorrectionHandler.Descriptors)
                 {
                     options.AddEventHandler(descriptor);
                 }

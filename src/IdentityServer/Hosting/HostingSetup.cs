@@ -61,6 +61,7 @@ internal static class HostingSetup
 
         app.UseStaticFiles();
         app.UseRouting();
+        app.UseFormLimits();
         app.UseAuthentication();
         app.UseAuthorization();
         return app;

@@ -6,22 +6,26 @@ using static OpenIddict.Server.OpenIddictServerEvents;
 namespace IdentityServer.Authorization;
 
 /// <summary>
-/// RFC 6749 (4.1.2.1, 5.2) names <c>invalid_scope</c> for a scope the client may not request;
-/// OpenIddict answers <c>invalid_request</c> there. This corrects the code before the response is sent.
+/// Where OpenIddict's error code differs from the one RFC 6749 names, this corrects it before the
+/// response is sent: <c>invalid_scope</c> for a scope the client may not request (4.1.2.1, 5.2), and
+/// <c>invalid_client</c> when a confidential client sends no credentials at all (5.2).
 /// </summary>
-internal sealed class ScopeErrorHandler :
+internal sealed class ErrorCorrectionHandler :
     IOpenIddictServerHandler<ApplyTokenResponseContext>,
     IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
 {
     // "This client application is not allowed to use the specified scope."
     private const string ScopeNotAllowed = "ID2051";
 
+    // "The 'client_secret' or 'client_assertion' parameter must be specified when using the client credentials grant."
+    private const string ClientCredentialsMissing = "ID2057";
+
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
     [
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
-            .UseSingletonHandler<ScopeErrorHandler>().SetOrder(int.MinValue + 40_000).SetType(OpenIddictServerHandlerType.Custom).Build(),
+            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(int.MinValue + 40_000).SetType(OpenIddictServerHandlerType.Custom).Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
-            .UseSingletonHandler<ScopeErrorHandler>().SetOrder(int.MinValue + 40_000).SetType(OpenIddictServerHandlerType.Custom).Build(),
+            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(int.MinValue + 40_000).SetType(OpenIddictServerHandlerType.Custom).Build(),
     ];
 
     public ValueTask HandleAsync(ApplyTokenResponseContext context)
@@ -40,9 +44,17 @@ internal sealed class ScopeErrorHandler :
 
     private static void Correct(OpenIddictResponse response)
     {
-        if (response.Error == Errors.InvalidRequest && response.ErrorUri?.EndsWith(ScopeNotAllowed, StringComparison.Ordinal) == true)
+        if (response.Error != Errors.InvalidRequest || response.ErrorUri is not { } uri)
+        {
+            return;
+        }
+        if (uri.EndsWith(ScopeNotAllowed, StringComparison.Ordinal))
         {
             response.Error = Errors.InvalidScope;
+        }
+        else if (uri.EndsWith(ClientCredentialsMissing, StringComparison.Ordinal))
+        {
+            response.Error = Errors.InvalidClient;
         }
     }
 }
