@@ -1,0 +1,152 @@
+using System.Net;
+using System.Text.Json;
+using IdentityServer.BrowserTests.Infrastructure;
+using IdentityServer.BrowserTests.Pages;
+using IdentityServer.Seeding;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Playwright;
+
+namespace IdentityServer.BrowserTests.Authorization;
+
+/// <summary>
+/// The sign-in flow as a user's browser sees it, against the demo seed. One server and one browser serve
+/// the class (tests in a class run one at a time); each test has its own cookie jar. Only the code-flow
+/// test grants consent; tests that need the consent page after it ask for prompt=consent, so that the
+/// order in which xunit runs them does not matter.
+/// </summary>
+public sealed class SignInFlowTests(IdentityServerHost host, ChromiumFixture chromium)
+    : IClassFixture<IdentityServerHost>, IClassFixture<ChromiumFixture>
+{
+    private const string SessionCookie = "idp.session";
+
+    [BrowserFact]
+    public async Task CodeFlow_SignInThenAllow_RedirectsWithCodeForTokensAndNextRequestSkipsPages()
+    {
+        await using var browser = await BrowserSession.OpenAsync(chromium.Browser, host.BaseAddress);
+        var request = AuthorizationRequest.Create();
+
+        await browser.StartAsync(request);
+        await browser.Login.WaitAsync();
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, DevelopmentSeed.Password);
+
+        await browser.Consent.WaitAsync();
+        Assert.Equal("Demo Web App", await browser.Consent.ClientName.InnerTextAsync());
+        Assert.Equal(AuthorizationRequest.Scopes.Order(), (await browser.Consent.ScopesAsync()).Order());
+        await browser.Consent.AllowAsync();
+
+        var callback = await browser.WaitForClientCallbackAsync();
+        Assert.Equal(request.State, callback["state"]);
+        // RFC 9207: the client checks that the response came from the issuer it sent the user to.
+        var issuer = await IssuerAsync();
+        Assert.Equal(host.BaseAddress.AbsoluteUri, issuer);
+        Assert.Equal(issuer, callback["iss"]);
+
+        using var tokens = await RedeemAsync(callback["code"], request);
+        var json = tokens.RootElement;
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("access_token").GetString()));
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("refresh_token").GetString()));
+        var idToken = Payload(json.GetProperty("id_token").GetString()!);
+        Assert.Equal(request.Nonce, idToken.GetProperty("nonce").GetString());
+        Assert.Equal(issuer, idToken.GetProperty("iss").GetString());
+        Assert.Equal(DevelopmentSeed.WebClientId, idToken.GetProperty("aud").GetString());
+
+        // Single sign-on: the session cookie and the remembered consent carry a new request straight through.
+        var next = AuthorizationRequest.Create();
+        var seen = browser.Navigations.Count;
+        await browser.StartAsync(next);
+        var nextCallback = await browser.WaitForClientCallbackAsync();
+        Assert.Equal(next.State, nextCallback["state"]);
+        Assert.Equal(issuer, nextCallback["iss"]);
+        Assert.False(string.IsNullOrEmpty(nextCallback["code"]));
+        Assert.NotEqual(callback["code"], nextCallback["code"]);
+
+        var hops = browser.Navigations.Skip(seen).ToList();
+        Assert.Equal("/connect/authorize", hops[0].Url.AbsolutePath);
+        Assert.Equal((int)HttpStatusCode.Redirect, hops[0].Status);
+        Assert.DoesNotContain(hops, h => h.Url.AbsolutePath.Equals(LoginPage.Path, StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(hops, h => h.Url.AbsolutePath == "/connect/authorize" && h.Status == (int)HttpStatusCode.OK);
+    }
+
+    [BrowserFact]
+    public async Task Login_WrongPassword_ShowsErrorAndStaysOnLoginPage()
+    {
+        await using var browser = await BrowserSession.OpenAsync(chromium.Browser, host.BaseAddress);
+        await browser.StartAsync(AuthorizationRequest.Create());
+        await browser.Login.WaitAsync();
+
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, "Wrong-" + DevelopmentSeed.Password);
+
+        await Assertions.Expect(browser.Login.Error).ToHaveTextAsync("The username or password is incorrect.");
+        Assert.True(browser.Login.IsCurrent, $"Expected to stay on {LoginPage.Path}, but the browser is at {browser.Page.Url}.");
+        Assert.Null(await browser.CookieAsync(SessionCookie));
+    }
+
+    [BrowserFact]
+    public async Task SessionCookie_AfterSignIn_IsHttpOnlyAndSameSiteLax()
+    {
+        await using var browser = await BrowserSession.OpenAsync(chromium.Browser, host.BaseAddress);
+        await browser.StartAsync(AuthorizationRequest.Create() with { Prompt = "consent" });
+        await browser.Login.WaitAsync();
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, DevelopmentSeed.Password);
+        await browser.Consent.WaitAsync();
+
+        var cookie = await browser.CookieAsync(SessionCookie);
+
+        Assert.NotNull(cookie);
+        // Script on the page must never read the session; Lax still lets client apps' top-level redirects carry it.
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Lax, cookie.SameSite);
+    }
+
+    [BrowserFact]
+    public async Task Consent_Deny_RedirectsWithAccessDeniedAndNoCode()
+    {
+        await using var browser = await BrowserSession.OpenAsync(chromium.Browser, host.BaseAddress);
+        var request = AuthorizationRequest.Create() with { Prompt = "consent" };
+        await browser.StartAsync(request);
+        await browser.Login.WaitAsync();
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, DevelopmentSeed.Password);
+        await browser.Consent.WaitAsync();
+
+        await browser.Consent.DenyAsync();
+
+        var callback = await browser.WaitForClientCallbackAsync();
+        Assert.Equal("access_denied", callback["error"]);
+        Assert.Equal(request.State, callback["state"]);
+        Assert.DoesNotContain("code", callback.Keys);
+    }
+
+    private async Task<string> IssuerAsync()
+    {
+        using var http = host.CreateHttpClient();
+        using var discovery = JsonDocument.Parse(await http.GetStringAsync(new Uri(".well-known/openid-configuration", UriKind.Relative)));
+        return discovery.RootElement.GetProperty("issuer").GetString()!;
+    }
+
+    /// <summary>What the demo web app's back channel does with the code: client_secret_post plus the PKCE verifier.</summary>
+    private async Task<JsonDocument> RedeemAsync(string code, AuthorizationRequest request)
+    {
+        using var http = host.CreateHttpClient();
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = DevelopmentSeed.WebRedirectUri,
+            ["code_verifier"] = request.CodeVerifier,
+            ["client_id"] = DevelopmentSeed.WebClientId,
+            ["client_secret"] = DevelopmentSeed.WebClientSecret,
+        });
+        using var response = await http.PostAsync(new Uri("connect/token", UriKind.Relative), form);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"Token endpoint answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body);
+    }
+
+    private static JsonElement Payload(string jwt)
+    {
+        var parts = jwt.Split('.');
+        Assert.Equal(3, parts.Length);
+        using var payload = JsonDocument.Parse(WebEncoders.Base64UrlDecode(parts[1]));
+        return payload.RootElement.Clone();
+    }
+}
