@@ -1,6 +1,7 @@
 using IdentityServer.Certificates;
 using IdentityServer.Data;
 using Microsoft.Extensions.Options;
+using OpenIddict.EntityFrameworkCore.Models;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityServer.Authorization;
@@ -25,7 +26,10 @@ internal static class AuthorizationSetup
             .AddCore(options =>
             {
                 options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>();
+                // Entities are read fresh: the EF store's optimistic concurrency (one winner among
+                // concurrent redemptions) depends on each request tracking its own instance.
                 options.DisableEntityCaching();
+                options.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();
             })
             .AddServer(options =>
             {
@@ -103,6 +107,7 @@ internal static class AuthorizationSetup
                 });
             });
 
+        builder.Services.AddSingleton<ClientSecretCache>();
         builder.Services.AddScoped<PrincipalFactory>();
         return builder;
     }

@@ -13,10 +13,12 @@ internal static class DatabaseSetup
             builder.Configuration.GetConnectionString("Default") ?? DefaultConnectionString,
             builder.Environment.ContentRootPath);
 
-        builder.Services.AddDbContextPool<ApplicationDbContext>(options =>
+        builder.Services.AddSingleton<SqliteWriteGate>();
+        builder.Services.AddDbContextPool<ApplicationDbContext>((services, options) =>
         {
             options.UseSqlite(connectionString);
             options.UseOpenIddict();
+            options.AddInterceptors(services.GetRequiredService<SqliteWriteGate>());
         });
         return builder;
     }
