@@ -12,7 +12,7 @@ public sealed class CertificateOptions
     /// </summary>
     public List<CertificateFile> Signing { get; set; } = [];
 
-    /// <summary>Encryption certificates (authorization codes, refresh tokens, reference tokens); the first is used to encrypt.</summary>
+    /// <summary>Encryption certificates (authorization codes, refresh tokens, reference tokens); all can decrypt, the valid one that expires last encrypts.</summary>
     public List<CertificateFile> Encryption { get; set; } = [];
 
     /// <summary>Where Development creates its self-signed certificates when none are configured (relative to the content root).</summary>
