@@ -30,6 +30,7 @@ internal static class AuthorizationSetup
                 // concurrent redemptions) depends on each request tracking its own instance.
                 options.DisableEntityCaching();
                 options.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();
+                options.ReplaceScopeManager<OpenIddictEntityFrameworkCoreScope, CachingScopeManager>();
             })
             .AddServer(options =>
             {
@@ -108,6 +109,7 @@ internal static class AuthorizationSetup
             });
 
         builder.Services.AddSingleton<ClientSecretCache>();
+        builder.Services.AddSingleton(typeof(LookupCache<>));
         builder.Services.AddScoped<PrincipalFactory>();
         return builder;
     }

@@ -1,11 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using OpenIddict.Abstractions;
-using OpenIddict.Core;
-using OpenIddict.EntityFrameworkCore.Models;
 
 namespace IdentityServer.Authorization;
 
@@ -31,28 +26,4 @@ internal sealed class ClientSecretCache : IDisposable
         Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(comparand + "\n" + secret)));
 
     public void Dispose() => cache.Dispose();
-}
-
-/// <summary>OpenIddict's application manager with <see cref="ClientSecretCache"/> in front of secret validation.</summary>
-internal sealed class CachingApplicationManager(
-    IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication> cache,
-    ILogger<OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>> logger,
-    IOptionsMonitor<OpenIddictCoreOptions> options,
-    IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication> store,
-    ClientSecretCache secrets)
-    : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
-{
-    protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
-    {
-        if (secrets.IsKnownGood(secret, comparand))
-        {
-            return true;
-        }
-        var valid = await base.ValidateClientSecretAsync(secret, comparand, cancellationToken);
-        if (valid)
-        {
-            secrets.Remember(secret, comparand);
-        }
-        return valid;
-    }
 }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityServer.Authorization;
 using IdentityServer.Data;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
@@ -19,6 +20,8 @@ internal sealed class Seeder(
 {
     public async Task ApplyAsync(SeedDocument document, string source, CancellationToken cancellationToken)
     {
+        // Entities read here are updated: they must come from this scope's DbContext, not a cache.
+        using var _ = LookupCache.Bypass();
         var changes = 0;
         foreach (var scope in document.Scopes)
         {

@@ -1,0 +1,118 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using OpenIddict.Core;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace IdentityServer.Authorization;
+
+/// <summary>
+/// OpenIddict's application manager with two shortcuts on the hot path: client lookups come from
+/// <see cref="LookupCache{TEntity}"/>, and a successful secret check from <see cref="ClientSecretCache"/>.
+/// Tokens and authorizations are never cached (see AuthorizationSetup).
+/// </summary>
+internal sealed class CachingApplicationManager(
+    IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication> cache,
+    ILogger<OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>> logger,
+    IOptionsMonitor<OpenIddictCoreOptions> options,
+    IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication> store,
+    ClientSecretCache secrets,
+    LookupCache<OpenIddictEntityFrameworkCoreApplication> lookups)
+    : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
+{
+    public override ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default) =>
+        lookups.GetOrAddAsync("client_id:" + identifier, () => base.FindByClientIdAsync(identifier, cancellationToken), static _ => true);
+
+    public override ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByIdAsync(string identifier, CancellationToken cancellationToken = default) =>
+        lookups.GetOrAddAsync("id:" + identifier, () => base.FindByIdAsync(identifier, cancellationToken), static _ => true);
+
+    public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreApplication application, string? secret, CancellationToken cancellationToken = default)
+    {
+        await base.CreateAsync(application, secret, cancellationToken);
+        lookups.Clear();
+    }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
+    {
+        await base.UpdateAsync(application, cancellationToken);
+        lookups.Clear();
+    }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication application, string? secret, CancellationToken cancellationToken = default)
+    {
+        await base.UpdateAsync(application, secret, cancellationToken);
+        lookups.Clear();
+    }
+
+    public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
+    {
+        await base.DeleteAsync(application, cancellationToken);
+        lookups.Clear();
+    }
+
+    protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
+    {
+        if (secrets.IsKnownGood(secret, comparand))
+        {
+            return true;
+        }
+        var valid = await base.ValidateClientSecretAsync(secret, comparand, cancellationToken);
+        if (valid)
+        {
+            secrets.Remember(secret, comparand);
+        }
+        return valid;
+    }
+}
+
+/// <summary>OpenIddict's scope manager with scope and resource lookups served from <see cref="LookupCache{TEntity}"/>.</summary>
+internal sealed class CachingScopeManager(
+    IOpenIddictScopeCache<OpenIddictEntityFrameworkCoreScope> cache,
+    ILogger<OpenIddictScopeManager<OpenIddictEntityFrameworkCoreScope>> logger,
+    IOptionsMonitor<OpenIddictCoreOptions> options,
+    IOpenIddictScopeStore<OpenIddictEntityFrameworkCoreScope> store,
+    LookupCache<OpenIddictEntityFrameworkCoreScope> lookups)
+    : OpenIddictScopeManager<OpenIddictEntityFrameworkCoreScope>(cache, logger, options, store)
+{
+    public override ValueTask<OpenIddictEntityFrameworkCoreScope?> FindByNameAsync(string name, CancellationToken cancellationToken = default) =>
+        lookups.GetOrAddAsync("name:" + name, () => base.FindByNameAsync(name, cancellationToken), static _ => true);
+
+    public override IAsyncEnumerable<OpenIddictEntityFrameworkCoreScope> FindByNamesAsync(ImmutableArray<string> names, CancellationToken cancellationToken = default) =>
+        Replay(lookups.GetOrAddAsync("names:" + Key(names), () => Load(base.FindByNamesAsync(names, cancellationToken), cancellationToken), static _ => true), cancellationToken);
+
+    public override IAsyncEnumerable<string> ListResourcesAsync(ImmutableArray<string> scopes, CancellationToken cancellationToken = default) =>
+        Replay(lookups.GetOrAddAsync("resources:" + Key(scopes), () => Load(base.ListResourcesAsync(scopes, cancellationToken), cancellationToken), static _ => true), cancellationToken);
+
+    public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
+    {
+        await base.CreateAsync(scope, cancellationToken);
+        lookups.Clear();
+    }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
+    {
+        await base.UpdateAsync(scope, cancellationToken);
+        lookups.Clear();
+    }
+
+    public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
+    {
+        await base.DeleteAsync(scope, cancellationToken);
+        lookups.Clear();
+    }
+
+    private static string Key(ImmutableArray<string> names) => string.Join(' ', names.Order(StringComparer.Ordinal));
+
+    private static async ValueTask<List<T>> Load<T>(IAsyncEnumerable<T> source, CancellationToken cancellationToken) =>
+        await source.ToListAsync(cancellationToken);
+
+    private static async IAsyncEnumerable<T> Replay<T>(ValueTask<List<T>> source, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var item in await source)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return item;
+        }
+    }
+}
