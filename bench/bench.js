@@ -6,7 +6,7 @@
 // Settings (environment):
 //   BENCH_URL          server address, loopback only (required), e.g. http://127.0.0.1:5000
 //   BENCH_DURATION     measured seconds per scenario and connection count (default 15)
-//   BENCH_WARMUP       warm-up seconds before each measurement, not reported (default 3; 0 = none)
+//   BENCH_WARMUP       warm-up seconds before each measurement, not reported (default 10: .NET's tiered JIT needs that long under load; 0 = none)
 //   BENCH_CONNECTIONS  comma-separated connection counts (default 16,64)
 //   BENCH_SCENARIOS    comma-separated subset of: client_credentials,refresh_token,introspection
 //   BENCH_TIMEOUT      seconds before a request counts as timed out (default 10)
@@ -70,7 +70,7 @@ function readConfig () {
   return {
     url: url.origin,
     duration: integerSetting('BENCH_DURATION', 15, 1, 600),
-    warmup: integerSetting('BENCH_WARMUP', 3, 0, 120),
+    warmup: integerSetting('BENCH_WARMUP', 10, 0, 120),
     timeout: integerSetting('BENCH_TIMEOUT', 10, 1, 60),
     tokenPool: integerSetting('BENCH_TOKEN_POOL', 256, 1, 10_000),
     connections,

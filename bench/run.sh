@@ -3,7 +3,7 @@
 # simulated TLS-terminating proxy on loopback, measures three scenarios with autocannon and writes
 # bench/results/latest.md. See bench/README.md.
 #
-# Settings (environment): BENCH_DURATION (s, default 15), BENCH_WARMUP (s, default 3),
+# Settings (environment): BENCH_DURATION (s, default 15), BENCH_WARMUP (s, default 10),
 # BENCH_CONNECTIONS (default 16,64), BENCH_SCENARIOS, BENCH_TIMEOUT (s, default 10),
 # BENCH_TOKEN_POOL (default 256), BENCH_PORT (default: a free port), BENCH_KEEP=1 keeps the work folder,
 # BENCH_SERVER_ARGS: extra server arguments (for diagnosis, e.g. more logging; not for reported figures).

@@ -11,24 +11,23 @@ namespace IdentityServer.Authorization;
 /// <c>invalid_grant</c> and revoked every token of the grant; this makes the attempt visible.
 /// </summary>
 internal sealed partial class ReuseDetectionHandler(ILogger<ReuseDetectionHandler> logger)
-    : IOpenIddictServerHandler<ApplyTokenResponseContext>
+    : IOpenIddictServerHandler<ProcessErrorContext>
 {
     // OpenIddict's error identifiers for "already redeemed" (authorization code, refresh token).
     private const string CodeRedeemed = "ID2010";
     private const string RefreshTokenRedeemed = "ID2012";
 
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
-        OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
             .UseSingletonHandler<ReuseDetectionHandler>()
             .SetOrder(int.MinValue + 50_000)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
-    public ValueTask HandleAsync(ApplyTokenResponseContext context)
+    public ValueTask HandleAsync(ProcessErrorContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var response = context.Response;
-        if (response.Error == Errors.InvalidGrant && response.ErrorUri is { } uri
+        if (context.EndpointType == OpenIddictServerEndpointType.Token && context.ErrorUri is { } uri
             && (uri.EndsWith(CodeRedeemed, StringComparison.Ordinal) || uri.EndsWith(RefreshTokenRedeemed, StringComparison.Ordinal)))
         {
             LogReuse(logger, context.Request?.GrantType, context.Request?.ClientId,

@@ -34,6 +34,10 @@ public sealed class RefreshTokenTests(IdentityServerFactory factory) : IClassFix
         Assert.Equal(HttpStatusCode.BadRequest, replay.Status);
         Assert.Equal("invalid_grant", replay.Error);
 
+        // Logged as a security event.
+        Assert.Contains(factory.Logs.Entries, e => e.EventId.Id == 4001 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning
+            && e.Message.Contains(TestSeed.WebClientId, StringComparison.Ordinal));
+
         // Everything issued under that grant is dead, the newest refresh token included.
         Assert.Equal("invalid_grant", (await client.RefreshAsync(third["refresh_token"]!)).Error);
         foreach (var token in new[] { first["access_token"]!, second["access_token"]!, third["access_token"]!, third["refresh_token"]! })
