@@ -47,8 +47,7 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
         await client.AuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.WebClientId, TestSeed.WebRedirectUri, AllScopes, Pkce.Create()), TestSeed.SecondUserName, TestSeed.SecondUserPassword);
 
         // Same browser: neither the sign-in page nor the consent page again (single sign-on).
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(
-            OidcTestClient.CodeRequest(TestSeed.WebClientId, TestSeed.WebRedirectUri, AllScopes, Pkce.Create())), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.WebClientId, TestSeed.WebRedirectUri, AllScopes, Pkce.Create()));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith(TestSeed.WebRedirectUri, response.Headers.Location!.AbsoluteUri, StringComparison.Ordinal);
         Assert.Contains("code", OidcTestClient.Query(response.Headers.Location!).Keys);
@@ -61,8 +60,7 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
         await client.AuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.WebClientId, TestSeed.WebRedirectUri, "openid", Pkce.Create()));
 
         // The portal has implicit consent: one redirect, straight back with a code.
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(
-            OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid profile", null)), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid profile", null));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith(TestSeed.PortalRedirectUri + "?code=", response.Headers.Location!.AbsoluteUri, StringComparison.Ordinal);
     }
@@ -113,7 +111,7 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
         using var client = factory.CreateOidcClient();
         var parameters = OidcTestClient.CodeRequest(TestSeed.WebClientId, TestSeed.WebRedirectUri, "openid", Pkce.Create(), state: "pn");
         parameters["prompt"] = "none";
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(parameters), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(parameters);
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var query = OidcTestClient.Query(response.Headers.Location!);
@@ -127,10 +125,10 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
     {
         using var client = factory.CreateOidcClient();
         // Signed in through the implicit-consent portal, never consented to the shop.
-        await client.AuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null), TestSeed.SecondUserName, TestSeed.SecondUserPassword);
+        await client.SignInThroughPortalAsync(TestSeed.SecondUserName, TestSeed.SecondUserPassword);
         var parameters = OidcTestClient.CodeRequest(TestSeed.WebClientId, TestSeed.WebRedirectUri, "openid email", Pkce.Create());
         parameters["prompt"] = "none";
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(parameters), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(parameters);
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("consent_required", OidcTestClient.Query(response.Headers.Location!)["error"]);
@@ -140,10 +138,10 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
     public async Task PromptNone_SignedInAndConsented_IssuesCodeWithoutAnyPage()
     {
         using var client = factory.CreateOidcClient();
-        await client.AuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null));
+        await client.SignInThroughPortalAsync();
         var parameters = OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null);
         parameters["prompt"] = "none";
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(parameters), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(parameters);
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Contains("code", OidcTestClient.Query(response.Headers.Location!).Keys);
@@ -153,7 +151,7 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
     public async Task PromptLogin_AlreadySignedIn_ShowsTheSignInPageAgain()
     {
         using var client = factory.CreateOidcClient();
-        await client.AuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null));
+        await client.SignInThroughPortalAsync();
         var parameters = OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null);
         parameters["prompt"] = "login";
 
@@ -183,7 +181,7 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
     public async Task MaxAge_ZeroWhenSignedIn_ForcesSignInAndReturnsFreshAuthTime()
     {
         using var client = factory.CreateOidcClient();
-        await client.AuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null));
+        await client.SignInThroughPortalAsync();
         var parameters = OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null);
         parameters["max_age"] = "0";
 
@@ -198,10 +196,10 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
     public async Task MaxAge_RecentSignIn_DoesNotAskAgain()
     {
         using var client = factory.CreateOidcClient();
-        await client.AuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null));
+        await client.SignInThroughPortalAsync();
         var parameters = OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null);
         parameters["max_age"] = "3600";
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(parameters), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(parameters);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Contains("code", OidcTestClient.Query(response.Headers.Location!).Keys);
     }
@@ -210,8 +208,7 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
     public async Task Authorize_UnknownClient_ShowsErrorPageWithoutRedirect()
     {
         using var client = factory.CreateOidcClient();
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(
-            OidcTestClient.CodeRequest("unknown-app", "https://evil.example/cb", "openid", Pkce.Create())), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(OidcTestClient.CodeRequest("unknown-app", "https://evil.example/cb", "openid", Pkce.Create()));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Null(response.Headers.Location);
@@ -228,25 +225,19 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
     public async Task Authorize_RedirectUriNotRegisteredExactly_ShowsErrorPageWithoutRedirect(string redirectUri)
     {
         using var client = factory.CreateOidcClient();
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(
-            OidcTestClient.CodeRequest(TestSeed.WebClientId, redirectUri, "openid", Pkce.Create())), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.WebClientId, redirectUri, "openid", Pkce.Create()));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Null(response.Headers.Location);
-        Assert.NotNull((await OidcTestClient.ParseAsync(response)).QuerySelector("#error-code"));
+        await OidcTestClient.AssertErrorPageAsync(response);
     }
 
     [Fact]
     public async Task Authorize_PublicClientWithoutPkce_ShowsInvalidRequest()
     {
         using var client = factory.CreateOidcClient();
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(
-            OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, "openid", pkce: null)), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, "openid", pkce: null));
 
         // Rejected while the request is validated, before the redirect_uri is trusted: an error page, no redirect.
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Null(response.Headers.Location);
-        Assert.Equal("invalid_request", (await OidcTestClient.ParseAsync(response)).QuerySelector("#error-code")!.TextContent);
+        await OidcTestClient.AssertErrorPageAsync(response, "invalid_request");
     }
 
     [Fact]
@@ -255,25 +246,20 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
         using var client = factory.CreateOidcClient();
         var parameters = OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, "openid", Pkce.Create());
         parameters["code_challenge_method"] = "plain";
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(parameters), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(parameters);
 
         // Rejected while the request is validated, before the redirect_uri is trusted: an error page, no redirect.
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Null(response.Headers.Location);
-        Assert.Equal("invalid_request", (await OidcTestClient.ParseAsync(response)).QuerySelector("#error-code")!.TextContent);
+        await OidcTestClient.AssertErrorPageAsync(response, "invalid_request");
     }
 
     [Fact]
     public async Task Authorize_ScopeNotAllowedForClient_ShowsInvalidScope()
     {
         using var client = factory.CreateOidcClient();
-        using var response = await client.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(
-            OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, "openid email", Pkce.Create())), UriKind.Relative));
+        using var response = await client.GetAuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, "openid email", Pkce.Create()));
 
         // Rejected while the request is validated, before the redirect_uri is trusted: an error page, no redirect.
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Null(response.Headers.Location);
-        Assert.Equal("invalid_scope", (await OidcTestClient.ParseAsync(response)).QuerySelector("#error-code")!.TextContent);
+        await OidcTestClient.AssertErrorPageAsync(response, "invalid_scope");
     }
 
     [Fact]

@@ -41,6 +41,27 @@ public sealed class OidcTestClient(HttpClient http) : IDisposable
         return parameters;
     }
 
+    /// <summary>One GET of the authorization endpoint, redirects not followed.</summary>
+    public Task<HttpResponseMessage> GetAuthorizeAsync(IDictionary<string, string?> parameters) =>
+        Http.GetAsync(new Uri(AuthorizeUrl(parameters), UriKind.Relative));
+
+    /// <summary>Signs the user in through the implicit-consent portal client: the browser then has an IdP session.</summary>
+    public Task<Uri> SignInThroughPortalAsync(string login = TestSeed.UserName, string password = TestSeed.UserPassword) =>
+        AuthorizeAsync(CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null), login, password);
+
+    /// <summary>Asserts a 400 error page (no redirect) showing the given OAuth error code.</summary>
+    public static async Task AssertErrorPageAsync(HttpResponseMessage response, string? error = null)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        var code = (await ParseAsync(response)).QuerySelector("#error-code");
+        Assert.NotNull(code);
+        if (error is not null)
+        {
+            Assert.Equal(error, code.TextContent);
+        }
+    }
+
     /// <summary>GETs a URL and follows redirects that stay on the server; stops at the first page or external redirect.</summary>
     public async Task<HttpResponseMessage> NavigateAsync(string url)
     {
