@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityServer.Authorization;
 using IdentityServer.Data;
 using Microsoft.AspNetCore.Identity;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -56,7 +57,7 @@ internal static class AccountSetup
             {
                 if (context.NewPrincipal?.Identity is ClaimsIdentity identity && context.CurrentPrincipal is { } current)
                 {
-                    foreach (var type in new[] { Claims.AuthenticationTime, Claims.AuthenticationMethodReference })
+                    foreach (var type in new[] { Claims.AuthenticationTime, PrincipalFactory.AuthenticationInstantClaim, Claims.AuthenticationMethodReference })
                     {
                         if (current.FindFirst(type) is { } claim && identity.FindFirst(type) is null)
                         {

@@ -21,11 +21,16 @@ internal sealed class CachingApplicationManager(
     LookupCache<OpenIddictEntityFrameworkCoreApplication> lookups)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
+    // Misses (unknown client ids, which anyone can send) are never cached; neither are absurdly long keys.
     public override ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default) =>
-        lookups.GetOrAddAsync("client_id:" + identifier, () => base.FindByClientIdAsync(identifier, cancellationToken), static _ => true);
+        identifier.Length <= 200
+            ? lookups.GetOrAddAsync("client_id:" + identifier, () => base.FindByClientIdAsync(identifier, cancellationToken), static _ => true)
+            : base.FindByClientIdAsync(identifier, cancellationToken);
 
     public override ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByIdAsync(string identifier, CancellationToken cancellationToken = default) =>
-        lookups.GetOrAddAsync("id:" + identifier, () => base.FindByIdAsync(identifier, cancellationToken), static _ => true);
+        identifier.Length <= 200
+            ? lookups.GetOrAddAsync("id:" + identifier, () => base.FindByIdAsync(identifier, cancellationToken), static _ => true)
+            : base.FindByIdAsync(identifier, cancellationToken);
 
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreApplication application, string? secret, CancellationToken cancellationToken = default)
     {
@@ -76,13 +81,21 @@ internal sealed class CachingScopeManager(
     : OpenIddictScopeManager<OpenIddictEntityFrameworkCoreScope>(cache, logger, options, store)
 {
     public override ValueTask<OpenIddictEntityFrameworkCoreScope?> FindByNameAsync(string name, CancellationToken cancellationToken = default) =>
-        lookups.GetOrAddAsync("name:" + name, () => base.FindByNameAsync(name, cancellationToken), static _ => true);
+        name.Length <= 200
+            ? lookups.GetOrAddAsync("name:" + name, () => base.FindByNameAsync(name, cancellationToken), static _ => true)
+            : base.FindByNameAsync(name, cancellationToken);
 
+    // Only results for names that all exist are cached: a request for made-up scopes (anyone can send
+    // one) costs a query but never occupies the cache.
     public override IAsyncEnumerable<OpenIddictEntityFrameworkCoreScope> FindByNamesAsync(ImmutableArray<string> names, CancellationToken cancellationToken = default) =>
-        Replay(lookups.GetOrAddAsync("names:" + Key(names), () => Load(base.FindByNamesAsync(names, cancellationToken), cancellationToken), static _ => true), cancellationToken);
+        Cacheable(names)
+            ? Replay(lookups.GetOrAddAsync("names:" + Key(names), () => Load(base.FindByNamesAsync(names, cancellationToken), cancellationToken), found => found.Count == names.Distinct(StringComparer.Ordinal).Count()), cancellationToken)
+            : base.FindByNamesAsync(names, cancellationToken);
 
     public override IAsyncEnumerable<string> ListResourcesAsync(ImmutableArray<string> scopes, CancellationToken cancellationToken = default) =>
-        Replay(lookups.GetOrAddAsync("resources:" + Key(scopes), () => Load(base.ListResourcesAsync(scopes, cancellationToken), cancellationToken), static _ => true), cancellationToken);
+        Cacheable(scopes)
+            ? Replay(lookups.GetOrAddAsync("resources:" + Key(scopes), () => Load(base.ListResourcesAsync(scopes, cancellationToken), cancellationToken), static _ => true), cancellationToken)
+            : base.ListResourcesAsync(scopes, cancellationToken);
 
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
     {
@@ -101,6 +114,8 @@ internal sealed class CachingScopeManager(
         await base.DeleteAsync(scope, cancellationToken);
         lookups.Clear();
     }
+
+    private static bool Cacheable(ImmutableArray<string> names) => names.Length <= 32 && names.Sum(static n => n.Length) <= 1024;
 
     private static string Key(ImmutableArray<string> names) => string.Join(' ', names.Order(StringComparer.Ordinal));
 

@@ -20,6 +20,12 @@ public sealed class PrincipalFactory(
     /// <summary>Claim stored in the sign-in cookie: when the user last entered a password (Unix seconds).</summary>
     public const string AuthenticationTimeClaim = Claims.AuthenticationTime;
 
+    /// <summary>
+    /// Cookie-only claim: the instant of the last password entry in Unix milliseconds, finer than
+    /// auth_time so that "signed in again after being asked to" can be decided exactly.
+    /// </summary>
+    public const string AuthenticationInstantClaim = "idp_auth_ms";
+
     /// <summary>Claims released with the <c>profile</c> scope (OpenID Connect Core 5.4).</summary>
     public static readonly IReadOnlySet<string> ProfileClaims = new HashSet<string>(StringComparer.Ordinal)
     {

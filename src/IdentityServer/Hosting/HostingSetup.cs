@@ -10,6 +10,14 @@ internal static class HostingSetup
     /// <summary>Protocol endpoints answer with OAuth errors of their own; only UI paths get the HTML error page.</summary>
     private static readonly string[] ProtocolPaths = ["/connect", "/.well-known", "/api"];
 
+    /// <summary>
+    /// No inline script runs except, by its hash, the one-line auto-submit of OpenIddict's
+    /// response_mode=form_post page ("document.form.submit();").
+    /// </summary>
+    internal const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'sha256-j7OoGArf6XW6YY4cAyS3riSSvrJRqpSi1fOF9vQ5SrI='; img-src 'self' data:; " +
+        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
     public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -55,7 +63,7 @@ internal static class HostingSetup
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+            headers.ContentSecurityPolicy = ContentSecurityPolicy;
             return next(context);
         });
 

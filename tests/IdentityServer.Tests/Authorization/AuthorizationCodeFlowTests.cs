@@ -308,4 +308,60 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
         Assert.Equal("false", (await client.IntrospectAsync(first["access_token"]!))["active"]);
         Assert.Equal("invalid_grant", (await client.RefreshAsync(first["refresh_token"]!)).Error);
     }
+
+    [Fact]
+    public async Task FormPost_ResponseMode_PostsCodeWithAScriptTheCspAllows()
+    {
+        using var client = factory.CreateOidcClient();
+        await client.SignInThroughPortalAsync();
+        var parameters = OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null, state: "fp");
+        parameters["response_mode"] = "form_post";
+        using var response = await client.GetAuthorizeAsync(parameters);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await OidcTestClient.ParseAsync(response);
+        var form = page.Forms[0];
+        Assert.Equal(TestSeed.PortalRedirectUri, form.Action);
+        Assert.Equal("post", form.Method, ignoreCase: true);
+        Assert.NotNull(page.QuerySelector("input[name=code]"));
+        Assert.Equal("fp", page.QuerySelector("input[name=state]")!.GetAttribute("value"));
+
+        // The page submits itself with an inline script: the CSP must allow exactly that script.
+        var script = page.QuerySelector("script")!.TextContent;
+        var hash = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(script)));
+        var csp = response.Headers.TryGetValues("Content-Security-Policy", out var values) ? values.Single() : "";
+        Assert.True(csp.Contains($"'sha256-{hash}'", StringComparison.Ordinal), $"script [{script}] hash {hash} not in CSP [{csp}]");
+    }
+
+    [Fact]
+    public async Task PromptLogin_ReturnUrlOpenedWithoutSigningIn_SendsBackToSignIn()
+    {
+        using var client = factory.CreateOidcClient();
+        await client.SignInThroughPortalAsync();
+        var parameters = OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null);
+        parameters["prompt"] = "login";
+        using var challenge = await client.GetAuthorizeAsync(parameters);
+        var returnUrl = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(challenge.Headers.Location!.Query)["ReturnUrl"].ToString();
+        Assert.StartsWith("/connect/authorize?", returnUrl, StringComparison.Ordinal);
+
+        // Following the return URL directly, without entering the password again, gets no code.
+        using var bypass = await client.Http.GetAsync(new Uri(returnUrl, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Redirect, bypass.StatusCode);
+        Assert.Equal("/Account/Login", bypass.Headers.Location!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task Authorize_PostedByClient_IsHandledLikeGet()
+    {
+        using var client = factory.CreateOidcClient();
+        await client.SignInThroughPortalAsync();
+        var parameters = OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null, state: "p1");
+        using var response = await client.Http.PostAsync(new Uri("/connect/authorize", UriKind.Relative),
+            new FormUrlEncodedContent(parameters.Select(p => new KeyValuePair<string, string>(p.Key, p.Value!))));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var query = OidcTestClient.Query(response.Headers.Location!);
+        Assert.Equal("p1", query["state"]);
+        Assert.Contains("code", query.Keys);
+    }
 }

@@ -63,16 +63,30 @@ public sealed class EndSessionTests(IdentityServerFactory factory) : IClassFixtu
     }
 
     [Fact]
-    public async Task EndSession_PostWithoutAntiforgeryToken_IsRejectedAndKeepsTheUserSignedIn()
+    public async Task EndSession_ConfirmationWithoutAntiforgeryToken_IsRejectedAndKeepsTheUserSignedIn()
     {
         using var client = factory.CreateOidcClient();
         await client.CodeFlowAsync("openid");
-        using var response = await client.Http.PostAsync(new Uri("/connect/endsession", UriKind.Relative), new FormUrlEncodedContent([]));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var response = await client.Http.PostAsync(new Uri("/connect/endsession", UriKind.Relative), new FormUrlEncodedContent([new("confirm", "yes")]));
+        await OidcTestClient.AssertErrorPageAsync(response, "invalid_request");
 
         var parameters = OidcTestClient.CodeRequest(TestSeed.WebClientId, TestSeed.WebRedirectUri, "openid", Pkce.Create());
         parameters["prompt"] = "none";
         using var silent = await client.GetAuthorizeAsync(parameters);
         Assert.Contains("code", OidcTestClient.Query(silent.Headers.Location!).Keys);
+    }
+
+    [Fact]
+    public async Task EndSession_PostedByClientWhileSignedIn_AsksForConfirmation()
+    {
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync("openid");
+        using var response = await client.Http.PostAsync(new Uri("/connect/endsession", UriKind.Relative), new FormUrlEncodedContent(
+            [new("id_token_hint", tokens["id_token"]!), new("post_logout_redirect_uri", TestSeed.WebPostLogoutRedirectUri), new("state", "s3")]));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await OidcTestClient.ParseAsync(response);
+        Assert.Equal("Shop", page.QuerySelector("#client-name")!.TextContent);
+        Assert.Equal("s3", page.QuerySelector("input[name=state]")!.GetAttribute("value"));
     }
 }

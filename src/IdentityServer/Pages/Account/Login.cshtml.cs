@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
+using IdentityServer.Authorization;
 using IdentityServer.Data;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -67,10 +68,11 @@ public sealed class LoginModel(
         }
 
         // auth_time and amr travel in the cookie so the authorization endpoint can honour max_age.
-        var now = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var now = clock.GetUtcNow();
         await signIn.SignInWithClaimsAsync(user, isPersistent: false,
         [
-            new Claim(Claims.AuthenticationTime, now, ClaimValueTypes.Integer64),
+            new Claim(Claims.AuthenticationTime, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
+            new Claim(PrincipalFactory.AuthenticationInstantClaim, now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
             new Claim(Claims.AuthenticationMethodReference, "pwd"),
         ]);
         logger.LogInformation("Security event: account {UserId} signed in from {RemoteIp}.", user.Id, HttpContext.Connection.RemoteIpAddress);

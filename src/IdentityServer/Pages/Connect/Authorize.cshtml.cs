@@ -3,7 +3,10 @@ using System.Security.Claims;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
 using Microsoft.AspNetCore;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -20,6 +23,7 @@ namespace IdentityServer.Pages.Connect;
 /// PKCE, scopes); this page decides who the user is (sign-in, prompt, max_age) and whether they
 /// agreed (consent), then hands the principal back to OpenIddict, which redirects to the client.
 /// </summary>
+[IgnoreAntiforgeryToken] // validated by hand: only a consent decision needs it (see OnPostAsync)
 public sealed class AuthorizeModel(
     IOpenIddictApplicationManager applications,
     IOpenIddictAuthorizationManager authorizations,
@@ -27,9 +31,18 @@ public sealed class AuthorizeModel(
     UserManager<ApplicationUser> users,
     PrincipalFactory principals,
     TimeProvider clock,
+    IAntiforgery antiforgery,
+    IDataProtectionProvider dataProtection,
     ILogger<AuthorizeModel> logger) : PageModel
 {
     private const string ConsentField = "consent";
+
+    /// <summary>
+    /// Parameter added to the return URL when prompt=login or max_age sends the user to the sign-in
+    /// page: a protected timestamp. The requirement is met only by a sign-in at or after it, so
+    /// opening the return URL without signing in again gets the user nowhere.
+    /// </summary>
+    private const string ReauthenticationField = "reauth";
 
     public ProtocolError? Problem { get; private set; }
 
@@ -41,8 +54,28 @@ public sealed class AuthorizeModel(
 
     public Task<IActionResult> OnGetAsync() => HandleAsync(decision: null);
 
-    // Antiforgery is validated for this POST: only our own consent form can submit a decision.
-    public Task<IActionResult> OnPostAsync([FromForm(Name = ConsentField)] string? consent) => HandleAsync(consent);
+    /// <summary>
+    /// Clients may send the authorization request as a POST (OpenID Connect Core 3.1.2.1): that is
+    /// handled like a GET. A consent decision is accepted only from our own form, with its
+    /// antiforgery token.
+    /// </summary>
+    public async Task<IActionResult> OnPostAsync([FromForm(Name = ConsentField)] string? consent)
+    {
+        if (consent is not null)
+        {
+            try
+            {
+                await antiforgery.ValidateRequestAsync(HttpContext);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                Problem = new(Errors.InvalidRequest, "The form has expired or did not come from this site. Go back to the application and try again.");
+                Response.StatusCode = StatusCodes.Status400BadRequest;
+                return Page();
+            }
+        }
+        return await HandleAsync(consent);
+    }
 
     private async Task<IActionResult> HandleAsync(string? decision)
     {
@@ -60,12 +93,15 @@ public sealed class AuthorizeModel(
 
         var cookie = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         var user = cookie.Succeeded ? await users.GetUserAsync(cookie.Principal) : null;
-        var authTime = ReadAuthenticationTime(cookie.Principal);
+        var authTime = ReadClaim(cookie.Principal, Claims.AuthenticationTime);
 
+        // Signed in again after being sent to the sign-in page for this request (strictly later).
+        var reauthenticated = ReauthenticatedSince() is { } since
+            && ReadClaim(cookie.Principal, PrincipalFactory.AuthenticationInstantClaim) is { } instant && instant > since;
         var mustAuthenticate = user is null
             || authTime is null
-            || (request.HasPromptValue(PromptValues.Login) && decision is null)
-            || (request.MaxAge is { } maxAge && (maxAge == 0 || clock.GetUtcNow().ToUnixTimeSeconds() - authTime > maxAge));
+            || (!reauthenticated && request.HasPromptValue(PromptValues.Login))
+            || (!reauthenticated && request.MaxAge is { } maxAge && (maxAge == 0 || clock.GetUtcNow().ToUnixTimeSeconds() - authTime > maxAge));
 
         if (mustAuthenticate)
         {
@@ -74,8 +110,8 @@ public sealed class AuthorizeModel(
                 return Forbid(Errors.LoginRequired, "The user is not signed in.");
             }
 
-            // After signing in, come back without prompt=login and max_age so that the fresh sign-in
-            // satisfies them instead of looping; the client still reads auth_time in the ID token.
+            // Come back with a protected "signed in again since" marker, so that the fresh sign-in
+            // satisfies prompt=login and max_age instead of looping back to the sign-in page.
             return Challenge(
                 new AuthenticationProperties { RedirectUri = ReturnUrlAfterSignIn() },
                 IdentityConstants.ApplicationScheme);
@@ -138,8 +174,8 @@ public sealed class AuthorizeModel(
         }),
         OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
 
-    private static long? ReadAuthenticationTime(ClaimsPrincipal? principal) =>
-        long.TryParse(principal?.FindFirst(Claims.AuthenticationTime)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+    private static long? ReadClaim(ClaimsPrincipal? principal, string type) =>
+        long.TryParse(principal?.FindFirst(type)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             ? value
             : null;
 
@@ -154,14 +190,33 @@ public sealed class AuthorizeModel(
 
     private string ReturnUrlAfterSignIn()
     {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var parameters = CurrentParameters()
-            .Where(static p => p.Key != Parameters.MaxAge)
-            .Select(p => p.Key == Parameters.Prompt
-                ? new KeyValuePair<string, string?>(p.Key, string.Join(' ', (p.Value ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(v => v != PromptValues.Login)))
-                : p)
-            .Where(static p => !(p.Key == Parameters.Prompt && string.IsNullOrEmpty(p.Value)));
+            .Where(static p => p.Key != ReauthenticationField)
+            .Append(new(ReauthenticationField, ReauthenticationProtector().Protect(now, TimeSpan.FromMinutes(30))));
         return Request.PathBase + Request.Path + QueryString.Create(parameters);
     }
+
+    /// <summary>When the user was sent to sign in again for this request, if the marker is genuine and fresh.</summary>
+    private long? ReauthenticatedSince()
+    {
+        var marker = (Request.HasFormContentType ? Request.Form[ReauthenticationField] : Request.Query[ReauthenticationField]).ToString();
+        if (string.IsNullOrEmpty(marker) || marker.Length > 2048)
+        {
+            return null;
+        }
+        try
+        {
+            return long.Parse(ReauthenticationProtector().Unprotect(marker), NumberStyles.None, CultureInfo.InvariantCulture);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    private ITimeLimitedDataProtector ReauthenticationProtector() =>
+        dataProtection.CreateProtector("IdentityServer.Authorize.Reauthentication").ToTimeLimitedDataProtector();
 
     private async Task<IReadOnlyList<(string, string)>> DescribeScopesAsync(IEnumerable<string> scopes, CancellationToken cancellationToken)
     {

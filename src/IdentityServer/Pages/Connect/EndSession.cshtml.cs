@@ -1,5 +1,6 @@
 using IdentityServer.Data;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -15,9 +16,11 @@ namespace IdentityServer.Pages.Connect;
 /// id_token_hint and matched post_logout_redirect_uri exactly against the client's registration;
 /// a signed-in user confirms with a POST (a link or image alone cannot sign them out).
 /// </summary>
+[IgnoreAntiforgeryToken] // validated by hand: only the confirmation needs it (see OnPostAsync)
 public sealed class EndSessionModel(
     SignInManager<ApplicationUser> signIn,
     IOpenIddictApplicationManager applications,
+    IAntiforgery antiforgery,
     ILogger<EndSessionModel> logger) : PageModel
 {
     public ProtocolError? Problem { get; private set; }
@@ -26,7 +29,9 @@ public sealed class EndSessionModel(
 
     public IReadOnlyList<KeyValuePair<string, string?>> RequestParameters { get; private set; } = [];
 
-    public async Task<IActionResult> OnGetAsync()
+    public async Task<IActionResult> OnGetAsync() => await ShowAsync(Request.Query);
+
+    private async Task<IActionResult> ShowAsync(IEnumerable<KeyValuePair<string, StringValues>> source)
     {
         if (ProtocolFailure() is { } failure)
         {
@@ -52,16 +57,33 @@ public sealed class EndSessionModel(
             ApplicationName = await applications.GetLocalizedDisplayNameAsync(application, HttpContext.RequestAborted);
         }
 
-        IEnumerable<KeyValuePair<string, StringValues>> source = Request.Query;
-        RequestParameters = [.. source.SelectMany(static p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)))];
+        RequestParameters = [.. source.Where(static p => p.Key is not ("confirm" or "__RequestVerificationToken")).SelectMany(static p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)))];
         return Page();
     }
 
-    public async Task<IActionResult> OnPostAsync()
+    /// <summary>
+    /// A client may send the logout request as a POST (RP-Initiated Logout 1.0, section 2): that is
+    /// handled like a GET. Signing out needs the confirmation from our own form, with its antiforgery token.
+    /// </summary>
+    public async Task<IActionResult> OnPostAsync([FromForm(Name = "confirm")] string? confirm)
     {
         if (ProtocolFailure() is { } failure)
         {
             return failure;
+        }
+        if (confirm is null)
+        {
+            return await ShowAsync(Request.Form);
+        }
+        try
+        {
+            await antiforgery.ValidateRequestAsync(HttpContext);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            Problem = new(OpenIddict.Abstractions.OpenIddictConstants.Errors.InvalidRequest, "The form has expired or did not come from this site.");
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
         }
 
         if (User.Identity?.IsAuthenticated == true)
