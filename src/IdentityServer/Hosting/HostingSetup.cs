@@ -46,12 +46,27 @@ internal static class HostingSetup
         return builder;
     }
 
+    private static bool IsProtocolPath(HttpContext context) =>
+        ProtocolPaths.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
+
     public static WebApplication UseHosting(this WebApplication app)
     {
-        app.UseExceptionHandler("/Error");
+        // Protocol endpoints answer an unexpected failure with RFC 6749's JSON server_error; pages get
+        // the friendly error page. Neither shows exception details.
         app.UseWhen(
-            static context => !ProtocolPaths.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)),
-            static branch => branch.UseStatusCodePagesWithReExecute("/Error/{0}"));
+            static context => IsProtocolPath(context),
+            static branch => branch.UseExceptionHandler(static error => error.Run(static async context =>
+            {
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                context.Response.Headers.CacheControl = "no-store";
+                await context.Response.WriteAsJsonAsync(new Dictionary<string, string>
+                {
+                    ["error"] = "server_error",
+                    ["error_description"] = "The server could not complete the request. Try again later.",
+                });
+            })));
+        app.UseWhen(static context => !IsProtocolPath(context), static branch => branch.UseExceptionHandler("/Error"));
+        app.UseWhen(static context => !IsProtocolPath(context), static branch => branch.UseStatusCodePagesWithReExecute("/Error/{0}"));
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();

@@ -41,6 +41,7 @@ internal static partial class SeedLoader
         {
             throw new SeedException($"Seed file '{path}': the file is empty.");
         }
+        RejectNulls(document, path);
         Validate(document, path);
         return document;
     }
@@ -148,6 +149,56 @@ internal static partial class SeedLoader
             }
         }
 
+        if (errors.Count > 0)
+        {
+            throw new SeedException($"Seed file '{source}' is invalid:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", errors));
+        }
+    }
+
+    /// <summary>JSON null where a list, an entry or a value is expected is a mistake in the file, not an empty value.</summary>
+    private static void RejectNulls(SeedDocument document, string source)
+    {
+        var errors = new List<string>();
+        void Check(object? value, string where)
+        {
+            if (value is null)
+            {
+                errors.Add($"{where}: must not be null.");
+            }
+        }
+
+        Check(document.Scopes, "Scopes");
+        Check(document.Clients, "Clients");
+        Check(document.Users, "Users");
+        for (var i = 0; i < (document.Scopes?.Count ?? 0); i++)
+        {
+            var scope = document.Scopes![i];
+            Check(scope, $"Scopes[{i}]");
+            Check(scope?.Resources, $"Scopes[{i}].Resources");
+            scope?.Resources?.Select((r, j) => (r, j)).ToList().ForEach(x => Check(x.r, $"Scopes[{i}].Resources[{x.j}]"));
+        }
+        for (var i = 0; i < (document.Clients?.Count ?? 0); i++)
+        {
+            var client = document.Clients![i];
+            Check(client, $"Clients[{i}]");
+            foreach (var (list, name) in new[] { (client?.RedirectUris, "RedirectUris"), (client?.PostLogoutRedirectUris, "PostLogoutRedirectUris"), (client?.GrantTypes, "GrantTypes"), (client?.Scopes, "Scopes") })
+            {
+                Check(list, $"Clients[{i}].{name}");
+                list?.Select((v, j) => (v, j)).ToList().ForEach(x => Check(x.v, $"Clients[{i}].{name}[{x.j}]"));
+            }
+        }
+        for (var i = 0; i < (document.Users?.Count ?? 0); i++)
+        {
+            var user = document.Users![i];
+            Check(user, $"Users[{i}]");
+            Check(user?.Roles, $"Users[{i}].Roles");
+            user?.Roles?.Select((v, j) => (v, j)).ToList().ForEach(x => Check(x.v, $"Users[{i}].Roles[{x.j}]"));
+            Check(user?.Claims, $"Users[{i}].Claims");
+            foreach (var (type, value) in user?.Claims ?? [])
+            {
+                Check(value, $"Users[{i}].Claims['{type}']");
+            }
+        }
         if (errors.Count > 0)
         {
             throw new SeedException($"Seed file '{source}' is invalid:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", errors));

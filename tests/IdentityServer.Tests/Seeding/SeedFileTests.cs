@@ -50,6 +50,9 @@ public sealed class SeedFileTests : IDisposable
     [InlineData("""{ "Scopes": [ { "Name": "bad scope" } ] }""", "Scopes[0] ('bad scope')")]
     [InlineData("""{ "Users": [ { "Email": "a@example.com", "Password": "x" } ] }""", "Users[0]: UserName is required")]
     [InlineData("""{ "Users": [ { "UserName": "a", "Email": "not-an-email", "Password": "x" } ] }""", "is not an email address")]
+    [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "RedirectUris": null } ] }""", "Clients[0].RedirectUris: must not be null")]
+    [InlineData("""{ "Clients": [ null ] }""", "Clients[0]: must not be null")]
+    [InlineData("""{ "Users": [ { "UserName": "a", "Password": "x", "Claims": { "name": null } } ] }""", "Users[0].Claims['name']: must not be null")]
     public void Load_InvalidEntry_NamesFileEntryAndProblem(string json, string expected)
     {
         var path = Write(json);

@@ -22,6 +22,9 @@ public sealed class LoginModel(
 {
     private const string GenericFailure = "The username or password is incorrect.";
 
+    // A valid Identity v3 hash of a random password: checked against for unknown accounts.
+    private static readonly string UnknownUserHash = new PasswordHasher<ApplicationUser>().HashPassword(new ApplicationUser(), Guid.NewGuid().ToString());
+
     [BindProperty]
     public LoginInput Input { get; set; } = new();
 
@@ -48,6 +51,8 @@ public sealed class LoginModel(
             ?? (login.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : null);
         if (user is null)
         {
+            // Spend the same hashing time as for a real account, so timing does not tell which exist.
+            users.PasswordHasher.VerifyHashedPassword(new ApplicationUser(), UnknownUserHash, Input.Password);
             logger.LogInformation("Security event: sign-in failed for unknown account from {RemoteIp}.", HttpContext.Connection.RemoteIpAddress);
             ErrorMessage = GenericFailure;
             return Page();
