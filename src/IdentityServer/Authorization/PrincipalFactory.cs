@@ -26,6 +26,13 @@ public sealed class PrincipalFactory(
     /// </summary>
     public const string AuthenticationInstantClaim = "idp_auth_ms";
 
+    /// <summary>
+    /// The account's security stamp when the grant was issued. It has no destination, so it stays in
+    /// the server-only tokens (codes, refresh tokens); a refresh compares it with the current stamp,
+    /// which ASP.NET Core Identity changes on a password change or reset.
+    /// </summary>
+    public const string SecurityStampClaim = "idp_stamp";
+
     /// <summary>Claims released with the <c>profile</c> scope (OpenID Connect Core 5.4).</summary>
     public static readonly IReadOnlySet<string> ProfileClaims = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -57,6 +64,7 @@ public sealed class PrincipalFactory(
         }
 
         identity.SetClaims(Claims.Role, [.. await userManager.GetRolesAsync(user)]);
+        identity.SetClaim(SecurityStampClaim, await userManager.GetSecurityStampAsync(user));
 
         if (authenticationTime is { } authTime)
         {

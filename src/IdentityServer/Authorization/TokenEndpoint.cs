@@ -50,8 +50,10 @@ internal static class TokenEndpoint
             var stored = result.Principal;
             var user = stored?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdAsync(id) : null;
 
-            // The account may have been deleted, locked or disabled since the grant was issued.
-            if (stored is null || user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
+            // The account may have been deleted, locked or disabled since the grant was issued, or its
+            // password changed (which changes the security stamp and ends every grant issued before).
+            if (stored is null || user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user)
+                || stored.GetClaim(PrincipalFactory.SecurityStampClaim) != await users.GetSecurityStampAsync(user))
             {
                 return Forbid(Errors.InvalidGrant, "The token is no longer valid.");
             }

@@ -1,5 +1,8 @@
 using System.Net;
+using IdentityServer.Data;
 using IdentityServer.Tests.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityServer.Tests.Authorization;
 
@@ -105,6 +108,29 @@ public sealed class RefreshTokenTests(IdentityServerFactory factory) : IClassFix
         using var client = factory.CreateOidcClient();
         var tokens = await client.CodeFlowAsync(scope: "openid profile");
         Assert.Null(tokens["refresh_token"]);
+    }
+
+    [Fact]
+    public async Task Refresh_AfterPasswordChange_ReturnsInvalidGrant()
+    {
+        using var client = factory.CreateOidcClient();
+        var redirect = await client.AuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid offline_access", null),
+            TestSeed.SecondUserName, TestSeed.SecondUserPassword);
+        var tokens = await client.TokenAsync(("grant_type", "authorization_code"), ("code", OidcTestClient.Query(redirect)["code"]),
+            ("redirect_uri", TestSeed.PortalRedirectUri), ("client_id", TestSeed.ImplicitConsentClientId), ("client_secret", "portal-secret-0123456789"));
+        Assert.NotNull(tokens["refresh_token"]);
+
+        Assert.True(await factory.WithScopeAsync(async services =>
+        {
+            var users = services.GetRequiredService<UserManager<ApplicationUser>>();
+            var bob = await users.FindByNameAsync(TestSeed.SecondUserName);
+            return (await users.ChangePasswordAsync(bob!, TestSeed.SecondUserPassword, "Bob-New-Passw0rd!")).Succeeded;
+        }));
+
+        var refresh = await client.TokenAsync(("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"]!),
+            ("client_id", TestSeed.ImplicitConsentClientId), ("client_secret", "portal-secret-0123456789"));
+        Assert.Equal(HttpStatusCode.BadRequest, refresh.Status);
+        Assert.Equal("invalid_grant", refresh.Error);
     }
 }
 
