@@ -48,7 +48,7 @@ internal static class TokenEndpoint
             // The principal stored in the code or refresh token.
             var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
             var stored = result.Principal;
-            var user = stored?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdAsync(id) : null;
+            var user = stored?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdFastAsync(id, cancellationToken) : null;
 
             // The account may have been deleted, locked or disabled since the grant was issued, or its
             // password changed (which changes the security stamp and ends every grant issued before).

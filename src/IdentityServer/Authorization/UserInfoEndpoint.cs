@@ -17,7 +17,7 @@ internal static class UserInfoEndpoint
     {
         var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         var principal = result.Principal;
-        var user = principal?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdAsync(id) : null;
+        var user = principal?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdFastAsync(id, context.RequestAborted) : null;
         if (principal is null || user is null)
         {
             // 401 with WWW-Authenticate: Bearer error="invalid_token".

@@ -92,7 +92,7 @@ public sealed class AuthorizeModel(
         var cancellationToken = HttpContext.RequestAborted;
 
         var cookie = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
-        var user = cookie.Succeeded ? await users.GetUserAsync(cookie.Principal) : null;
+        var user = cookie.Succeeded ? (users.GetUserId(cookie.Principal) is { } userId ? await users.FindByIdFastAsync(userId, HttpContext.RequestAborted) : null) : null;
         var authTime = ReadClaim(cookie.Principal, Claims.AuthenticationTime);
 
         // Signed in again after being sent to the sign-in page for this request (strictly later).
