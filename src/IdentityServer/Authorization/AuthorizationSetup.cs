@@ -1,6 +1,5 @@
 using IdentityServer.Certificates;
 using IdentityServer.Data;
-using Microsoft.Extensions.Options;
 using OpenIddict.EntityFrameworkCore.Models;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -120,7 +119,4 @@ internal static class AuthorizationSetup
         app.MapUserInfoEndpoint();
         return app;
     }
-
-    internal static TokenOptions Tokens(this IServiceProvider services) =>
-        services.GetRequiredService<IOptions<TokenOptions>>().Value;
 }

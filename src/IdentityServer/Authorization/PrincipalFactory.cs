@@ -17,9 +17,6 @@ public sealed class PrincipalFactory(
     UserManager<ApplicationUser> userManager,
     IOpenIddictScopeManager scopeManager)
 {
-    /// <summary>Claim stored in the sign-in cookie: when the user last entered a password (Unix seconds).</summary>
-    public const string AuthenticationTimeClaim = Claims.AuthenticationTime;
-
     /// <summary>
     /// Cookie-only claim: the instant of the last password entry in Unix milliseconds, finer than
     /// auth_time so that "signed in again after being asked to" can be decided exactly.

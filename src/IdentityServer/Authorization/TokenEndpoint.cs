@@ -81,9 +81,5 @@ internal static class TokenEndpoint
 
     private static IResult Forbid(string error, string description) => Results.Forbid(
         authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme],
-        properties: new AuthenticationProperties(new Dictionary<string, string?>
-        {
-            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
-            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
-        }));
+        properties: ProtocolErrors.Properties(error, description));
 }

@@ -1,3 +1,4 @@
+using IdentityServer.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -55,16 +56,8 @@ internal static class HostingSetup
         // the friendly error page. Neither shows exception details.
         app.UseWhen(
             static context => IsProtocolPath(context),
-            static branch => branch.UseExceptionHandler(static error => error.Run(static async context =>
-            {
-                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-                context.Response.Headers.CacheControl = "no-store";
-                await context.Response.WriteAsJsonAsync(new Dictionary<string, string>
-                {
-                    ["error"] = "server_error",
-                    ["error_description"] = "The server could not complete the request. Try again later.",
-                });
-            })));
+            static branch => branch.UseExceptionHandler(static error => error.Run(static context => ProtocolErrors.WriteJsonAsync(
+                context, StatusCodes.Status500InternalServerError, "server_error", "The server could not complete the request. Try again later."))));
         app.UseWhen(static context => !IsProtocolPath(context), static branch => branch.UseExceptionHandler("/Error"));
         app.UseWhen(static context => !IsProtocolPath(context), static branch => branch.UseStatusCodePagesWithReExecute("/Error/{0}"));
         if (!app.Environment.IsDevelopment())

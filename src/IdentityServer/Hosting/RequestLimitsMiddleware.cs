@@ -1,3 +1,4 @@
+using IdentityServer.Authorization;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace IdentityServer.Hosting;
@@ -21,13 +22,7 @@ internal static class RequestLimitsMiddleware
             catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException or IOException)
             {
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-                context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                context.Response.Headers.CacheControl = "no-store";
-                await context.Response.WriteAsJsonAsync(new Dictionary<string, string>
-                {
-                    ["error"] = "invalid_request",
-                    ["error_description"] = "The request body is too large or malformed.",
-                }, context.RequestAborted);
+                await ProtocolErrors.WriteJsonAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "The request body is too large or malformed.");
                 return;
             }
         }

@@ -166,13 +166,8 @@ public sealed class AuthorizeModel(
         return SignIn(principal, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    private ForbidResult Forbid(string error, string description) => Forbid(
-        new AuthenticationProperties(new Dictionary<string, string?>
-        {
-            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
-            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
-        }),
-        OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    private ForbidResult Forbid(string error, string description) =>
+        Forbid(ProtocolErrors.Properties(error, description), OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
 
     private static long? ReadClaim(ClaimsPrincipal? principal, string type) =>
         long.TryParse(principal?.FindFirst(type)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
