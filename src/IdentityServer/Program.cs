@@ -4,12 +4,14 @@ using IdentityServer.Data;
 using IdentityServer.Hosting;
 using IdentityServer.Pruning;
 using IdentityServer.Seeding;
+using IdentityServer.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddHosting();
 builder.AddDatabase();
 builder.AddAccounts();
+builder.AddSessions();
 builder.AddAuthorizationServer();
 builder.AddSeeding();
 builder.AddPruning();

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
+using IdentityServer.Sessions;
 using Microsoft.AspNetCore.Identity;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -40,8 +41,7 @@ internal static class AccountSetup
             options.LoginPath = "/Account/Login";
             options.LogoutPath = "/Account/Logout";
             options.AccessDeniedPath = "/Account/AccessDenied";
-            options.ExpireTimeSpan = TimeSpan.FromHours(8);
-            options.SlidingExpiration = true;
+            // Lifetime and ticket storage: see Sessions/SessionsSetup.cs.
         });
         builder.Services.AddAntiforgery(options =>
         {
@@ -51,13 +51,13 @@ internal static class AccountSetup
             options.Cookie.SameSite = SameSiteMode.Strict;
         });
 
-        // Keep when and how the user authenticated across security-stamp refreshes of the cookie.
+        // Keep the session and when and how the user authenticated across security-stamp refreshes of the cookie.
         builder.Services.Configure<SecurityStampValidatorOptions>(options =>
             options.OnRefreshingPrincipal = context =>
             {
                 if (context.NewPrincipal?.Identity is ClaimsIdentity identity && context.CurrentPrincipal is { } current)
                 {
-                    foreach (var type in new[] { Claims.AuthenticationTime, PrincipalFactory.AuthenticationInstantClaim, Claims.AuthenticationMethodReference })
+                    foreach (var type in new[] { Claims.AuthenticationTime, PrincipalFactory.AuthenticationInstantClaim, Claims.AuthenticationMethodReference, SessionService.SessionIdClaim })
                     {
                         if (current.FindFirst(type) is { } claim && identity.FindFirst(type) is null)
                         {

@@ -1,5 +1,6 @@
 using IdentityServer.Certificates;
 using IdentityServer.Data;
+using IdentityServer.Sessions;
 using OpenIddict.EntityFrameworkCore.Models;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -48,7 +49,7 @@ internal static class AuthorizationSetup
                 options.RegisterScopes(StandardScopes);
                 options.RegisterClaims(
                     Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified,
-                    Claims.Role, Claims.AuthenticationTime);
+                    Claims.Role, Claims.AuthenticationTime, SessionService.SessionIdClaim);
 
                 if (tokens.Issuer is not null)
                 {
@@ -92,7 +93,10 @@ internal static class AuthorizationSetup
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
 
-                options.AddEventHandler(ReuseDetectionHandler.Descriptor);
+                foreach (var descriptor in ReuseDetectionHandler.Descriptors.Concat(RevocationAuditHandler.Descriptors))
+                {
+                    options.AddEventHandler(descriptor);
+                }
                 foreach (var descriptor in ErrorCorrectionHandler.Descriptors)
                 {
                     options.AddEventHandler(descriptor);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Security.Claims;
 using IdentityServer.Data;
+using IdentityServer.Sessions;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
@@ -39,7 +40,7 @@ public sealed class PrincipalFactory(
     };
 
     public async Task<ClaimsPrincipal> CreateForUserAsync(
-        ApplicationUser user, ImmutableArray<string> scopes, long? authenticationTime, CancellationToken cancellationToken)
+        ApplicationUser user, ImmutableArray<string> scopes, long? authenticationTime, string? sessionId, CancellationToken cancellationToken)
     {
         var identity = new ClaimsIdentity(
             authenticationType: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme,
@@ -66,6 +67,11 @@ public sealed class PrincipalFactory(
         if (authenticationTime is { } authTime)
         {
             identity.AddClaim(new Claim(Claims.AuthenticationTime, authTime.ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
+        }
+
+        if (sessionId is not null)
+        {
+            identity.SetClaim(SessionService.SessionIdClaim, sessionId);
         }
 
         var principal = new ClaimsPrincipal(identity);
@@ -111,6 +117,12 @@ public sealed class PrincipalFactory(
                 yield break;
 
             case Claims.AuthenticationTime:
+                yield return Destinations.IdentityToken;
+                yield break;
+
+            // The session the tokens belong to (OpenID Connect Back-Channel Logout 1.0, section 2.1).
+            case SessionService.SessionIdClaim:
+                yield return Destinations.AccessToken;
                 yield return Destinations.IdentityToken;
                 yield break;
 

@@ -1,42 +1,81 @@
-using OpenIddict.Server;
+using IdentityServer.Audit;
+using IdentityServer.Sessions;
 using Microsoft.AspNetCore;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace IdentityServer.Authorization;
 
 /// <summary>
-/// Records a security event when a rotated refresh token or a used authorization code is presented
-/// again after the reuse leeway. OpenIddict has already rejected the request with
-/// <c>invalid_grant</c> and revoked every token of the grant; this makes the attempt visible.
+/// When a rotated refresh token or a used authorization code is presented again after the reuse
+/// leeway, OpenIddict rejects it with <c>invalid_grant</c> and revokes every token of its grant.
+/// This also ends the session the grant belongs to (so every other grant of that sign-in dies
+/// too), and records the security event.
 /// </summary>
-internal sealed partial class ReuseDetectionHandler(ILogger<ReuseDetectionHandler> logger)
+internal sealed partial class ReuseDetectionHandler(SessionService sessions, AuditLog audit, ILogger<ReuseDetectionHandler> logger)
     : IOpenIddictServerHandler<ProcessErrorContext>
 {
     // OpenIddict's error identifiers for "already redeemed" (authorization code, refresh token).
     private const string CodeRedeemed = "ID2010";
     private const string RefreshTokenRedeemed = "ID2012";
 
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+    /// <summary>Transaction property: the grant (authorization id) of the code or refresh token being validated.</summary>
+    private const string PresentedGrantProperty = "idp:presented-grant";
+
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
+    [
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
-            .UseSingletonHandler<ReuseDetectionHandler>()
+            .UseScopedHandler<ReuseDetectionHandler>()
             .SetOrder(int.MinValue + 50_000)
             .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
+            .Build(),
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
+            .UseSingletonHandler<RememberPresentedGrant>()
+            // Just before OpenIddict looks up the token entry and finds it already redeemed.
+            .SetOrder(OpenIddictServerHandlers.Protection.ValidateTokenEntry.Descriptor.Order - 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build(),
+    ];
 
-    public ValueTask HandleAsync(ProcessErrorContext context)
+    public async ValueTask HandleAsync(ProcessErrorContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.EndpointType == OpenIddictServerEndpointType.Token && context.ErrorUri is { } uri
-            && (uri.EndsWith(CodeRedeemed, StringComparison.Ordinal) || uri.EndsWith(RefreshTokenRedeemed, StringComparison.Ordinal)))
+        if (context.EndpointType != OpenIddictServerEndpointType.Token || context.ErrorUri is not { } uri
+            || !(uri.EndsWith(CodeRedeemed, StringComparison.Ordinal) || uri.EndsWith(RefreshTokenRedeemed, StringComparison.Ordinal)))
         {
-            LogReuse(logger, context.Request?.GrantType, context.Request?.ClientId,
-                context.Transaction.GetHttpRequest()?.HttpContext.Connection.RemoteIpAddress?.ToString());
+            return;
         }
-        return ValueTask.CompletedTask;
+
+        LogReuse(logger, context.Request?.GrantType, context.Request?.ClientId,
+            context.Transaction.GetHttpRequest()?.HttpContext.Connection.RemoteIpAddress?.ToString());
+        var grant = context.Transaction.GetProperty<string>(PresentedGrantProperty);
+        var sessionId = grant is null ? null : await sessions.FindByAuthorizationAsync(grant, context.CancellationToken);
+        audit.Add(SecurityEventTypes.TokenReuseDetected, sessionId: sessionId, clientId: context.Request?.ClientId,
+            actor: context.Request?.ClientId, detail: context.Request?.GrantType);
+        if (sessionId is null || !await sessions.EndAsync(sessionId, SessionEndReasons.TokenReuse, SessionService.SystemActor, context.CancellationToken))
+        {
+            await audit.SaveAsync(context.CancellationToken);
+        }
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning,
-        Message = "Security event: token reuse detected. A {GrantType} already redeemed was presented again by client {ClientId} from {RemoteIp}; every token of its grant was revoked.")]
+        Message = "Security event: token reuse detected. A {GrantType} already redeemed was presented again by client {ClientId} from {RemoteIp}; every token of its grant and its session was revoked.")]
     private static partial void LogReuse(ILogger logger, string? grantType, string? clientId, string? remoteIp);
+
+    private sealed class RememberPresentedGrant : IOpenIddictServerHandler<ValidateTokenContext>
+    {
+        public ValueTask HandleAsync(ValidateTokenContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (context.Principal is { } principal
+                && (principal.HasTokenType(TokenTypeIdentifiers.RefreshToken) || principal.HasTokenType(TokenTypeIdentifiers.Private.AuthorizationCode))
+                && (context.AuthorizationId ?? principal.GetAuthorizationId()) is { } grant)
+            {
+                context.Transaction.SetProperty(PresentedGrantProperty, grant);
+            }
+            return ValueTask.CompletedTask;
+        }
+    }
 }

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Security.Claims;
 using IdentityServer.Data;
+using IdentityServer.Sessions;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -25,7 +27,10 @@ internal static class TokenEndpoint
         IOpenIddictTokenManager tokens,
         UserManager<ApplicationUser> users,
         SignInManager<ApplicationUser> signIn,
-        PrincipalFactory principals)
+        PrincipalFactory principals,
+        SessionService sessions,
+        IOptions<TokenOptions> tokenOptions,
+        TimeProvider clock)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
@@ -58,6 +63,15 @@ internal static class TokenEndpoint
                 return Forbid(Errors.InvalidGrant, "The token is no longer valid.");
             }
 
+            // The grant belongs to a session (a sign-in in a browser): it works only while that
+            // session is active. The check reads a short cache, not the database, on most requests.
+            var sessionId = stored.GetClaim(SessionService.SessionIdClaim);
+            var session = sessionId is null ? null : await sessions.FindActiveAsync(sessionId, cancellationToken);
+            if (sessionId is not null && (session is null || session.UserId != user.Id))
+            {
+                return Forbid(Errors.InvalidGrant, "The session this grant belongs to has ended.");
+            }
+
             // OpenIddict tolerates concurrent redemptions of one refresh token. Redeem it here with
             // optimistic concurrency so that of simultaneous requests exactly one gets new tokens.
             if (request.IsRefreshTokenGrantType() && stored.GetTokenId() is { } tokenId
@@ -72,12 +86,25 @@ internal static class TokenEndpoint
                 : null;
 
             // Claims are rebuilt from the account so that a refresh picks up profile changes.
-            var principal = await principals.CreateForUserAsync(user, stored.GetScopes(), authTime, cancellationToken);
+            var principal = await principals.CreateForUserAsync(user, stored.GetScopes(), authTime, sessionId, cancellationToken);
+            if (session is not null)
+            {
+                // Using the grant is activity; no token outlives the session it belongs to.
+                session = await sessions.TouchAsync(session, cancellationToken);
+                var remaining = sessions.EndOf(session) - clock.GetUtcNow();
+                var options = tokenOptions.Value;
+                principal.SetAccessTokenLifetime(Min(options.AccessTokenLifetime, remaining))
+                    .SetIdentityTokenLifetime(Min(options.IdentityTokenLifetime, remaining))
+                    .SetRefreshTokenLifetime(Min(options.RefreshTokenLifetime, remaining));
+            }
             return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
 
         return Forbid(Errors.UnsupportedGrantType, "The specified grant type is not supported.");
     }
+
+    private static TimeSpan Min(TimeSpan configured, TimeSpan remaining) =>
+        remaining < configured ? (remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1)) : configured;
 
     private static IResult Forbid(string error, string description) => Results.Forbid(
         authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme],

@@ -1,6 +1,10 @@
+using IdentityServer.Audit;
+using IdentityServer.BackchannelLogout;
+using IdentityServer.Sessions;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace IdentityServer.Data;
 
@@ -8,6 +12,16 @@ namespace IdentityServer.Data;
 public sealed class ApplicationDbContext(DbContextOptions<ApplicationDbContext> options)
     : IdentityDbContext<ApplicationUser>(options)
 {
+    public DbSet<UserSession> Sessions => Set<UserSession>();
+
+    public DbSet<SessionClient> SessionClients => Set<SessionClient>();
+
+    public DbSet<SessionAuthorization> SessionAuthorizations => Set<SessionAuthorization>();
+
+    public DbSet<SecurityEvent> SecurityEvents => Set<SecurityEvent>();
+
+    public DbSet<BackchannelLogoutDelivery> BackchannelLogoutDeliveries => Set<BackchannelLogoutDelivery>();
+
     private SqliteWriteGate? gate;
     private bool gateResolved;
 
@@ -23,6 +37,28 @@ public sealed class ApplicationDbContext(DbContextOptions<ApplicationDbContext> 
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
         }
+    }
+
+    /// <summary>Queues a bulk update (ExecuteUpdate/ExecuteDelete) behind this process's other writers; dispose to let the next in.</summary>
+    public async Task<IDisposable?> WriteGateTurnAsync(CancellationToken cancellationToken) =>
+        WriteGate is { } writeGate && Database.CurrentTransaction is null ? await writeGate.EnterAsync(cancellationToken) : null;
+
+    /// <summary>
+    /// Runs several writes (bulk updates and SaveChanges) as one transaction, queued behind the
+    /// other writers of this process like a single SaveChanges.
+    /// </summary>
+    public async Task<T> WriteInTransactionAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        using var turn = await WriteGateTurnAsync(cancellationToken);
+        if (Database.CurrentTransaction is not null)
+        {
+            return await work(cancellationToken);
+        }
+        await using var transaction = await Database.BeginTransactionAsync(cancellationToken);
+        var result = await work(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
@@ -55,5 +91,81 @@ public sealed class ApplicationDbContext(DbContextOptions<ApplicationDbContext> 
     {
         base.OnModelCreating(builder);
         builder.UseOpenIddict();
+
+        builder.Entity<UserSession>(session =>
+        {
+            session.ToTable("Sessions");
+            session.Property(s => s.Id).HasMaxLength(64);
+            session.Property(s => s.UserId).HasMaxLength(450);
+            session.Property(s => s.UserName).HasMaxLength(256);
+            session.Property(s => s.IpAddress).HasMaxLength(64);
+            session.Property(s => s.UserAgent).HasMaxLength(512);
+            session.Property(s => s.DeviceName).HasMaxLength(128);
+            session.Property(s => s.AuthenticationMethods).HasMaxLength(128);
+            session.Property(s => s.Issuer).HasMaxLength(512);
+            session.Property(s => s.EndReason).HasMaxLength(64);
+            session.Property(s => s.EndedBy).HasMaxLength(450);
+            // A user's active sessions; sessions to expire or prune.
+            session.HasIndex(s => new { s.UserId, s.EndedAt });
+            session.HasIndex(s => new { s.EndedAt, s.ExpiresAt });
+            session.HasMany(s => s.Clients).WithOne().HasForeignKey(c => c.SessionId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<SessionClient>(client =>
+        {
+            client.ToTable("SessionClients");
+            client.HasKey(c => new { c.SessionId, c.ClientId });
+            client.Property(c => c.ClientId).HasMaxLength(100);
+        });
+
+        builder.Entity<SessionAuthorization>(link =>
+        {
+            link.ToTable("SessionAuthorizations");
+            link.HasKey(l => new { l.SessionId, l.AuthorizationId });
+            link.HasIndex(l => l.AuthorizationId);
+            link.HasOne<UserSession>().WithMany().HasForeignKey(l => l.SessionId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<SecurityEvent>(entry =>
+        {
+            entry.ToTable("SecurityEvents");
+            entry.Property(e => e.Type).HasMaxLength(64);
+            entry.Property(e => e.UserId).HasMaxLength(450);
+            entry.Property(e => e.UserName).HasMaxLength(256);
+            entry.Property(e => e.SessionId).HasMaxLength(64);
+            entry.Property(e => e.ClientId).HasMaxLength(100);
+            entry.Property(e => e.IpAddress).HasMaxLength(64);
+            entry.Property(e => e.UserAgent).HasMaxLength(512);
+            entry.Property(e => e.Actor).HasMaxLength(450);
+            entry.Property(e => e.Detail).HasMaxLength(256);
+            entry.HasIndex(e => e.Timestamp);
+            entry.HasIndex(e => new { e.UserId, e.Timestamp });
+            entry.HasIndex(e => new { e.Type, e.Timestamp });
+        });
+
+        builder.Entity<BackchannelLogoutDelivery>(delivery =>
+        {
+            delivery.ToTable("BackchannelLogoutDeliveries");
+            delivery.Property(d => d.SessionId).HasMaxLength(64);
+            delivery.Property(d => d.ClientId).HasMaxLength(100);
+            delivery.Property(d => d.Uri).HasMaxLength(2048);
+            delivery.Property(d => d.Subject).HasMaxLength(450);
+            delivery.Property(d => d.Issuer).HasMaxLength(512);
+            delivery.Property(d => d.Status).HasMaxLength(16);
+            delivery.Property(d => d.LastError).HasMaxLength(256);
+            delivery.HasIndex(d => new { d.Status, d.NextAttemptAt });
+            delivery.HasIndex(d => d.SessionId);
+        });
+
+        // SQLite cannot order or compare DateTimeOffset values: store them as UTC ticks.
+        if (Database.IsSqlite())
+        {
+            Type[] ours = [typeof(UserSession), typeof(SessionClient), typeof(SecurityEvent), typeof(BackchannelLogoutDelivery)];
+            foreach (var property in ours.SelectMany(type => builder.Entity(type).Metadata.GetProperties())
+                .Where(static p => p.ClrType == typeof(DateTimeOffset) || p.ClrType == typeof(DateTimeOffset?)))
+            {
+                property.SetValueConverter(new DateTimeOffsetToBinaryConverter());
+            }
+        }
     }
 }

@@ -1,3 +1,8 @@
+using IdentityServer.Audit;
+using IdentityServer.BackchannelLogout;
+using IdentityServer.Data;
+using IdentityServer.Sessions;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using Quartz;
@@ -5,15 +10,22 @@ using Quartz;
 namespace IdentityServer.Pruning;
 
 /// <summary>
-/// Removes dead protocol state: tokens that are expired, revoked, redeemed or otherwise invalid,
-/// and authorizations that are no longer valid or have no valid token left, once they are older
-/// than <see cref="PruningOptions.MinimumAge"/>. One run at a time.
+/// Keeps the database small: ends sessions past their absolute lifetime or idle timeout (which
+/// revokes their tokens and notifies their apps), then removes dead protocol state — tokens that
+/// are expired, revoked, redeemed or otherwise invalid, authorizations no longer valid or without a
+/// valid token, ended sessions and finished back-channel deliveries — once older than
+/// <see cref="PruningOptions.MinimumAge"/>, and security events older than <c>Audit:Retention</c>.
+/// One run at a time.
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed partial class PruningJob(
     IOpenIddictTokenManager tokens,
     IOpenIddictAuthorizationManager authorizations,
+    ApplicationDbContext database,
+    SessionService sessions,
     IOptions<PruningOptions> options,
+    IOptions<UserSessionOptions> sessionOptions,
+    IOptions<AuditOptions> auditOptions,
     TimeProvider clock,
     ILogger<PruningJob> logger) : IJob
 {
@@ -28,16 +40,52 @@ internal sealed partial class PruningJob(
 
     public async Task<PruningResult> RunAsync(CancellationToken cancellationToken)
     {
-        var threshold = clock.GetUtcNow() - options.Value.MinimumAge;
+        var now = clock.GetUtcNow();
+        var expiredSessions = await EndExpiredSessionsAsync(now, cancellationToken);
+
+        var threshold = now - options.Value.MinimumAge;
         var prunedTokens = await tokens.PruneAsync(threshold, cancellationToken);
         var prunedAuthorizations = await authorizations.PruneAsync(threshold, cancellationToken);
-        LogPruned(logger, prunedTokens, prunedAuthorizations, threshold);
-        return new PruningResult(prunedTokens, prunedAuthorizations);
+
+        long prunedSessions, prunedEvents;
+        using (await database.WriteGateTurnAsync(cancellationToken))
+        {
+            // Their links to authorizations and clients go with them (cascade).
+            prunedSessions = await database.Sessions.Where(s => s.EndedAt != null && s.EndedAt < threshold).ExecuteDeleteAsync(cancellationToken);
+            await database.BackchannelLogoutDeliveries
+                .Where(d => d.Status != BackchannelLogoutStatus.Pending && d.CreatedAt < threshold)
+                .ExecuteDeleteAsync(cancellationToken);
+            var retention = now - auditOptions.Value.Retention;
+            prunedEvents = await database.SecurityEvents.Where(e => e.Timestamp < retention).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        LogPruned(logger, expiredSessions, prunedTokens, prunedAuthorizations, prunedSessions, prunedEvents, threshold);
+        return new PruningResult(prunedTokens, prunedAuthorizations, expiredSessions, prunedSessions, prunedEvents);
+    }
+
+    private async Task<int> EndExpiredSessionsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var idleSince = now - sessionOptions.Value.IdleTimeout;
+        var expired = await database.Sessions.AsNoTracking()
+            .Where(s => s.EndedAt == null && (s.ExpiresAt <= now || s.LastSeenAt <= idleSince))
+            .Select(s => new { s.Id, s.ExpiresAt })
+            .ToListAsync(cancellationToken);
+        var ended = 0;
+        foreach (var session in expired)
+        {
+            var reason = session.ExpiresAt <= now ? SessionEndReasons.Expired : SessionEndReasons.IdleTimeout;
+            if (await sessions.EndAsync(session.Id, reason, SessionService.SystemActor, cancellationToken))
+            {
+                ended++;
+            }
+        }
+        return ended;
     }
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information,
-        Message = "Pruning removed {Tokens} tokens and {Authorizations} authorizations created before {Threshold:O}.")]
-    private static partial void LogPruned(ILogger logger, long tokens, long authorizations, DateTimeOffset threshold);
+        Message = "Pruning ended {ExpiredSessions} expired sessions and removed {Tokens} tokens, {Authorizations} authorizations and {Sessions} ended sessions created before {Threshold:O}, and {Events} security events past retention.")]
+    private static partial void LogPruned(ILogger logger, int expiredSessions, long tokens, long authorizations, long sessions, long events, DateTimeOffset threshold);
 }
 
-public sealed record PruningResult(long Tokens, long Authorizations);
+/// <summary>What one pruning run did.</summary>
+public sealed record PruningResult(long Tokens, long Authorizations, long ExpiredSessions = 0, long Sessions = 0, long SecurityEvents = 0);

@@ -52,15 +52,17 @@ public sealed class RefreshTokenTests(IdentityServerFactory factory) : IClassFix
     }
 
     [Fact]
-    public async Task Refresh_ReuseInOneGrant_LeavesOtherGrantsOfTheSameUserAlone()
+    public async Task Refresh_ReuseInOneSession_LeavesTheUsersOtherSessionsAlone()
     {
-        using var client = factory.CreateOidcClient();
-        var stolen = await client.CodeFlowAsync();
-        var other = await client.CodeFlowAsync();
-        await client.RefreshAsync(stolen["refresh_token"]!);
-        Assert.Equal("invalid_grant", (await client.RefreshAsync(stolen["refresh_token"]!)).Error);
+        // Two browsers: two sessions of the same user.
+        using var phone = factory.CreateOidcClient();
+        using var laptop = factory.CreateOidcClient();
+        var stolen = await phone.CodeFlowAsync();
+        var other = await laptop.CodeFlowAsync();
+        await phone.RefreshAsync(stolen["refresh_token"]!);
+        Assert.Equal("invalid_grant", (await phone.RefreshAsync(stolen["refresh_token"]!)).Error);
 
-        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(other["refresh_token"]!)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await laptop.RefreshAsync(other["refresh_token"]!)).Status);
     }
 
     [Fact]

@@ -1,8 +1,10 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
+using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
+using IdentityServer.Sessions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -17,8 +19,9 @@ public sealed class LoginModel(
     UserManager<ApplicationUser> users,
     SignInManager<ApplicationUser> signIn,
     IOpenIddictApplicationManager applications,
-    TimeProvider clock,
-    ILogger<LoginModel> logger) : PageModel
+    SessionService sessions,
+    AuditLog audit,
+    TimeProvider clock) : PageModel
 {
     private const string GenericFailure = "The username or password is incorrect.";
 
@@ -53,7 +56,7 @@ public sealed class LoginModel(
         {
             // Spend the same hashing time as for a real account, so timing does not tell which exist.
             users.PasswordHasher.VerifyHashedPassword(new ApplicationUser(), UnknownUserHash, Input.Password);
-            logger.LogInformation("Security event: sign-in failed for unknown account from {RemoteIp}.", HttpContext.Connection.RemoteIpAddress);
+            await audit.RecordAsync(SecurityEventTypes.SignInFailed, userName: AuditLog.Truncate(login, 256), detail: "unknown_account", cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = GenericFailure;
             return Page();
         }
@@ -61,26 +64,50 @@ public sealed class LoginModel(
         var result = await signIn.CheckPasswordSignInAsync(user, Input.Password, lockoutOnFailure: true);
         if (result.IsLockedOut)
         {
-            logger.LogWarning("Security event: account {UserId} is locked out after repeated failed sign-ins.", user.Id);
+            await audit.RecordAsync(SecurityEventTypes.LockedOut, user.Id, user.UserName, cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = "This account is locked because of repeated failed sign-ins. Try again later.";
             return Page();
         }
         if (!result.Succeeded)
         {
-            logger.LogInformation("Security event: sign-in failed for account {UserId} from {RemoteIp}.", user.Id, HttpContext.Connection.RemoteIpAddress);
+            await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, detail: result.IsNotAllowed ? "not_allowed" : "wrong_password", cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = GenericFailure;
+            return Page();
+        }
+
+        // Signing in again as the same user in the same browser (prompt=login, max_age) keeps the
+        // session and the grants issued in it; any other sign-in starts a new session.
+        string[] methods = ["pwd"];
+        string sessionId;
+        if (User.FindFirst(SessionService.SessionIdClaim)?.Value is { } current && users.GetUserId(User) == user.Id
+            && await sessions.FindActiveAsync(current, HttpContext.RequestAborted) is not null)
+        {
+            sessionId = current;
+            HttpContext.Items[SessionTicketStore.KeptSessionItem] = current;
+        }
+        else if (await sessions.PrepareAsync(user, methods, HttpContext) is { } session)
+        {
+            sessionId = session.Id;
+            HttpContext.Items[SessionTicketStore.StartingSessionItem] = session;
+        }
+        else
+        {
+            await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, detail: "session_limit", cancellationToken: HttpContext.RequestAborted);
+            ErrorMessage = "You are signed in on too many devices. Sign out of one of them first.";
             return Page();
         }
 
         // auth_time and amr travel in the cookie so the authorization endpoint can honour max_age.
         var now = clock.GetUtcNow();
+        audit.Add(SecurityEventTypes.SignInSucceeded, user.Id, user.UserName, sessionId, detail: string.Join(' ', methods));
+        // The cookie ticket is saved with the session, and the event with it (one write).
         await signIn.SignInWithClaimsAsync(user, isPersistent: false,
         [
             new Claim(Claims.AuthenticationTime, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
             new Claim(PrincipalFactory.AuthenticationInstantClaim, now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
-            new Claim(Claims.AuthenticationMethodReference, "pwd"),
+            new Claim(Claims.AuthenticationMethodReference, methods[0]),
+            new Claim(SessionService.SessionIdClaim, sessionId),
         ]);
-        logger.LogInformation("Security event: account {UserId} signed in from {RemoteIp}.", user.Id, HttpContext.Connection.RemoteIpAddress);
 
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
     }

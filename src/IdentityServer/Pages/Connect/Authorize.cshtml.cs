@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Security.Claims;
+using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
+using IdentityServer.Sessions;
 using Microsoft.AspNetCore;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Antiforgery;
@@ -30,6 +32,8 @@ public sealed class AuthorizeModel(
     IOpenIddictScopeManager scopeManager,
     UserManager<ApplicationUser> users,
     PrincipalFactory principals,
+    SessionService sessions,
+    AuditLog audit,
     TimeProvider clock,
     IAntiforgery antiforgery,
     IDataProtectionProvider dataProtection,
@@ -94,6 +98,7 @@ public sealed class AuthorizeModel(
         var cookie = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         var user = cookie.Succeeded ? (users.GetUserId(cookie.Principal) is { } userId ? await users.FindByIdFastAsync(userId, HttpContext.RequestAborted) : null) : null;
         var authTime = ReadClaim(cookie.Principal, Claims.AuthenticationTime);
+        var sessionId = cookie.Principal?.FindFirst(SessionService.SessionIdClaim)?.Value;
 
         // Signed in again after being sent to the sign-in page for this request (strictly later).
         var reauthenticated = ReauthenticatedSince() is { } since
@@ -155,14 +160,20 @@ public sealed class AuthorizeModel(
         {
             // Remember the consent. Tokens are not attached to it: every grant gets its own
             // authorization, so reuse detection or revocation of one grant leaves the others alone.
+            audit.Add(SecurityEventTypes.ConsentGranted, subject, user!.UserName, sessionId, request.ClientId, detail: string.Join(' ', scopes));
             await authorizations.CreateAsync(
                 principal: new ClaimsPrincipal(new ClaimsIdentity([new Claim(Claims.Subject, subject)], "consent")),
                 subject: subject, client: applicationId!, type: AuthorizationTypes.Permanent, scopes: scopes,
                 cancellationToken: cancellationToken);
-            logger.LogInformation("Security event: account {UserId} granted consent to {ClientId} for {Scopes}.", subject, request.ClientId, string.Join(' ', scopes));
         }
 
-        var principal = await principals.CreateForUserAsync(user!, scopes, authTime, cancellationToken);
+        var principal = await principals.CreateForUserAsync(user!, scopes, authTime, sessionId, cancellationToken);
+        if (sessionId is not null)
+        {
+            // The grant belongs to the browser's session: ending the session ends its tokens.
+            principal.SetAuthorizationId(await sessions.CreateAuthorizationAsync(
+                sessionId, principal, subject, applicationId!, request.ClientId!, scopes, cancellationToken));
+        }
         return SignIn(principal, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

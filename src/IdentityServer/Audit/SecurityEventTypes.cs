@@ -1,0 +1,25 @@
+namespace IdentityServer.Audit;
+
+/// <summary>The kinds of security events recorded in the audit trail.</summary>
+public static class SecurityEventTypes
+{
+    public const string SignInSucceeded = "sign_in_succeeded";
+    public const string SignInFailed = "sign_in_failed";
+    public const string LockedOut = "locked_out";
+    public const string SessionStarted = "session_started";
+    public const string SessionEnded = "session_ended";
+    public const string ConsentGranted = "consent_granted";
+    public const string TokenReuseDetected = "token_reuse_detected";
+    public const string TokenRevoked = "token_revoked";
+    public const string PasswordChanged = "password_changed";
+    public const string UserLocked = "user_locked";
+    public const string UserUnlocked = "user_unlocked";
+    public const string UserDeleted = "user_deleted";
+    public const string BackchannelLogoutFailed = "backchannel_logout_failed";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, TokenReuseDetected,
+        TokenRevoked, PasswordChanged, UserLocked, UserUnlocked, UserDeleted, BackchannelLogoutFailed,
+    };
+}

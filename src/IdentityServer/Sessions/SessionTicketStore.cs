@@ -1,0 +1,82 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+
+namespace IdentityServer.Sessions;
+
+/// <summary>
+/// Keeps the IdP cookie's authentication ticket in the session row, so the cookie carries only the
+/// session id (inside ASP.NET Core's data-protected cookie). Every request that reads the cookie
+/// checks the session through <see cref="SessionService.FindActiveAsync"/>: a browser whose session
+/// was ended is anonymous on its next request.
+/// </summary>
+internal sealed class SessionTicketStore : ITicketStore
+{
+    /// <summary>HttpContext item: the session a sign-in is starting (prepared, not yet saved).</summary>
+    internal const string StartingSessionItem = "idp:session:starting";
+
+    /// <summary>HttpContext item: the id of the session a re-authentication keeps (same user, same browser).</summary>
+    internal const string KeptSessionItem = "idp:session:kept";
+
+    public async Task<string> StoreAsync(AuthenticationTicket ticket, HttpContext httpContext, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var sessions = httpContext.RequestServices.GetRequiredService<SessionService>();
+        var sessionId = ticket.Principal.FindFirst(SessionService.SessionIdClaim)?.Value;
+        var serialized = TicketSerializer.Default.Serialize(ticket);
+
+        if (httpContext.Items[StartingSessionItem] is UserSession starting && starting.Id == sessionId)
+        {
+            await sessions.SaveNewAsync(starting, serialized, cancellationToken);
+            return starting.Id;
+        }
+        if (httpContext.Items[KeptSessionItem] is string kept && kept == sessionId)
+        {
+            await sessions.UpdateTicketAsync(kept, serialized, cancellationToken);
+            return kept;
+        }
+        throw new InvalidOperationException("A cookie sign-in must start or keep a session first (see SessionService.PrepareAsync).");
+    }
+
+    public async Task RenewAsync(string key, AuthenticationTicket ticket, HttpContext httpContext, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        await httpContext.RequestServices.GetRequiredService<SessionService>()
+            .UpdateTicketAsync(key, TicketSerializer.Default.Serialize(ticket), cancellationToken);
+    }
+
+    public async Task<AuthenticationTicket?> RetrieveAsync(string key, HttpContext httpContext, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var sessions = httpContext.RequestServices.GetRequiredService<SessionService>();
+        if (await sessions.FindActiveAsync(key, cancellationToken) is not { Ticket: not null } state)
+        {
+            return null;
+        }
+        state = await sessions.TouchAsync(state, cancellationToken);
+        return TicketSerializer.Default.Deserialize(state.Ticket!);
+    }
+
+    public async Task RemoveAsync(string key, HttpContext httpContext, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        if (httpContext.Items[KeptSessionItem] as string == key)
+        {
+            return;
+        }
+        var sessions = httpContext.RequestServices.GetRequiredService<SessionService>();
+        var actor = (await sessions.FindActiveAsync(key, cancellationToken))?.UserId ?? SessionService.SystemActor;
+        await sessions.EndAsync(key, SessionEndReasons.SignedOut, actor, cancellationToken);
+    }
+
+    // The cookie handler always calls the overloads above, which need the request's services.
+    public Task<string> StoreAsync(AuthenticationTicket ticket) => throw new NotSupportedException(NeedsContext);
+
+    public Task RenewAsync(string key, AuthenticationTicket ticket) => throw new NotSupportedException(NeedsContext);
+
+    public Task<AuthenticationTicket?> RetrieveAsync(string key) => throw new NotSupportedException(NeedsContext);
+
+    public Task RemoveAsync(string key) => throw new NotSupportedException(NeedsContext);
+
+    private const string NeedsContext = "The session ticket store is used with the current HttpContext.";
+}
