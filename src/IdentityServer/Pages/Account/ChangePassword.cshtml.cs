@@ -1,0 +1,96 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using IdentityServer.Audit;
+using IdentityServer.Authorization;
+using IdentityServer.Data;
+using IdentityServer.Sessions;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityServer.Pages.Account;
+
+/// <summary>
+/// Changing the password ends the user's other sessions (and, through the security stamp, every
+/// grant issued before the change); this browser stays signed in.
+/// </summary>
+[Authorize]
+public sealed class ChangePasswordModel(
+    SignInManager<ApplicationUser> signIn,
+    SessionService sessions,
+    AuditLog audit) : PageModel
+{
+    [BindProperty]
+    public PasswordInput Input { get; set; } = new();
+
+    public IReadOnlyList<string> Errors { get; private set; } = [];
+
+    public bool Changed { get; private set; }
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        if (!ModelState.IsValid)
+        {
+            Errors = [.. ModelState.Values.SelectMany(v => v.Errors).Select(e => e.ErrorMessage)];
+            return Page();
+        }
+        var user = await signIn.UserManager.GetUserAsync(User);
+        if (user is null)
+        {
+            return Challenge();
+        }
+
+        var result = await signIn.UserManager.ChangePasswordAsync(user, Input.CurrentPassword, Input.NewPassword);
+        if (!result.Succeeded)
+        {
+            Errors = [.. result.Errors.Select(e => e.Description)];
+            return Page();
+        }
+
+        var current = User.FindFirst(SessionService.SessionIdClaim)?.Value;
+        audit.Add(SecurityEventTypes.PasswordChanged, user.Id, user.UserName, current);
+        await sessions.EndAllAsync(user.Id, SessionEndReasons.PasswordChanged, user.Id, current, HttpContext.RequestAborted);
+
+        // The cookie carries the old security stamp: issue it again for the same session, keeping
+        // when and how the user signed in.
+        if (current is not null)
+        {
+            HttpContext.Items[SessionTicketStore.KeptSessionItem] = current;
+        }
+        var kept = User.Claims
+            .Where(static c => c.Type is Claims.AuthenticationTime or PrincipalFactory.AuthenticationInstantClaim
+                or Claims.AuthenticationMethodReference or SessionService.SessionIdClaim)
+            .Select(static c => new Claim(c.Type, c.Value, c.ValueType))
+            .ToList();
+        var properties = (await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme)).Properties;
+        await signIn.SignInWithClaimsAsync(user, properties, kept);
+
+        Changed = true;
+        Input = new();
+        return Page();
+    }
+
+    public sealed class PasswordInput
+    {
+        [Required(ErrorMessage = "Enter your current password.")]
+        [StringLength(512)]
+        [DataType(DataType.Password)]
+        public string CurrentPassword { get; set; } = "";
+
+        [Required(ErrorMessage = "Enter a new password.")]
+        [StringLength(512)]
+        [DataType(DataType.Password)]
+        public string NewPassword { get; set; } = "";
+
+        [Compare(nameof(NewPassword), ErrorMessage = "The new passwords do not match.")]
+        [DataType(DataType.Password)]
+        public string ConfirmPassword { get; set; } = "";
+    }
+}

@@ -1,0 +1,122 @@
+using IdentityServer.Audit;
+using IdentityServer.Data;
+using IdentityServer.Sessions;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+
+namespace IdentityServer.Pages.Account;
+
+/// <summary>
+/// The signed-in user's active sessions (device, IP, last seen, the apps using each) with
+/// "sign out this session" and "sign out everywhere else", and their recent security activity.
+/// </summary>
+[Authorize]
+public sealed class SessionsModel(
+    SessionService sessions,
+    SignInManager<ApplicationUser> signIn,
+    IOpenIddictApplicationManager applications,
+    ApplicationDbContext database) : PageModel
+{
+    private const int ActivityShown = 20;
+
+    public IReadOnlyList<SessionView> Sessions { get; private set; } = [];
+
+    public IReadOnlyList<SecurityEvent> Activity { get; private set; } = [];
+
+    public string? Message { get; private set; }
+
+    private string UserId => signIn.UserManager.GetUserId(User)!;
+
+    private string? CurrentSessionId => User.FindFirst(SessionService.SessionIdClaim)?.Value;
+
+    public async Task OnGetAsync() => await LoadAsync();
+
+    /// <summary>Ends one of the user's own sessions; ending this browser's session signs it out.</summary>
+    public async Task<IActionResult> OnPostEndAsync(string id)
+    {
+        var own = (await sessions.ListActiveAsync(UserId, HttpContext.RequestAborted)).Any(s => s.Id == id);
+        if (!own)
+        {
+            // Not (or no longer) one of this user's active sessions: nothing to end, say nothing more.
+            Message = "That session has already ended.";
+            await LoadAsync();
+            return Page();
+        }
+        await sessions.EndAsync(id, SessionEndReasons.EndedByUser, UserId, HttpContext.RequestAborted);
+        if (id == CurrentSessionId)
+        {
+            await signIn.SignOutAsync();
+            return RedirectToPage("/Account/Login");
+        }
+        return RedirectToPage(new { ended = 1 });
+    }
+
+    public async Task<IActionResult> OnPostEndOthersAsync()
+    {
+        await sessions.EndAllAsync(UserId, SessionEndReasons.EndedByUser, UserId, CurrentSessionId, HttpContext.RequestAborted);
+        return RedirectToPage(new { ended = 1 });
+    }
+
+    private async Task LoadAsync()
+    {
+        var cancellationToken = HttpContext.RequestAborted;
+        if (Request.Query.ContainsKey("ended"))
+        {
+            Message ??= "Signed out.";
+        }
+
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var views = new List<SessionView>();
+        foreach (var session in await sessions.ListActiveAsync(UserId, cancellationToken))
+        {
+            var apps = new List<string>();
+            foreach (var clientId in session.Clients.OrderBy(c => c.FirstUsedAt).Select(c => c.ClientId))
+            {
+                if (!names.TryGetValue(clientId, out var name))
+                {
+                    var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
+                    name = application is null ? clientId : await applications.GetLocalizedDisplayNameAsync(application, cancellationToken) ?? clientId;
+                    names[clientId] = name;
+                }
+                apps.Add(name);
+            }
+            views.Add(new SessionView(session.Id, session.DeviceName, session.IpAddress, session.CreatedAt, session.LastSeenAt, apps, session.Id == CurrentSessionId));
+        }
+        // This browser first, then by last activity.
+        Sessions = [.. views.OrderByDescending(v => v.IsCurrent).ThenByDescending(v => v.LastSeenAt)];
+
+        Activity = await database.SecurityEvents.AsNoTracking()
+            .Where(e => e.UserId == UserId)
+            .OrderByDescending(e => e.Timestamp).ThenByDescending(e => e.Id)
+            .Take(ActivityShown)
+            .ToListAsync(cancellationToken);
+    }
+
+    public sealed record SessionView(
+        string Id, string Device, string? IpAddress, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt, IReadOnlyList<string> Apps, bool IsCurrent);
+
+    /// <summary>Words for the activity list.</summary>
+    public static string Describe(SecurityEvent entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return entry.Type switch
+        {
+            SecurityEventTypes.SignInSucceeded => "Signed in",
+            SecurityEventTypes.SignInFailed => "Failed sign-in attempt",
+            SecurityEventTypes.LockedOut => "Account locked after failed sign-ins",
+            SecurityEventTypes.SessionStarted => "Session started",
+            SecurityEventTypes.SessionEnded => $"Session ended ({entry.Detail?.Replace('_', ' ')})",
+            SecurityEventTypes.ConsentGranted => $"Allowed {entry.ClientId} access",
+            SecurityEventTypes.TokenReuseDetected => "A stolen or replayed token was detected; its session was ended",
+            SecurityEventTypes.TokenRevoked => $"{entry.ClientId} revoked a token",
+            SecurityEventTypes.PasswordChanged => "Password changed",
+            SecurityEventTypes.UserLocked => "Account locked by an administrator",
+            SecurityEventTypes.UserUnlocked => "Account unlocked by an administrator",
+            _ => entry.Type.Replace('_', ' '),
+        };
+    }
+}
