@@ -89,9 +89,10 @@ internal static class TokenEndpoint
             var principal = await principals.CreateForUserAsync(user, stored.GetScopes(), authTime, sessionId, cancellationToken);
             if (session is not null)
             {
-                // Using the grant is activity; no token outlives the session it belongs to.
-                session = await sessions.TouchAsync(session, cancellationToken);
-                var remaining = sessions.EndOf(session) - clock.GetUtcNow();
+                // Using the grant is activity (it pushes the idle timeout back). No token outlives the
+                // session's absolute lifetime; the idle timeout is enforced by the check above.
+                await sessions.TouchAsync(session, cancellationToken);
+                var remaining = session.ExpiresAt - clock.GetUtcNow();
                 var options = tokenOptions.Value;
                 principal.SetAccessTokenLifetime(Min(options.AccessTokenLifetime, remaining))
                     .SetIdentityTokenLifetime(Min(options.IdentityTokenLifetime, remaining))

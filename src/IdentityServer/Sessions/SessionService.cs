@@ -161,14 +161,6 @@ public sealed class SessionService(
         return touched;
     }
 
-    /// <summary>When tokens issued now in this session must stop working: the session's absolute or idle end, whichever is first.</summary>
-    public DateTimeOffset EndOf(SessionState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        var idleEnd = state.LastSeenAt + Options.IdleTimeout;
-        return idleEnd < state.ExpiresAt ? idleEnd : state.ExpiresAt;
-    }
-
     /// <summary>
     /// Creates the authorization (grant) for a code issued in a session, linked to the session, and
     /// records the client as a participant of the session; one write.
