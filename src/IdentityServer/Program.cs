@@ -1,5 +1,6 @@
 using IdentityServer.Account;
 using IdentityServer.Authorization;
+using IdentityServer.BackchannelLogout;
 using IdentityServer.Data;
 using IdentityServer.Hosting;
 using IdentityServer.Pruning;
@@ -12,6 +13,7 @@ builder.AddHosting();
 builder.AddDatabase();
 builder.AddAccounts();
 builder.AddSessions();
+builder.AddBackchannelLogout();
 builder.AddAuthorizationServer();
 builder.AddSeeding();
 builder.AddPruning();

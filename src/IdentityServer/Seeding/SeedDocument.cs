@@ -49,6 +49,9 @@ public sealed class SeedClient
 
     /// <summary>Lets the client call the introspection endpoint (a resource server).</summary>
     public bool Introspection { get; set; }
+
+    /// <summary>Where the client receives logout tokens when a session it took part in ends (Back-Channel Logout 1.0).</summary>
+    public string? BackchannelLogoutUri { get; set; }
 }
 
 public sealed class SeedUser

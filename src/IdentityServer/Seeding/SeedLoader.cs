@@ -120,6 +120,14 @@ internal static partial class SeedLoader
             {
                 CheckUri(client.PostLogoutRedirectUris[j], $"{entry}: PostLogoutRedirectUris[{j}]", errors);
             }
+            if (client.BackchannelLogoutUri is not null)
+            {
+                CheckBackchannelLogoutUri(client.BackchannelLogoutUri, $"{entry}: BackchannelLogoutUri", errors);
+                if (!client.GrantTypes.Contains(GrantTypes.AuthorizationCode))
+                {
+                    errors.Add($"{entry}: BackchannelLogoutUri needs the authorization_code grant; only clients users sign in to take part in sessions.");
+                }
+            }
             foreach (var scope in client.Scopes.Where(s => !scopeNames.Contains(s)))
             {
                 errors.Add($"{entry}: Scopes contains '{scope}', which is neither a standard scope nor defined under Scopes.");
@@ -219,6 +227,17 @@ internal static partial class SeedLoader
         {
             errors.Add($"{entry}: '{value}' uses plain http on a non-loopback host; use https.");
         }
+    }
+
+    /// <summary>The identity provider itself calls this URI, so only http(s) makes sense (Back-Channel Logout 1.0, section 2.2).</summary>
+    private static void CheckBackchannelLogoutUri(string value, string entry, List<string> errors)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            errors.Add($"{entry}: '{value}' is not an absolute http(s) URI.");
+            return;
+        }
+        CheckUri(value, entry, errors);
     }
 
     private static string FirstSentence(string message) =>

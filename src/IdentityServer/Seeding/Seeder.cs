@@ -1,4 +1,6 @@
 using System.Security.Claims;
+using System.Text.Json;
+using IdentityServer.BackchannelLogout;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
 using Microsoft.AspNetCore.Identity;
@@ -80,6 +82,11 @@ internal sealed class Seeder(
 
         var current = new OpenIddictApplicationDescriptor();
         await applications.PopulateAsync(current, existing, cancellationToken);
+        // Properties the seed does not own (set by other tools) are kept; the seed owns only its own.
+        foreach (var (name, value) in current.Properties.Where(static p => !SeededProperties.Contains(p.Key)))
+        {
+            descriptor.Properties[name] = value;
+        }
         var secretMatches = descriptor.ClientSecret is null
             ? string.IsNullOrEmpty(current.ClientSecret)
             : await applications.ValidateClientSecretAsync(existing, descriptor.ClientSecret, cancellationToken);
@@ -91,7 +98,8 @@ internal sealed class Seeder(
             && current.RedirectUris.SetEquals(descriptor.RedirectUris)
             && current.PostLogoutRedirectUris.SetEquals(descriptor.PostLogoutRedirectUris)
             && current.Permissions.SetEquals(descriptor.Permissions)
-            && current.Requirements.SetEquals(descriptor.Requirements))
+            && current.Requirements.SetEquals(descriptor.Requirements)
+            && SeededPropertiesEqual(current, descriptor))
         {
             return false;
         }
@@ -109,6 +117,13 @@ internal sealed class Seeder(
         }
         return true;
     }
+
+    /// <summary>Application properties that come from the seed: set, changed or removed with it.</summary>
+    private static readonly string[] SeededProperties = [BackchannelLogoutOutbox.UriProperty];
+
+    private static bool SeededPropertiesEqual(OpenIddictApplicationDescriptor current, OpenIddictApplicationDescriptor wanted) =>
+        SeededProperties.All(name => current.Properties.TryGetValue(name, out var have) == wanted.Properties.TryGetValue(name, out var want)
+            && (have.ValueKind == JsonValueKind.Undefined || JsonElement.DeepEquals(have, want)));
 
     internal static OpenIddictApplicationDescriptor ToDescriptor(SeedClient seed)
     {
@@ -129,6 +144,11 @@ internal sealed class Seeder(
         foreach (var uri in seed.PostLogoutRedirectUris)
         {
             descriptor.PostLogoutRedirectUris.Add(new Uri(uri, UriKind.Absolute));
+        }
+
+        if (seed.BackchannelLogoutUri is not null)
+        {
+            descriptor.Properties[BackchannelLogoutOutbox.UriProperty] = JsonSerializer.SerializeToElement(seed.BackchannelLogoutUri);
         }
 
         // Every client may revoke its own tokens (RFC 7009).
