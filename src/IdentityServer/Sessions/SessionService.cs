@@ -163,7 +163,7 @@ public sealed class SessionService(
 
     /// <summary>
     /// Creates the authorization (grant) for a code issued in a session, linked to the session, and
-    /// records the client as a participant of the session; one write.
+    /// records the client as a participant of the session (a second write only the first time).
     /// </summary>
     public async Task<string> CreateAuthorizationAsync(
         string sessionId, ClaimsPrincipal principal, string subject, string applicationId, string clientId,
@@ -183,12 +183,23 @@ public sealed class SessionService(
         await authorizations.PopulateAsync(authorization, descriptor, cancellationToken);
 
         database.SessionAuthorizations.Add(new SessionAuthorization { SessionId = sessionId, AuthorizationId = authorization.Id! });
+        // The EF Core store saves the whole unit of work: the link goes with the authorization.
+        await authorizations.CreateAsync(authorization, cancellationToken);
+
         if (!await database.SessionClients.AnyAsync(c => c.SessionId == sessionId && c.ClientId == clientId, cancellationToken))
         {
-            database.SessionClients.Add(new SessionClient { SessionId = sessionId, ClientId = clientId, FirstUsedAt = clock.GetUtcNow() });
+            var participant = new SessionClient { SessionId = sessionId, ClientId = clientId, FirstUsedAt = clock.GetUtcNow() };
+            database.SessionClients.Add(participant);
+            try
+            {
+                await database.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                // A simultaneous request (another tab) recorded this client first: nothing is lost.
+                database.Entry(participant).State = EntityState.Detached;
+            }
         }
-        // The EF Core store saves the whole unit of work: the link and the participant go with it.
-        await authorizations.CreateAsync(authorization, cancellationToken);
         return authorization.Id!;
     }
 
