@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using IdentityServer.Certificates;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
@@ -10,6 +11,9 @@ internal static class AuthorizationSetup
 {
     /// <summary>The scopes every deployment supports; API scopes come from the seed.</summary>
     public static readonly string[] StandardScopes = [Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess];
+
+    /// <summary>The rate-limiting policy of the user-code (device verification) page.</summary>
+    public const string UserCodeRateLimit = "user-code";
 
     public static WebApplicationBuilder AddAuthorizationServer(this WebApplicationBuilder builder)
     {
@@ -40,11 +44,14 @@ internal static class AuthorizationSetup
                     .SetIntrospectionEndpointUris("connect/introspect")
                     .SetRevocationEndpointUris("connect/revoke")
                     .SetEndSessionEndpointUris("connect/endsession")
+                    .SetDeviceAuthorizationEndpointUris("connect/device")
+                    .SetEndUserVerificationEndpointUris("connect/verify")
                     .SetJsonWebKeySetEndpointUris(".well-known/jwks");
 
                 options.AllowAuthorizationCodeFlow()
                     .AllowRefreshTokenFlow()
-                    .AllowClientCredentialsFlow();
+                    .AllowClientCredentialsFlow()
+                    .AllowDeviceAuthorizationFlow();
 
                 options.RegisterScopes(StandardScopes);
                 options.RegisterClaims(
@@ -60,6 +67,8 @@ internal static class AuthorizationSetup
                     .SetIdentityTokenLifetime(tokens.IdentityTokenLifetime)
                     .SetRefreshTokenLifetime(tokens.RefreshTokenLifetime)
                     .SetAuthorizationCodeLifetime(tokens.AuthorizationCodeLifetime)
+                    .SetDeviceCodeLifetime(tokens.DeviceCodeLifetime)
+                    .SetUserCodeLifetime(tokens.DeviceCodeLifetime)
                     .SetRefreshTokenReuseLeeway(tokens.RefreshTokenReuseLeeway);
 
                 // Signed, not encrypted: resource servers may validate access tokens locally with the JWKS.
@@ -83,6 +92,7 @@ internal static class AuthorizationSetup
                     .EnableTokenEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
+                    .EnableEndUserVerificationEndpointPassthrough()
                     // Errors that cannot be returned to the client (unknown client, unregistered
                     // redirect_uri) are rendered by our own error page instead of a plain-text body.
                     .EnableErrorPassthrough();
@@ -110,6 +120,20 @@ internal static class AuthorizationSetup
                     server.PromptValues.Remove(PromptValues.SelectAccount);
                 });
             });
+
+        // Typing user codes is rate-limited per signed-in user (RFC 8628 section 5.1: brute force).
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = static async (context, cancellationToken) =>
+            {
+                context.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
+                await context.HttpContext.Response.WriteAsync("Too many attempts. Wait a minute, then try again.", cancellationToken);
+            };
+            limiter.AddPolicy(UserCodeRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.User.FindFirst(Claims.Subject)?.Value ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = tokens.UserCodeAttemptsPerMinute, Window = TimeSpan.FromMinutes(1) }));
+        });
 
         builder.Services.AddSingleton<ClientSecretCache>();
         builder.Services.AddSingleton(typeof(LookupCache<>));

@@ -48,9 +48,9 @@ internal static class TokenEndpoint
             return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
 
-        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType() || request.IsDeviceCodeGrantType())
         {
-            // The principal stored in the code or refresh token.
+            // The principal stored in the code, refresh token or device code.
             var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
             var stored = result.Principal;
             var user = stored?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdFastAsync(id, cancellationToken) : null;

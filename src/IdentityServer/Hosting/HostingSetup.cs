@@ -80,6 +80,7 @@ internal static class HostingSetup
         app.UseFormLimits();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         return app;
     }
 }

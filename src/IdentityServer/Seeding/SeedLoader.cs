@@ -9,7 +9,7 @@ namespace IdentityServer.Seeding;
 /// <summary>Reads and validates a seed file; every problem names the file, the entry and what is wrong.</summary>
 internal static partial class SeedLoader
 {
-    public static readonly string[] SupportedGrantTypes = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.ClientCredentials];
+    public static readonly string[] SupportedGrantTypes = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.ClientCredentials, GrantTypes.DeviceCode];
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {

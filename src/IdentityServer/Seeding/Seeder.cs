@@ -167,6 +167,10 @@ internal sealed class Seeder(
                 descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
             }
         }
+        if (seed.GrantTypes.Contains(GrantTypes.DeviceCode))
+        {
+            descriptor.Permissions.Add(Permissions.Endpoints.DeviceAuthorization);
+        }
         if (seed.Introspection)
         {
             descriptor.Permissions.Add(Permissions.Endpoints.Introspection);

@@ -151,7 +151,7 @@ public sealed class AuthorizeModel(
                 return Forbid(Errors.ConsentRequired, "The user has not consented to this application.");
             }
             ApplicationName = await applications.GetLocalizedDisplayNameAsync(application, cancellationToken) ?? request.ClientId;
-            Scopes = await DescribeScopesAsync(scopes, cancellationToken);
+            Scopes = await ScopeDescriptions.DescribeAsync(scopeManager, scopes, cancellationToken);
             RequestParameters = CurrentParameters();
             return Page();
         }
@@ -223,24 +223,4 @@ public sealed class AuthorizeModel(
 
     private ITimeLimitedDataProtector ReauthenticationProtector() =>
         dataProtection.CreateProtector("IdentityServer.Authorize.Reauthentication").ToTimeLimitedDataProtector();
-
-    private async Task<IReadOnlyList<(string, string)>> DescribeScopesAsync(IEnumerable<string> scopes, CancellationToken cancellationToken)
-    {
-        var described = new List<(string, string)>();
-        foreach (var scope in scopes)
-        {
-            var description = scope switch
-            {
-                OpenIddictConstants.Scopes.OpenId => "Sign you in",
-                OpenIddictConstants.Scopes.Profile => "See your name and username",
-                OpenIddictConstants.Scopes.Email => "See your email address",
-                OpenIddictConstants.Scopes.OfflineAccess => "Stay signed in when you are not using it",
-                _ => await scopeManager.FindByNameAsync(scope, cancellationToken) is { } entity
-                    ? await scopeManager.GetLocalizedDisplayNameAsync(entity, cancellationToken) ?? scope
-                    : scope,
-            };
-            described.Add((scope, description));
-        }
-        return described;
-    }
 }

@@ -1,0 +1,114 @@
+using IdentityServer.Audit;
+using IdentityServer.Authorization;
+using IdentityServer.Data;
+using IdentityServer.Sessions;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityServer.Pages.Connect;
+
+/// <summary>
+/// The end-user verification page of the device authorization grant (RFC 8628): a signed-in user
+/// types the code shown on the device (or follows verification_uri_complete), sees which app asks
+/// for what, and allows or denies it. Code entry is rate-limited per user; OpenIddict checks the code
+/// and its expiry.
+/// </summary>
+[Authorize]
+[EnableRateLimiting(AuthorizationSetup.UserCodeRateLimit)]
+public sealed class VerifyModel(
+    IOpenIddictApplicationManager applications,
+    IOpenIddictScopeManager scopeManager,
+    UserManager<ApplicationUser> users,
+    PrincipalFactory principals,
+    SessionService sessions,
+    AuditLog audit) : PageModel
+{
+    public string? UserCode { get; private set; }
+
+    public string? ApplicationName { get; private set; }
+
+    public IReadOnlyList<(string Name, string Description)> Scopes { get; private set; } = [];
+
+    public string? Error { get; private set; }
+
+    /// <summary>approved or denied, after a decision.</summary>
+    public string? Result { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync([FromQuery(Name = "result")] string? result)
+    {
+        var request = HttpContext.GetOpenIddictServerRequest();
+        UserCode = request?.UserCode;
+        if (string.IsNullOrEmpty(UserCode))
+        {
+            Result = result is "approved" or "denied" ? result : null;
+            return Page();
+        }
+        if (await FindCodeAsync() is not { } code)
+        {
+            return Page();
+        }
+        ApplicationName = code.Name;
+        Scopes = await ScopeDescriptions.DescribeAsync(scopeManager, code.Principal.GetScopes(), HttpContext.RequestAborted);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync([FromForm(Name = "decision")] string? decision)
+    {
+        var request = HttpContext.GetOpenIddictServerRequest();
+        UserCode = request?.UserCode;
+        if (string.IsNullOrEmpty(UserCode) || await FindCodeAsync() is not { } code)
+        {
+            return Page();
+        }
+        var cancellationToken = HttpContext.RequestAborted;
+
+        if (decision != "accept")
+        {
+            return Forbid(new AuthenticationProperties { RedirectUri = "/connect/verify?result=denied" }, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        var user = users.GetUserId(User) is { } userId ? await users.FindByIdFastAsync(userId, cancellationToken) : null;
+        if (user is null)
+        {
+            return Challenge();
+        }
+        var scopes = code.Principal.GetScopes();
+        var sessionId = User.FindFirst(SessionService.SessionIdClaim)?.Value;
+        var principal = await principals.CreateForUserAsync(user, scopes, authenticationTime: null, sessionId, cancellationToken);
+        if (sessionId is not null)
+        {
+            // Like a browser sign-in, the device's grant belongs to the session that approved it.
+            principal.SetAuthorizationId(await sessions.CreateAuthorizationAsync(
+                sessionId, principal, user.Id, code.ApplicationId, code.ClientId, scopes, cancellationToken));
+        }
+        await audit.RecordAsync(SecurityEventTypes.ConsentGranted, user.Id, user.UserName, sessionId, code.ClientId,
+            detail: "device: " + string.Join(' ', scopes), cancellationToken: cancellationToken);
+        return SignIn(principal, new AuthenticationProperties { RedirectUri = "/connect/verify?result=approved" }, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>The device request behind the typed user code, if the code is valid and unexpired.</summary>
+    private async Task<DeviceRequest?> FindCodeAsync()
+    {
+        var result = await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        if (result is { Succeeded: true, Principal: { } principal }
+            && principal.GetPresenters().FirstOrDefault() is { } clientId
+            && await applications.FindByClientIdAsync(clientId, HttpContext.RequestAborted) is { } application)
+        {
+            var name = await applications.GetLocalizedDisplayNameAsync(application, HttpContext.RequestAborted) ?? clientId;
+            var id = await applications.GetIdAsync(application, HttpContext.RequestAborted);
+            return new DeviceRequest(principal, clientId, id!, name);
+        }
+        Error = "That code is not valid or has expired. Check the code on your device and try again.";
+        return null;
+    }
+
+    private sealed record DeviceRequest(System.Security.Claims.ClaimsPrincipal Principal, string ClientId, string ApplicationId, string Name);
+}

@@ -1,0 +1,185 @@
+using System.Net;
+using IdentityServer.Sessions;
+using IdentityServer.Tests.Infrastructure;
+using IdentityServer.Tests.Sessions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace IdentityServer.Tests.DeviceFlow;
+
+/// <summary>A server with a public device client ("TV app") and a clock the test can move.</summary>
+public class DeviceFlowFactory : IdentityServerFactory
+{
+    public const string DeviceClientId = "tv";
+
+    public DeviceFlowFactory()
+    {
+        Settings["IdentityServer:UserCodeAttemptsPerMinute"] = "100";
+        File.WriteAllText(SeedPath, $$"""
+        {
+          "Scopes": [ { "Name": "{{TestSeed.ApiScope}}", "DisplayName": "Orders API", "Resources": ["{{TestSeed.ApiClientId}}"] } ],
+          "Clients": [
+            { "ClientId": "{{DeviceClientId}}", "ClientType": "public", "DisplayName": "Living-room TV",
+              "GrantTypes": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+              "Scopes": ["openid", "profile", "offline_access", "{{TestSeed.ApiScope}}"] },
+            { "ClientId": "{{TestSeed.ApiClientId}}", "ClientSecret": "{{TestSeed.ApiSecret}}", "ClientType": "confidential", "Introspection": true }
+          ],
+          "Users": [
+            { "UserName": "{{TestSeed.UserName}}", "Email": "{{TestSeed.UserEmail}}", "Password": "{{TestSeed.UserPassword}}" },
+            { "UserName": "{{TestSeed.SecondUserName}}", "Email": "bob@example.com", "Password": "{{TestSeed.SecondUserPassword}}" }
+          ]
+        }
+        """);
+    }
+
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override void ConfigureTestServices(IWebHostBuilder builder) =>
+        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+}
+
+/// <summary>The same server, allowing three requests of the verification page per user and minute.</summary>
+public sealed class StrictDeviceFlowFactory : DeviceFlowFactory
+{
+    public StrictDeviceFlowFactory() => Settings["IdentityServer:UserCodeAttemptsPerMinute"] = "3";
+}
+
+public sealed class DeviceFlowRateLimitTests(StrictDeviceFlowFactory factory) : IClassFixture<StrictDeviceFlowFactory>
+{
+    [Fact]
+    public async Task VerificationPage_TooManyCodeEntries_AreRateLimitedPerUser()
+    {
+        using var browser = factory.CreateOidcClient();
+        await DeviceFlowTests.OpenVerificationAsync(browser, "/connect/verify");
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await browser.Http.GetAsync(new Uri($"/connect/verify?user_code=1111-2222-{i:0000}", UriKind.Relative));
+            statuses.Add(response.StatusCode);
+        }
+
+        // Opening the page once signed in used one of the user's three (the anonymous visit before
+        // signing in counted against the address instead).
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+
+        // Another user is not affected.
+        using var other = factory.CreateOidcClient();
+        await DeviceFlowTests.OpenVerificationAsync(other, "/connect/verify", TestSeed.SecondUserName, TestSeed.SecondUserPassword);
+    }
+}
+
+public sealed class DeviceFlowTests(DeviceFlowFactory factory) : IClassFixture<DeviceFlowFactory>
+{
+    [Fact]
+    public async Task DeviceFlow_UserAllowsInBrowser_DeviceGetsTokensBoundToTheBrowserSession()
+    {
+        using var device = factory.CreateOidcClient();
+        var start = await StartAsync(device);
+        Assert.Equal("authorization_pending", (await PollAsync(device, start)).Error);
+
+        using var browser = factory.CreateOidcClient();
+        var consent = await OpenVerificationAsync(browser, start["verification_uri_complete"]!);
+        var page = await OidcTestClient.ParseAsync(consent);
+        Assert.Equal("Living-room TV", page.QuerySelector("#client-name")!.TextContent);
+        Assert.Equal(["openid", "offline_access", TestSeed.ApiScope], page.QuerySelectorAll("li[data-scope]").Select(li => li.GetAttribute("data-scope")));
+        using var approved = await browser.SubmitAsync(consent, button: "accept");
+        Assert.Equal(HttpStatusCode.Redirect, approved.StatusCode);
+        Assert.Equal("/connect/verify?result=approved", approved.Headers.Location!.OriginalString);
+
+        var tokens = await PollAsync(device, start);
+        Assert.Equal(HttpStatusCode.OK, tokens.Status);
+        Assert.True(await device.IsActiveAsync(tokens["access_token"]!));
+        var sid = SessionProbe.Sid(tokens["id_token"]!);
+        Assert.Contains(DeviceFlowFactory.DeviceClientId, (await SessionProbe.FindAsync(factory, sid))!.Clients.Select(c => c.ClientId));
+
+        // A device code is used once.
+        Assert.Equal("invalid_grant", (await PollAsync(device, start)).Error);
+
+        // Ending the browser session that approved it signs the device out too.
+        await SessionProbe.EndAsync(factory, sid, SessionEndReasons.EndedByUser, "test");
+        Assert.False(await device.IsActiveAsync(tokens["access_token"]!));
+        var refresh = await device.TokenAsync(("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"]!), ("client_id", DeviceFlowFactory.DeviceClientId));
+        Assert.Equal("invalid_grant", refresh.Error);
+    }
+
+    [Fact]
+    public async Task DeviceFlow_UserDenies_DeviceGetsAccessDenied()
+    {
+        using var device = factory.CreateOidcClient();
+        var start = await StartAsync(device);
+        using var browser = factory.CreateOidcClient();
+        var consent = await OpenVerificationAsync(browser, start["verification_uri_complete"]!);
+
+        using var denied = await browser.SubmitAsync(consent, button: "deny");
+
+        Assert.Equal("/connect/verify?result=denied", denied.Headers.Location!.OriginalString);
+        Assert.Equal("access_denied", (await PollAsync(device, start)).Error);
+    }
+
+    [Fact]
+    public async Task VerificationPage_TypedCode_ShowsTheRequest_AndAWrongCodeShowsAnError()
+    {
+        using var device = factory.CreateOidcClient();
+        var start = await StartAsync(device);
+        using var browser = factory.CreateOidcClient();
+        var form = await OpenVerificationAsync(browser, start["verification_uri"]!);
+        Assert.NotNull((await OidcTestClient.ParseAsync(form)).QuerySelector("#user-code-input"));
+
+        var wrong = await browser.NavigateAsync("/connect/verify?user_code=" + Uri.EscapeDataString("0000-0000-0000"));
+        Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
+        Assert.NotNull((await OidcTestClient.ParseAsync(wrong)).QuerySelector("#code-error"));
+
+        var typed = await browser.NavigateAsync("/connect/verify?user_code=" + Uri.EscapeDataString(start["user_code"]!));
+        Assert.Equal("Living-room TV", (await OidcTestClient.ParseAsync(typed)).QuerySelector("#client-name")!.TextContent);
+    }
+
+    [Fact]
+    public async Task DeviceFlow_CodeExpires_DeviceGetsExpiredTokenAndThePageRefusesTheCode()
+    {
+        using var device = factory.CreateOidcClient();
+        var start = await StartAsync(device);
+        Assert.InRange(start.Json.GetProperty("expires_in").GetInt32(), 595, 600);
+
+        factory.Clock.Advance(TimeSpan.FromMinutes(11));
+
+        Assert.Equal("expired_token", (await PollAsync(device, start)).Error);
+        using var browser = factory.CreateOidcClient();
+        var page = await OpenVerificationAsync(browser, start["verification_uri_complete"]!);
+        Assert.NotNull((await OidcTestClient.ParseAsync(page)).QuerySelector("#code-error"));
+    }
+
+    [Fact]
+    public async Task DeviceAuthorization_UnknownClient_IsInvalidClient()
+    {
+        using var device = factory.CreateOidcClient();
+        var response = await device.PostAsync("/connect/device", [new("client_id", "nobody"), new("scope", "openid")]);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.Status);
+        Assert.Equal("invalid_client", response.Error);
+    }
+
+    private static async Task<TokenResponse> StartAsync(OidcTestClient device)
+    {
+        var start = await device.PostAsync("/connect/device",
+            [new("client_id", DeviceFlowFactory.DeviceClientId), new("scope", $"openid offline_access {TestSeed.ApiScope}")]);
+        Assert.Equal(HttpStatusCode.OK, start.Status);
+        Assert.StartsWith(IdentityServerFactory.BaseAddress.AbsoluteUri + "connect/verify", start["verification_uri"], StringComparison.Ordinal);
+        return start;
+    }
+
+    private static Task<TokenResponse> PollAsync(OidcTestClient device, TokenResponse start) => device.TokenAsync(
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", start["device_code"]!), ("client_id", DeviceFlowFactory.DeviceClientId));
+
+    /// <summary>Opens a verification URL in a browser without a session: the sign-in page comes first.</summary>
+    internal static async Task<HttpResponseMessage> OpenVerificationAsync(OidcTestClient browser, string url, string login = TestSeed.UserName, string password = TestSeed.UserPassword)
+    {
+        var response = await browser.NavigateAsync(new Uri(url).PathAndQuery);
+        Assert.Equal("/Account/Login", response.RequestMessage!.RequestUri!.AbsolutePath);
+        response = await browser.SignInAsync(response, login, password);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/connect/verify", response.RequestMessage!.RequestUri!.AbsolutePath);
+        return response;
+    }
+}
