@@ -1,4 +1,5 @@
 using IdentityServer.Account;
+using IdentityServer.Admin;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
 using IdentityServer.Hosting;
@@ -15,6 +16,7 @@ builder.AddSessions();
 builder.AddAuthorizationServer();
 builder.AddSeeding();
 builder.AddPruning();
+builder.AddAdmin();
 
 var app = builder.Build();
 
@@ -24,6 +26,7 @@ await app.SeedAsync();
 app.UseHosting();
 app.MapAuthorizationEndpoints();
 app.MapRazorPages();
+app.MapAdmin();
 
 await app.RunAsync();
 
