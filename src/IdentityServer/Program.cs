@@ -1,4 +1,5 @@
 using IdentityServer.Account;
+using IdentityServer.Admin;
 using IdentityServer.Authorization;
 using IdentityServer.BackchannelLogout;
 using IdentityServer.Data;
@@ -17,6 +18,7 @@ builder.AddBackchannelLogout();
 builder.AddAuthorizationServer();
 builder.AddSeeding();
 builder.AddPruning();
+builder.AddAdmin();
 
 var app = builder.Build();
 
@@ -26,6 +28,7 @@ await app.SeedAsync();
 app.UseHosting();
 app.MapAuthorizationEndpoints();
 app.MapRazorPages();
+app.MapAdmin();
 
 await app.RunAsync();
 

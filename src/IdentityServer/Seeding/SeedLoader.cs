@@ -49,7 +49,7 @@ internal static partial class SeedLoader
     public static void Validate(SeedDocument document, string source)
     {
         var errors = new List<string>();
-        var scopeNames = new HashSet<string>(AuthorizationSetup.StandardScopes, StringComparer.Ordinal);
+        var scopeNames = new HashSet<string>(AuthorizationSetup.StandardScopes.Concat(Seeder.BuiltInScopes.Select(static s => s.Name!)), StringComparer.Ordinal);
 
         for (var i = 0; i < document.Scopes.Count; i++)
         {
@@ -61,7 +61,7 @@ internal static partial class SeedLoader
             }
             else if (!scopeNames.Add(scope.Name))
             {
-                errors.Add($"{entry}: the scope is defined twice or redefines a standard scope.");
+                errors.Add($"{entry}: the scope is defined twice or redefines a standard or built-in scope.");
             }
             if (scope.Resources.Any(string.IsNullOrWhiteSpace))
             {
@@ -130,7 +130,7 @@ internal static partial class SeedLoader
             }
             foreach (var scope in client.Scopes.Where(s => !scopeNames.Contains(s)))
             {
-                errors.Add($"{entry}: Scopes contains '{scope}', which is neither a standard scope nor defined under Scopes.");
+                errors.Add($"{entry}: Scopes contains '{scope}', which is neither a standard or built-in scope nor defined under Scopes.");
             }
         }
 

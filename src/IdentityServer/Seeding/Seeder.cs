@@ -1,7 +1,8 @@
 using System.Security.Claims;
 using System.Text.Json;
-using IdentityServer.BackchannelLogout;
+using IdentityServer.Admin;
 using IdentityServer.Authorization;
+using IdentityServer.BackchannelLogout;
 using IdentityServer.Data;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
@@ -20,12 +21,19 @@ internal sealed class Seeder(
     RoleManager<IdentityRole> roles,
     ILogger<Seeder> logger)
 {
+    /// <summary>Scopes the server itself serves, ensured at every start; a seed cannot redefine them.</summary>
+    internal static readonly SeedScope[] BuiltInScopes =
+    [
+        new() { Name = AdminScope.Name, DisplayName = "Administer the identity provider", Resources = [AdminScope.Resource] },
+    ];
+
     public async Task ApplyAsync(SeedDocument document, string source, CancellationToken cancellationToken)
     {
         // Entities read here are updated: they must come from this scope's DbContext, not a cache.
         using var _ = LookupCache.Bypass();
         var changes = 0;
-        foreach (var scope in document.Scopes)
+        // Built-in scopes first: a seed client may be granted them without the seed defining them.
+        foreach (var scope in BuiltInScopes.Concat(document.Scopes))
         {
             changes += await ApplyScopeAsync(scope, cancellationToken) ? 1 : 0;
         }

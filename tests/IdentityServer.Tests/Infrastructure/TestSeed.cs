@@ -21,6 +21,8 @@ internal static class TestSeed
     public const string UserPassword = "Alice-Passw0rd!";
     public const string SecondUserName = "bob";
     public const string SecondUserPassword = "Bob-Passw0rd!";
+    public const string AdminClientId = "ops-automation";
+    public const string AdminClientSecret = "ops-automation-secret-0123456789";
 
     public static string Json => $$"""
     {
@@ -43,7 +45,9 @@ internal static class TestSeed
           "Scopes": ["openid", "profile", "offline_access", "{{ApiScope}}"] },
         { "ClientId": "{{WorkerClientId}}", "ClientSecret": "{{WorkerSecret}}", "ClientType": "confidential",
           "GrantTypes": ["client_credentials"], "Scopes": ["{{ApiScope}}"] },
-        { "ClientId": "{{ApiClientId}}", "ClientSecret": "{{ApiSecret}}", "ClientType": "confidential", "Introspection": true }
+        { "ClientId": "{{ApiClientId}}", "ClientSecret": "{{ApiSecret}}", "ClientType": "confidential", "Introspection": true },
+        { "ClientId": "{{AdminClientId}}", "ClientSecret": "{{AdminClientSecret}}", "ClientType": "confidential",
+          "GrantTypes": ["client_credentials"], "Scopes": ["idp.admin"] }
       ],
       "Users": [
         { "UserName": "{{UserName}}", "Email": "{{UserEmail}}", "Password": "{{UserPassword}}",

@@ -14,7 +14,7 @@ public sealed class SeedFileTests : IDisposable
     {
         var document = SeedLoader.Load(Write(TestSeed.Json));
         Assert.Single(document.Scopes);
-        Assert.Equal(5, document.Clients.Count);
+        Assert.Equal(6, document.Clients.Count);
         Assert.Equal(2, document.Users.Count);
         Assert.True(document.Clients.Single(c => c.ClientId == TestSeed.ApiClientId).Introspection);
     }

@@ -1,0 +1,73 @@
+using System.Globalization;
+using IdentityServer.Admin;
+using IdentityServer.Audit;
+using IdentityServer.Data;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace IdentityServer.Pages.Admin;
+
+/// <summary>The audit trail, filtered by user (name or id), event type and a UTC time range.</summary>
+internal sealed class EventsModel(UserAdministration admin, UserManager<ApplicationUser> users) : PageModel
+{
+    private const int Limit = 200;
+
+    /// <summary>The value format of a datetime-local input; times are read as UTC.</summary>
+    private const string LocalFormat = "yyyy-MM-ddTHH:mm";
+
+    [BindProperty(SupportsGet = true, Name = "user")]
+    public string? UserFilter { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Type { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? From { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? To { get; set; }
+
+    public IReadOnlyList<SecurityEventView> Events { get; private set; } = [];
+
+    public static IEnumerable<string> Types => SecurityEventTypes.All.Order(StringComparer.Ordinal);
+
+    public string? Problem { get; private set; }
+
+    public async Task OnGetAsync()
+    {
+        var from = Parse(From, nameof(From));
+        var to = Parse(To, nameof(To));
+        if (!string.IsNullOrEmpty(Type) && !SecurityEventTypes.All.Contains(Type))
+        {
+            Problem = "Unknown event type.";
+        }
+        if (Problem is not null || UserFilter?.Length > 450)
+        {
+            Problem ??= "The user filter is too long.";
+            return;
+        }
+
+        // Events of a deleted account keep its id, so an unknown name is tried as an id.
+        string? userId = null;
+        if (!string.IsNullOrWhiteSpace(UserFilter))
+        {
+            userId = (await users.FindByNameAsync(UserFilter.Trim()))?.Id ?? UserFilter.Trim();
+        }
+        Events = await admin.QueryEventsAsync(userId, string.IsNullOrEmpty(Type) ? null : Type, from, to, Limit, HttpContext.RequestAborted);
+    }
+
+    private DateTimeOffset? Parse(string? value, string name)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+        if (DateTime.TryParseExact(value, [LocalFormat, LocalFormat + ":ss"], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            return new DateTimeOffset(parsed, TimeSpan.Zero);
+        }
+        Problem = $"'{name}' is not a date and time.";
+        return null;
+    }
+}

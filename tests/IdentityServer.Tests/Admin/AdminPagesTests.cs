@@ -1,0 +1,96 @@
+using System.Net;
+using AngleSharp.Html.Dom;
+using IdentityServer.Sessions;
+using IdentityServer.Tests.Infrastructure;
+using static IdentityServer.Tests.Admin.AdminTestHelpers;
+
+namespace IdentityServer.Tests.Admin;
+
+public sealed class AdminPagesTests(IdentityServerFactory factory) : IClassFixture<IdentityServerFactory>
+{
+    [Fact]
+    public async Task AdminPages_Admin_SeesSessionsAndEndsOneWithTheForm()
+    {
+        var userId = await CreateUserAsync(factory, "heidi");
+        using var user = factory.CreateOidcClient();
+        await user.SignInThroughPortalAsync("heidi", Password);
+        var session = Assert.Single(await SessionsAsync(factory, userId));
+
+        using var admin = factory.CreateOidcClient();
+        await admin.SignInThroughPortalAsync();
+        var start = await admin.NavigateAsync("/Admin");
+        Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        var startPage = await OidcTestClient.ParseAsync(start);
+        Assert.NotNull(startPage.QuerySelector("#active-sessions"));
+        Assert.NotNull(startPage.QuerySelector("#admin-link"));
+
+        var details = await admin.NavigateAsync($"/Admin/Users/{userId}");
+        Assert.Equal(HttpStatusCode.OK, details.StatusCode);
+        var page = await OidcTestClient.ParseAsync(details);
+        Assert.NotNull(page.QuerySelector($"#session-{session.Id}"));
+        var form = (IHtmlFormElement)page.QuerySelector($"#end-session-{session.Id}")!;
+        var fields = form.Elements.OfType<IHtmlInputElement>().Select(i => new KeyValuePair<string, string>(i.Name!, i.Value)).ToList();
+        Assert.Contains(fields, f => f.Key == "__RequestVerificationToken");
+
+        using var posted = await admin.Http.PostAsync(new Uri(IdentityServerFactory.BaseAddress, form.GetAttribute("action")), new FormUrlEncodedContent(fields));
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+
+        var stored = Assert.Single(await SessionsAsync(factory, userId));
+        Assert.Equal(SessionEndReasons.EndedByAdmin, stored.EndReason);
+        Assert.Equal(await UserIdAsync(factory, TestSeed.UserName), stored.EndedBy);
+        var after = await OidcTestClient.ParseAsync(await admin.FollowLocalRedirectsAsync(posted));
+        Assert.Equal("The session was ended.", after.QuerySelector("#admin-message")?.TextContent);
+        Assert.Null(after.QuerySelector($"#end-session-{session.Id}"));
+    }
+
+    [Fact]
+    public async Task AdminPages_FormPostWithoutAntiforgery_Returns400()
+    {
+        var userId = await CreateUserAsync(factory, "ivan");
+        using var admin = factory.CreateOidcClient();
+        await admin.SignInThroughPortalAsync();
+        using var posted = await admin.Http.PostAsync(new Uri($"/Admin/Users/{userId}?handler=Lock", UriKind.Relative), new FormUrlEncodedContent([]));
+        Assert.Equal(HttpStatusCode.BadRequest, posted.StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminPages_NonAdmin_GetsAccessDenied403()
+    {
+        using var client = factory.CreateOidcClient();
+        await client.SignInThroughPortalAsync(TestSeed.SecondUserName, TestSeed.SecondUserPassword);
+        var response = await client.NavigateAsync("/Admin");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("/Account/AccessDenied", response.RequestMessage!.RequestUri!.AbsolutePath);
+        var home = await OidcTestClient.ParseAsync(await client.NavigateAsync("/Account/Logout"));
+        Assert.Null(home.QuerySelector("#admin-link"));
+    }
+
+    [Theory]
+    [InlineData("/Admin")]
+    [InlineData("/Admin/Events")]
+    [InlineData("/Admin/Users/some-id")]
+    public async Task AdminPages_Anonymous_RedirectsToSignIn(string path)
+    {
+        using var client = factory.CreateOidcClient();
+        using var response = await client.Http.GetAsync(new Uri(path, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/Account/Login", response.Headers.Location!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task AdminPages_EventsFilter_ShowsTheUsersEvents()
+    {
+        var userId = await CreateUserAsync(factory, "judy");
+        using var user = factory.CreateOidcClient();
+        await user.SignInThroughPortalAsync("judy", Password);
+
+        using var admin = factory.CreateOidcClient();
+        await admin.SignInThroughPortalAsync();
+        var response = await admin.NavigateAsync("/Admin/Events?user=judy&type=sign_in_succeeded");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var rows = (await OidcTestClient.ParseAsync(response)).QuerySelectorAll("#events tbody tr");
+        var row = Assert.Single(rows);
+        Assert.Contains("sign_in_succeeded", row.TextContent, StringComparison.Ordinal);
+        Assert.Contains(userId, row.QuerySelector("a")!.GetAttribute("href")!, StringComparison.Ordinal);
+    }
+}
