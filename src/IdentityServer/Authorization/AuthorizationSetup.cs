@@ -53,7 +53,7 @@ internal static class AuthorizationSetup
                     .AllowClientCredentialsFlow()
                     .AllowDeviceAuthorizationFlow();
 
-                options.RegisterScopes(StandardScopes);
+                options.RegisterScopes([.. StandardScopes, Admin.AdminScope.Name]);
                 options.RegisterClaims(
                     Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified,
                     Claims.Role, Claims.AuthenticationTime, SessionService.SessionIdClaim);

@@ -17,7 +17,7 @@ public sealed class BadInputTests(IdentityServerFactory factory) : IClassFixture
 
     [Theory]
     [InlineData("password")]
-    [InlineData("urn:ietf:params:oauth:grant-type:device_code")]
+    [InlineData("urn:ietf:params:oauth:grant-type:jwt-bearer")]
     [InlineData("made-up")]
     public async Task Token_UnsupportedGrantType_ReturnsUnsupportedGrantType(string grantType)
     {

@@ -20,6 +20,7 @@ public sealed class DiscoveryTests(IdentityServerFactory factory) : IClassFixtur
             ("authorization_endpoint", "/connect/authorize"), ("token_endpoint", "/connect/token"),
             ("userinfo_endpoint", "/connect/userinfo"), ("introspection_endpoint", "/connect/introspect"),
             ("revocation_endpoint", "/connect/revoke"), ("end_session_endpoint", "/connect/endsession"),
+            ("device_authorization_endpoint", "/connect/device"),
             ("jwks_uri", "/.well-known/jwks"),
         })
         {
@@ -28,11 +29,11 @@ public sealed class DiscoveryTests(IdentityServerFactory factory) : IClassFixtur
 
         Assert.Equal(["S256"], Strings(json, "code_challenge_methods_supported"));
         Assert.Equal(["code"], Strings(json, "response_types_supported"));
-        Assert.Equal(["authorization_code", "client_credentials", "refresh_token"], Strings(json, "grant_types_supported").Order());
+        Assert.Equal(["authorization_code", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"], Strings(json, "grant_types_supported").Order());
         Assert.Contains("RS256", Strings(json, "id_token_signing_alg_values_supported"));
         Assert.Equal(["consent", "login", "none"], Strings(json, "prompt_values_supported").Order());
         Assert.True(json.GetProperty("authorization_response_iss_parameter_supported").GetBoolean());
-        Assert.Superset(new HashSet<string> { "openid", "profile", "email", "offline_access" }, Strings(json, "scopes_supported").ToHashSet());
+        Assert.Superset(new HashSet<string> { "openid", "profile", "email", "offline_access", "idp.admin" }, Strings(json, "scopes_supported").ToHashSet());
         Assert.Contains("auth_time", Strings(json, "claims_supported"));
     }
 
