@@ -1,0 +1,30 @@
+namespace ClientSamples.EndToEndTests.Infrastructure;
+
+/// <summary>Debian's Chromium, driven as installed (the same settings as the identity provider's browser tests).</summary>
+internal static class Chromium
+{
+    public const string ExecutablePath = "/usr/bin/chromium";
+
+    private const string RequireVariable = "IDP_REQUIRE_BROWSER";
+
+    /// <summary>Null when the browser tests must run; CI sets IDP_REQUIRE_BROWSER=1 so that a missing browser fails.</summary>
+    public static string? SkipReason =>
+        File.Exists(ExecutablePath) || Environment.GetEnvironmentVariable(RequireVariable) == "1"
+            ? null
+            : $"{ExecutablePath} is not installed (apt-get install chromium); set {RequireVariable}=1 to fail instead of skipping.";
+
+    public static IReadOnlyList<string> Arguments { get; } =
+    [
+        // Tests run as root in containers, where Chromium's sandbox cannot start.
+        "--no-sandbox",
+        "--disable-gpu",
+        // /dev/shm is tiny in containers; Chromium crashes tabs when it fills up.
+        "--disable-dev-shm-usage",
+        // No outside network here: background fetches would only slow start-up and log errors.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ];
+}

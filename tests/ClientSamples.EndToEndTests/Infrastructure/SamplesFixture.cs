@@ -1,0 +1,156 @@
+using Microsoft.Playwright;
+
+namespace ClientSamples.EndToEndTests.Infrastructure;
+
+/// <summary>
+/// The whole sample landscape as real processes on loopback: the identity provider with the samples'
+/// seed (ports rewritten to free ones), the API twice (introspection; local JWT validation) and the web
+/// app twice (app 1 calls the introspecting API, app 2 the JWT one). One per test collection, because
+/// starting five processes is the expensive part of these tests.
+/// </summary>
+public sealed class SamplesFixture : IAsyncLifetime
+{
+    public const string UserName = "alice";
+    public const string Password = "Passw0rd!";
+    public const string Web1ClientId = "samples-web-1";
+    public const string Web1ClientSecret = "samples-web-1-secret-not-for-production";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly string folder = Path.Combine(Path.GetTempPath(), "client-samples-e2e", Guid.NewGuid().ToString("N"));
+    private readonly List<AppProcess> processes = [];
+    private IPlaywright? playwright;
+    private IBrowser? browser;
+
+    public Uri Issuer { get; } = Loopback(BuildOutput.FreePort());
+
+    public Uri Web1 { get; } = Loopback(BuildOutput.FreePort());
+
+    public Uri Web2 { get; } = Loopback(BuildOutput.FreePort());
+
+    public Uri IntrospectionApi { get; } = Loopback(BuildOutput.FreePort());
+
+    public Uri JwtApi { get; } = Loopback(BuildOutput.FreePort());
+
+    public IBrowser Browser => browser ?? throw new InvalidOperationException("Chromium was not started: " + Chromium.SkipReason);
+
+    internal AppProcess IdentityServer { get; private set; } = null!;
+
+    internal AppProcess WebApp1 { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(folder);
+        var seed = Path.Combine(folder, "seed.json");
+        // The real samples seed, with its fixed ports (5002, 5003) replaced by this run's.
+        var text = await File.ReadAllTextAsync(Path.Combine(BuildOutput.RepositoryRoot, "src", "ClientSamples", "seed.json"));
+        await File.WriteAllTextAsync(seed, text
+            .Replace("http://localhost:5002/", Web1.AbsoluteUri, StringComparison.Ordinal)
+            .Replace("http://localhost:5003/", Web2.AbsoluteUri, StringComparison.Ordinal));
+
+        IdentityServer = Add(AppProcess.Start("identity provider", "src/IdentityServer", "IdentityServer.dll",
+        [
+            "--urls", Origin(Issuer),
+            $"--ConnectionStrings:Default=Data Source={Path.Combine(folder, "idp.db")}",
+            $"--Certificates:DevelopmentPath={Path.Combine(folder, "certs")}",
+            $"--DataProtection:KeysPath={Path.Combine(folder, "keys")}",
+            $"--Seed:Path={seed}",
+            "--Logging:LogLevel:Default=Warning",
+        ]));
+        var introspectionApi = Add(StartApi(IntrospectionApi, "Introspection"));
+        var jwtApi = Add(StartApi(JwtApi, "Jwt"));
+        WebApp1 = Add(StartWebApp(Web1, Web1ClientId, Web1ClientSecret, IntrospectionApi));
+        // App 2 refreshes its access token on every request (RefreshBefore exceeds the 15-minute token
+        // lifetime), so that a test sees refresh-token rotation without waiting for an expiry.
+        var webApp2 = Add(StartWebApp(Web2, "samples-web-2", "samples-web-2-secret-not-for-production", JwtApi, "--WebApp:RefreshBefore=00:20:00"));
+
+        await Task.WhenAll(
+            IdentityServer.WaitUntilServingAsync(new Uri(Issuer, ".well-known/openid-configuration"), StartTimeout),
+            introspectionApi.WaitUntilServingAsync(IntrospectionApi, StartTimeout),
+            jwtApi.WaitUntilServingAsync(JwtApi, StartTimeout),
+            WebApp1.WaitUntilServingAsync(Web1, StartTimeout),
+            webApp2.WaitUntilServingAsync(Web2, StartTimeout));
+
+        // xunit builds class fixtures even when every browser test is skipped.
+        if (Chromium.SkipReason is null)
+        {
+            playwright = await Playwright.CreateAsync();
+            browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = Chromium.ExecutablePath,
+                Headless = true,
+                Args = Chromium.Arguments,
+            });
+        }
+    }
+
+    /// <summary>The worker, started by the test that watches it (it runs until disposed).</summary>
+    internal AppProcess StartWorker(TimeSpan interval) => Add(AppProcess.Start("worker", "src/ClientSamples/Worker", "ClientSamples.Worker.dll",
+    [
+        $"--Worker:Issuer={Issuer.AbsoluteUri}",
+        $"--Worker:ApiBaseAddress={IntrospectionApi.AbsoluteUri}",
+        $"--Worker:Interval={interval:c}",
+    ]));
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null)
+        {
+            await browser.DisposeAsync();
+        }
+        playwright?.Dispose();
+        foreach (var process in processes)
+        {
+            await process.DisposeAsync();
+        }
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open; the OS cleans its temp folder.
+        }
+    }
+
+    /// <summary>Everything the apps printed, for a failure message.</summary>
+    public string Logs() => string.Join("\n\n", processes.Select(p => $"--- {p.Name} ---\n{p.Tail(40)}"));
+
+    private AppProcess StartApi(Uri url, string mode) => AppProcess.Start($"API ({mode})", "src/ClientSamples/Api", "ClientSamples.Api.dll",
+    [
+        "--urls", Origin(url),
+        $"--Validation:Issuer={Issuer.AbsoluteUri}",
+        $"--Validation:Mode={mode}",
+    ]);
+
+    private AppProcess StartWebApp(Uri url, string clientId, string secret, Uri api, params string[] more) => AppProcess.Start(clientId, "src/ClientSamples/WebApp", "ClientSamples.WebApp.dll",
+    [
+        "--urls", Origin(url),
+        $"--WebApp:Issuer={Issuer.AbsoluteUri}",
+        $"--WebApp:ClientId={clientId}",
+        $"--WebApp:ClientSecret={secret}",
+        $"--WebApp:ApiBaseAddress={api.AbsoluteUri}",
+        "--WebApp:ShowTokens=true",
+        .. more,
+    ]);
+
+    private AppProcess Add(AppProcess process)
+    {
+        lock (processes)
+        {
+            processes.Add(process);
+        }
+        return process;
+    }
+
+    // "localhost", as in the seed's redirect URIs, which the identity provider matches exactly.
+    private static Uri Loopback(int port) => new($"http://localhost:{port}/");
+
+    private static string Origin(Uri url) => url.GetLeftPart(UriPartial.Authority);
+}
+
+[CollectionDefinition(Name)]
+public sealed class SamplesDefinition : ICollectionFixture<SamplesFixture>
+{
+    public const string Name = "Client samples";
+}

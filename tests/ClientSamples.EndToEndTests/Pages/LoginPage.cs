@@ -1,0 +1,22 @@
+using Microsoft.Playwright;
+
+namespace ClientSamples.EndToEndTests.Pages;
+
+/// <summary>/Account/Login, where the authorization endpoint sends a browser without a session.</summary>
+internal sealed class LoginPage(IPage page)
+{
+    public const string Path = "/Account/Login";
+
+    public ILocator Error => page.Locator("#login-error");
+
+    public bool IsCurrent => string.Equals(new Uri(page.Url).AbsolutePath, Path, StringComparison.OrdinalIgnoreCase);
+
+    public async Task WaitAsync() => await page.Locator("#sign-in").WaitForAsync();
+
+    public async Task SignInAsync(string login, string password)
+    {
+        await page.Locator("input[name='Input.Login']").FillAsync(login);
+        await page.Locator("input[name='Input.Password']").FillAsync(password);
+        await page.Locator("#sign-in").ClickAsync();
+    }
+}
