@@ -92,6 +92,13 @@ public sealed class SamplesFixture : IAsyncLifetime
         $"--Worker:Interval={interval:c}",
     ]));
 
+    /// <summary>The device-flow CLI, started by the test that drives it (it exits once done).</summary>
+    internal AppProcess StartDeviceCli() => Add(AppProcess.Start("device CLI", "src/ClientSamples/DeviceCli", "ClientSamples.DeviceCli.dll",
+    [
+        $"--DeviceCli:Issuer={Issuer.AbsoluteUri}",
+        $"--DeviceCli:ApiUrl={new Uri(IntrospectionApi, "api/hello").AbsoluteUri}",
+    ]));
+
     public async Task DisposeAsync()
     {
         if (browser is not null)
