@@ -42,6 +42,14 @@ internal static class DevelopmentSeed
             },
             new SeedClient
             {
+                ClientId = "demo-admin",
+                ClientSecret = "demo-admin-secret",
+                DisplayName = "Demo admin automation",
+                GrantTypes = [GrantTypes.ClientCredentials],
+                Scopes = [Admin.AdminScope.Name],
+            },
+            new SeedClient
+            {
                 ClientId = "demo-api",
                 ClientSecret = "demo-api-secret",
                 DisplayName = "Demo API",
@@ -55,6 +63,7 @@ internal static class DevelopmentSeed
                 UserName = UserName,
                 Email = "alice@example.com",
                 Password = Password,
+                Roles = [Admin.AdminScope.Role],
                 Claims = new() { [Claims.Name] = "Alice Example", [Claims.GivenName] = "Alice", [Claims.FamilyName] = "Example" },
             },
         ],
