@@ -24,8 +24,12 @@ internal sealed class AdminAccessRequirement : AuthorizationHandler<AdminAccessR
         }
         // The audience is checked here rather than by the validation handler, so that a valid
         // token issued for another API is refused with 403 (not the right token) instead of 401.
+        // A token acting for a user must also be an admin's; a client's own token (subject = its
+        // client id, client credentials) stands for the automation the scope was granted to.
         else if (context.User.Identity?.IsAuthenticated == true
-            && context.User.HasScope(AdminScope.Name) && context.User.HasAudience(AdminScope.Resource))
+            && context.User.HasScope(AdminScope.Name) && context.User.HasAudience(AdminScope.Resource)
+            && (context.User.GetClaim(Claims.Subject) == context.User.GetClaim(Claims.ClientId)
+                || context.User.HasClaim(Claims.Role, AdminScope.Role)))
         {
             context.Succeed(requirement);
         }

@@ -160,6 +160,11 @@ internal static class AdminApi
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["interval"] = ["'day' or 'hour'."] });
         }
+        // Far-off dates would overflow the bucket arithmetic below.
+        if (from is { Year: < 2000 or > 9000 } || to is { Year: < 2000 or > 9000 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["'from' and 'to' must lie between the years 2000 and 9000."] });
+        }
         // Buckets are whole UTC days or hours: the window is widened to bucket boundaries.
         var end = size.Ceiling(to ?? clock.GetUtcNow());
         var start = size.Floor(from ?? end - size.DefaultBuckets * size.Length);

@@ -185,6 +185,9 @@ internal sealed class UserAdministration(
         {
             events = events.Where(e => e.Type == type);
         }
+        // Stored values are UTC; the binary converter compares clock ticks, so compare in UTC too.
+        from = from?.ToUniversalTime();
+        to = to?.ToUniversalTime();
         if (from is { } start)
         {
             events = events.Where(e => e.Timestamp >= start);

@@ -57,7 +57,9 @@ internal static class TokenEndpoint
 
             // The account may have been deleted, locked or disabled since the grant was issued, or its
             // password changed (which changes the security stamp and ends every grant issued before).
-            if (stored is null || user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user)
+            // Only an administrator's lock (no end date) stops grants: the temporary lockout after
+            // failed sign-ins must not let anyone who knows a user name break that user's apps.
+            if (stored is null || user is null || !await signIn.CanSignInAsync(user) || user.LockoutEnd == DateTimeOffset.MaxValue
                 || stored.GetClaim(PrincipalFactory.SecurityStampClaim) != await users.GetSecurityStampAsync(user))
             {
                 return Forbid(Errors.InvalidGrant, "The token is no longer valid.");

@@ -109,7 +109,7 @@ public sealed class SessionService(
     /// </summary>
     public async Task<SessionState?> FindActiveAsync(string sessionId, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(sessionId) || sessionId.Length > 64)
+        if (string.IsNullOrEmpty(sessionId) || sessionId.Length > 64 || cache.TryGetValue(EndedKey(sessionId), out _))
         {
             return null;
         }
@@ -148,17 +148,31 @@ public sealed class SessionService(
         {
             return state;
         }
+        int updated;
         using (await database.WriteGateTurnAsync(cancellationToken))
         {
-            await database.Sessions.Where(s => s.Id == state.Id && s.EndedAt == null && s.LastSeenAt < now)
+            updated = await database.Sessions.Where(s => s.Id == state.Id && s.EndedAt == null && s.LastSeenAt < now)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, now), cancellationToken);
         }
         var touched = state with { LastSeenAt = now };
-        if (Options.CacheDuration > TimeSpan.Zero)
+        // Nothing updated: ended meanwhile (or touched by a concurrent request): read it again next time.
+        if (updated == 1 && Options.CacheDuration > TimeSpan.Zero)
         {
             cache.Set(CacheKey(state.Id), touched, Options.CacheDuration);
         }
+        else
+        {
+            cache.Remove(CacheKey(state.Id));
+        }
         return touched;
+    }
+
+    /// <summary>When a browser cookie of this session must expire: its absolute end or idle timeout, whichever is first.</summary>
+    public DateTimeOffset ExpiryOf(SessionState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var idleEnd = state.LastSeenAt + Options.IdleTimeout;
+        return idleEnd < state.ExpiresAt ? idleEnd : state.ExpiresAt;
     }
 
     /// <summary>
@@ -240,6 +254,8 @@ public sealed class SessionService(
             return session;
         }, cancellationToken);
 
+        // A marker no concurrent reader can overwrite with what it read before the commit.
+        cache.Set(EndedKey(sessionId), true, Options.CacheDuration + Options.CacheDuration + TimeSpan.FromSeconds(1));
         cache.Remove(CacheKey(sessionId));
         if (ended is null)
         {
@@ -280,6 +296,8 @@ public sealed class SessionService(
     }
 
     private static string CacheKey(string sessionId) => "idp:session:" + sessionId;
+
+    private static string EndedKey(string sessionId) => "idp:session-ended:" + sessionId;
 }
 
 /// <summary>What a node remembers about a session between checks.</summary>

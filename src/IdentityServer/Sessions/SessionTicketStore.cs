@@ -40,7 +40,13 @@ internal sealed class SessionTicketStore : ITicketStore
 
     public async Task RenewAsync(string key, AuthenticationTicket ticket, HttpContext httpContext, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(ticket);
         ArgumentNullException.ThrowIfNull(httpContext);
+        // The cookie keeps referring to `key`: a ticket of another session must never be written there.
+        if (ticket.Principal.FindFirst(SessionService.SessionIdClaim)?.Value != key)
+        {
+            throw new InvalidOperationException("A cookie may only be renewed with a ticket of its own session.");
+        }
         await httpContext.RequestServices.GetRequiredService<SessionService>()
             .UpdateTicketAsync(key, TicketSerializer.Default.Serialize(ticket), cancellationToken);
     }
@@ -54,7 +60,14 @@ internal sealed class SessionTicketStore : ITicketStore
             return null;
         }
         state = await sessions.TouchAsync(state, cancellationToken);
-        return TicketSerializer.Default.Deserialize(state.Ticket!);
+        var ticket = TicketSerializer.Default.Deserialize(state.Ticket!);
+        if (ticket is not null)
+        {
+            // The session decides when the cookie expires: at its absolute end or idle timeout,
+            // never earlier because the cookie was issued long ago.
+            ticket.Properties.ExpiresUtc = sessions.ExpiryOf(state);
+        }
+        return ticket;
     }
 
     public async Task RemoveAsync(string key, HttpContext httpContext, CancellationToken cancellationToken)

@@ -267,4 +267,68 @@ public sealed class SessionEndingTests(UnlimitedSessionsFactory factory) : IClas
 
         Assert.True(await client.IsActiveAsync(machine["access_token"]!));
     }
+
+    [Fact]
+    public async Task SignIn_AsAnotherUserInTheSameBrowser_EndsThePreviousUsersSessionFirst()
+    {
+        using var browser = factory.CreateOidcClient();
+        var alice = await browser.CodeFlowAsync();
+        var aliceSid = SessionProbe.Sid(alice["id_token"]!);
+
+        var login = await browser.NavigateAsync("/Account/Login");
+        using var first = await browser.SubmitAsync(login, new Dictionary<string, string>
+        {
+            ["Input.Login"] = TestSeed.SecondUserName,
+            ["Input.Password"] = TestSeed.SecondUserPassword,
+        });
+
+        // Alice's session is over, with everything issued in it; the browser is anonymous again.
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Contains("signed out", (await OidcTestClient.ParseAsync(first)).QuerySelector("#login-error")!.TextContent, StringComparison.Ordinal);
+        Assert.Equal(SessionEndReasons.SignedOut, (await SessionProbe.FindAsync(factory, aliceSid))!.EndReason);
+        Assert.Equal("invalid_grant", (await browser.RefreshAsync(alice["refresh_token"]!)).Error);
+
+        // The form it shows signs Bob in, into a session of his own.
+        using var second = await browser.SignInAsync(first, TestSeed.SecondUserName, TestSeed.SecondUserPassword);
+        var bob = await browser.CodeFlowAsAsync(TestSeed.SecondUserName, TestSeed.SecondUserPassword);
+        var bobSession = await SessionProbe.FindAsync(factory, SessionProbe.Sid(bob["id_token"]!));
+        Assert.Equal(TestSeed.SecondUserName, bobSession!.UserName);
+        Assert.Null(bobSession.EndedAt);
+        Assert.NotEqual(aliceSid, bobSession.Id);
+    }
+
+    [Fact]
+    public async Task ChangePassword_WrongCurrentPasswordFiveTimes_LocksTheAccountAndSignsOut()
+    {
+        const string user = "dave";
+        await factory.WithScopeAsync(async services =>
+        {
+            var users = services.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<IdentityServer.Data.ApplicationUser>>();
+            Assert.True((await users.CreateAsync(new IdentityServer.Data.ApplicationUser { UserName = user, Email = "dave@example.com" }, "Dave-Passw0rd!")).Succeeded);
+            return 0;
+        });
+        using var browser = factory.CreateOidcClient();
+        await browser.CodeFlowAsAsync(user, "Dave-Passw0rd!");
+
+        HttpResponseMessage? last = null;
+        for (var i = 0; i < 5; i++)
+        {
+            var form = await browser.NavigateAsync("/Account/ChangePassword");
+            last = await browser.SubmitAsync(form, new Dictionary<string, string>
+            {
+                ["Input.CurrentPassword"] = "Guess-" + i,
+                ["Input.NewPassword"] = "Dave-N3w-Passw0rd!",
+                ["Input.ConfirmPassword"] = "Dave-N3w-Passw0rd!",
+            });
+        }
+
+        Assert.Equal(HttpStatusCode.Redirect, last!.StatusCode);
+        Assert.StartsWith("/Account/Login", last.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        var locked = await factory.WithScopeAsync(async services =>
+        {
+            var users = services.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<IdentityServer.Data.ApplicationUser>>();
+            return await users.IsLockedOutAsync((await users.FindByNameAsync(user))!);
+        });
+        Assert.True(locked);
+    }
 }

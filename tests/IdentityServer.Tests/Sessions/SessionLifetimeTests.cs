@@ -106,6 +106,29 @@ public sealed class SessionLifetimeTests(SessionClockFactory factory) : IClassFi
         Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(tokens["refresh_token"]!)).Status);
         Assert.Null((await SessionProbe.FindAsync(factory, sid))!.EndedAt);
     }
+
+    [Fact]
+    public async Task BrowserCookie_OutlivesItsIssueTime_WhileRefreshesKeepTheSessionActive()
+    {
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync();
+        var sid = SessionProbe.Sid(tokens["id_token"]!);
+        var refreshToken = tokens["refresh_token"]!;
+
+        // The app refreshes; the browser stays away for longer than the idle timeout.
+        foreach (var minutes in new[] { 40, 40 })
+        {
+            factory.Clock.Advance(TimeSpan.FromMinutes(minutes));
+            var refreshed = await client.RefreshAsync(refreshToken);
+            Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+            refreshToken = refreshed["refresh_token"]!;
+        }
+        factory.Clock.Advance(TimeSpan.FromMinutes(20));
+
+        using var page = await client.Http.GetAsync(new Uri("/Account/Sessions", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Null((await SessionProbe.FindAsync(factory, sid))!.EndedAt);
+    }
 }
 
 public sealed class SessionPruningTests(SessionClockFactory factory) : IClassFixture<SessionClockFactory>

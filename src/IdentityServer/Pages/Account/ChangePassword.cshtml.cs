@@ -47,6 +47,22 @@ public sealed class ChangePasswordModel(
             return Challenge();
         }
 
+        // A wrong current password counts like a failed sign-in (lockout), so a browser left signed
+        // in cannot be used to guess it and then end the user's other sessions.
+        if (!await signIn.UserManager.CheckPasswordAsync(user, Input.CurrentPassword))
+        {
+            await signIn.UserManager.AccessFailedAsync(user);
+            await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, User.FindFirst(SessionService.SessionIdClaim)?.Value,
+                detail: "change_password_wrong_password", cancellationToken: HttpContext.RequestAborted);
+            if (await signIn.UserManager.IsLockedOutAsync(user))
+            {
+                await signIn.SignOutAsync();
+                return RedirectToPage("/Account/Login");
+            }
+            Errors = ["The current password is incorrect."];
+            return Page();
+        }
+
         var result = await signIn.UserManager.ChangePasswordAsync(user, Input.CurrentPassword, Input.NewPassword);
         if (!result.Succeeded)
         {

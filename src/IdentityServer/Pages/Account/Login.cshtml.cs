@@ -79,8 +79,19 @@ public sealed class LoginModel(
         // session and the grants issued in it; any other sign-in starts a new session.
         string[] methods = ["pwd"];
         string sessionId;
-        if (User.FindFirst(SessionService.SessionIdClaim)?.Value is { } current && users.GetUserId(User) == user.Id
-            && await sessions.FindActiveAsync(current, HttpContext.RequestAborted) is not null)
+        var current = User.FindFirst(SessionService.SessionIdClaim)?.Value;
+        if (current is not null && users.GetUserId(User) is { } previousUser && previousUser != user.Id)
+        {
+            // Another account is signed in here. Its cookie refers to its session, which the cookie
+            // handler would renew rather than replace: end that session, sign this browser out, and
+            // ask for the new account's password again with a fresh (anonymous) form.
+            await sessions.EndAsync(current, SessionEndReasons.SignedOut, previousUser, HttpContext.RequestAborted);
+            await signIn.SignOutAsync();
+            HttpContext.User = new ClaimsPrincipal(new ClaimsIdentity());
+            ErrorMessage = "The account that was signed in here has been signed out. Sign in again to continue.";
+            return Page();
+        }
+        if (current is not null && await sessions.FindActiveAsync(current, HttpContext.RequestAborted) is not null)
         {
             sessionId = current;
             HttpContext.Items[SessionTicketStore.KeptSessionItem] = current;
