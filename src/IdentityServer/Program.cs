@@ -22,8 +22,11 @@ builder.AddAdmin();
 
 var app = builder.Build();
 
-await app.MigrateDatabaseAsync();
-await app.SeedAsync();
+await using (await app.LockDatabaseForStartupAsync())
+{
+    await app.MigrateDatabaseAsync();
+    await app.SeedAsync();
+}
 
 app.UseHosting();
 app.MapAuthorizationEndpoints();

@@ -1,4 +1,5 @@
 using IdentityServer.Authorization;
+using IdentityServer.Data;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,11 +25,20 @@ internal static class HostingSetup
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddRazorPages();
 
-        // Cookie and antiforgery keys survive a restart (default folder: App_Data/keys under the content root).
-        builder.Services.AddDataProtection()
-            .SetApplicationName("IdentityServer")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(
+        // Cookie and antiforgery keys survive a restart. On PostgreSQL they live in the database, so a
+        // cookie made by one node opens on every other; SQLite means one node, and its keys stay in a
+        // folder next to the database file (default App_Data/keys under the content root), out of
+        // the file that backups and copies of the database carry around.
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("IdentityServer");
+        if (DatabaseSetup.ReadProvider(builder.Configuration) == DatabaseProvider.Postgres)
+        {
+            dataProtection.PersistKeysToDbContext<ApplicationDbContext>();
+        }
+        else
+        {
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(
                 builder.Environment.ContentRootPath, builder.Configuration["DataProtection:KeysPath"] ?? "App_Data/keys")));
+        }
         builder.Services.AddAuthorization();
 
         // Bound what a hostile client can make us read: forms and headers stay small.
