@@ -11,6 +11,8 @@ using IdentityServer.Sessions;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddHosting();
+builder.AddForwardedHeaders();
+builder.AddHealth();
 builder.AddDatabase();
 builder.AddAccounts();
 builder.AddSessions();
@@ -32,6 +34,7 @@ app.UseHosting();
 app.MapAuthorizationEndpoints();
 app.MapRazorPages();
 app.MapAdmin();
+app.MapHealth();
 
 await app.RunAsync();
 

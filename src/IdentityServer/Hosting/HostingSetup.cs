@@ -9,8 +9,11 @@ namespace IdentityServer.Hosting;
 /// <summary>Web host concerns shared by every feature: pages, limits, error handling, security headers.</summary>
 internal static class HostingSetup
 {
-    /// <summary>Protocol endpoints answer with OAuth errors of their own; only UI paths get the HTML error page.</summary>
-    private static readonly string[] ProtocolPaths = ["/connect", "/.well-known", "/api"];
+    /// <summary>
+    /// Protocol endpoints answer with OAuth errors of their own; only UI paths get the HTML error
+    /// page. Health probes are here too so that a 503 reaches the load balancer as it is.
+    /// </summary>
+    private static readonly string[] ProtocolPaths = ["/connect", "/.well-known", "/api", "/health"];
 
     /// <summary>
     /// No inline script runs except, by its hash, the one-line auto-submit of OpenIddict's
@@ -62,6 +65,8 @@ internal static class HostingSetup
 
     public static WebApplication UseHosting(this WebApplication app)
     {
+        // First, so that everything after sees the client's address and scheme.
+        app.UseConfiguredForwardedHeaders();
         // Protocol endpoints answer an unexpected failure with RFC 6749's JSON server_error; pages get
         // the friendly error page. Neither shows exception details.
         app.UseWhen(
