@@ -20,29 +20,26 @@ internal static class ForwardedHeadersSetup
         {
             return builder;
         }
-        var proxies = section.GetSection("KnownProxies").Get<string[]>() ?? [];
-        var networks = section.GetSection("KnownNetworks").Get<string[]>() ?? [];
+        // Parsed here, not when the options are first read, so a typo stops start-up at once.
+        var proxies = (section.GetSection("KnownProxies").Get<string[]>() ?? []).Select(static proxy =>
+            IPAddress.TryParse(proxy, out var address)
+                ? address
+                : throw new InvalidOperationException($"ForwardedHeaders:KnownProxies: '{proxy}' is not an IP address.")).ToList();
+        var networks = (section.GetSection("KnownNetworks").Get<string[]>() ?? []).Select(static network =>
+            System.Net.IPNetwork.TryParse(network, out var range)
+                ? range
+                : throw new InvalidOperationException($"ForwardedHeaders:KnownNetworks: '{network}' is not a CIDR range such as 10.0.0.0/8.")).ToList();
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            if (proxies.Length == 0 && networks.Length == 0)
+            if (proxies.Count == 0 && networks.Count == 0)
             {
                 return; // the defaults: loopback only
             }
             options.KnownProxies.Clear();
             options.KnownIPNetworks.Clear();
-            foreach (var proxy in proxies)
-            {
-                options.KnownProxies.Add(IPAddress.TryParse(proxy, out var address)
-                    ? address
-                    : throw new InvalidOperationException($"ForwardedHeaders:KnownProxies: '{proxy}' is not an IP address."));
-            }
-            foreach (var network in networks)
-            {
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(network, out var range)
-                    ? range
-                    : throw new InvalidOperationException($"ForwardedHeaders:KnownNetworks: '{network}' is not a CIDR range such as 10.0.0.0/8."));
-            }
+            proxies.ForEach(options.KnownProxies.Add);
+            networks.ForEach(options.KnownIPNetworks.Add);
         });
         builder.Services.AddSingleton(new ForwardedHeadersMarker());
         return builder;
