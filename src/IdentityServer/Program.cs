@@ -11,6 +11,8 @@ using IdentityServer.Sessions;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddHosting();
+builder.AddForwardedHeaders();
+builder.AddHealth();
 builder.AddDatabase();
 builder.AddAccounts();
 builder.AddSessions();
@@ -22,13 +24,17 @@ builder.AddAdmin();
 
 var app = builder.Build();
 
-await app.MigrateDatabaseAsync();
-await app.SeedAsync();
+await using (await app.LockDatabaseForStartupAsync())
+{
+    await app.MigrateDatabaseAsync();
+    await app.SeedAsync();
+}
 
 app.UseHosting();
 app.MapAuthorizationEndpoints();
 app.MapRazorPages();
 app.MapAdmin();
+app.MapHealth();
 
 await app.RunAsync();
 

@@ -1,6 +1,7 @@
 using IdentityServer.Audit;
 using IdentityServer.BackchannelLogout;
 using IdentityServer.Sessions;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -8,10 +9,26 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace IdentityServer.Data;
 
-/// <summary>One database for accounts (ASP.NET Core Identity) and protocol state (OpenIddict entities).</summary>
-public sealed class ApplicationDbContext(DbContextOptions<ApplicationDbContext> options)
-    : IdentityDbContext<ApplicationUser>(options)
+/// <summary>
+/// One database for accounts (ASP.NET Core Identity), protocol state (OpenIddict entities) and, on
+/// PostgreSQL, the data protection key ring. SQLite uses this type; PostgreSQL the derived
+/// <see cref="PostgresApplicationDbContext"/>, which only keeps its migrations apart.
+/// </summary>
+public class ApplicationDbContext : IdentityDbContext<ApplicationUser>, IDataProtectionKeyContext
 {
+    public ApplicationDbContext(DbContextOptions<ApplicationDbContext> options)
+        : base(options)
+    {
+    }
+
+    protected ApplicationDbContext(DbContextOptions options)
+        : base(options)
+    {
+    }
+
+    /// <summary>ASP.NET Core data protection keys; written only when the provider is Postgres (SQLite keeps its key folder).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<UserSession> Sessions => Set<UserSession>();
 
     public DbSet<SessionClient> SessionClients => Set<SessionClient>();

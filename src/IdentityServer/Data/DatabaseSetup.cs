@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace IdentityServer.Data;
 
@@ -7,20 +8,90 @@ internal static class DatabaseSetup
 {
     public const string DefaultConnectionString = "Data Source=App_Data/idp.db";
 
+    /// <summary>Key of the PostgreSQL advisory lock that lets one node at a time migrate and seed.</summary>
+    private const long StartupLockKey = 0x1D9_5EED;
+
     public static WebApplicationBuilder AddDatabase(this WebApplicationBuilder builder)
     {
-        var connectionString = ResolveConnectionString(
+        var provider = ReadProvider(builder.Configuration);
+        builder.Services.AddSingleton(new DatabaseInfo(provider));
+        if (provider == DatabaseProvider.Postgres)
+        {
+            var connectionString = builder.Configuration.GetConnectionString("Default");
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException(
+                    "Database:Provider is 'Postgres' but ConnectionStrings:Default is empty. Set it to a PostgreSQL " +
+                    "connection string, for example 'Host=db;Database=idp;Username=idp;Password=...'.");
+            }
+            // Registered as ApplicationDbContext: the rest of the code never knows which provider runs.
+            builder.Services.AddDbContextPool<ApplicationDbContext, PostgresApplicationDbContext>(options =>
+            {
+                options.UseNpgsql(connectionString);
+                options.UseOpenIddict();
+            });
+            return builder;
+        }
+
+        var sqliteConnectionString = ResolveConnectionString(
             builder.Configuration.GetConnectionString("Default") ?? DefaultConnectionString,
             builder.Environment.ContentRootPath);
 
         builder.Services.AddSingleton<SqliteWriteGate>();
         builder.Services.AddDbContextPool<ApplicationDbContext>((services, options) =>
         {
-            options.UseSqlite(connectionString);
+            options.UseSqlite(sqliteConnectionString);
             options.UseOpenIddict();
             options.AddInterceptors(services.GetRequiredService<SqliteWriteGate>());
         });
         return builder;
+    }
+
+    /// <summary>Reads <c>Database:Provider</c>; anything but Sqlite (the default) or Postgres stops start-up.</summary>
+    internal static DatabaseProvider ReadProvider(IConfiguration configuration)
+    {
+        var value = configuration["Database:Provider"];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return DatabaseProvider.Sqlite;
+        }
+        if (Enum.TryParse<DatabaseProvider>(value.Trim(), ignoreCase: true, out var provider)
+            && Enum.IsDefined(provider) && !value.Trim().All(char.IsAsciiDigit))
+        {
+            return provider;
+        }
+        throw new InvalidOperationException(
+            $"Database:Provider '{value}' is not supported. Use 'Sqlite' (the default) or 'Postgres'.");
+    }
+
+    /// <summary>
+    /// Holds start-up to one node at a time while it migrates and seeds. EF Core locks the
+    /// migrations history during Migrate, but seeding after it would still race on a second node
+    /// (two inserts of the same client); a session-level advisory lock on PostgreSQL covers both.
+    /// SQLite has one node by definition: nothing to hold.
+    /// </summary>
+    public static async Task<IAsyncDisposable> LockDatabaseForStartupAsync(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<DatabaseInfo>().Provider != DatabaseProvider.Postgres)
+        {
+            return NoLock.Instance;
+        }
+        var connection = new NpgsqlConnection(app.Configuration.GetConnectionString("Default"));
+        try
+        {
+            await connection.OpenAsync(app.Lifetime.ApplicationStopping);
+            await using var command = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection);
+            command.Parameters.AddWithValue("key", StartupLockKey);
+            // Waits for another node's migration; a migration is short, so no timeout of our own.
+            command.CommandTimeout = 0;
+            await command.ExecuteNonQueryAsync(app.Lifetime.ApplicationStopping);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        return new AdvisoryLock(connection);
     }
 
     /// <summary>
@@ -33,7 +104,10 @@ internal static class DatabaseSetup
         await using var scope = app.Services.CreateAsyncScope();
         var context = scope.ServiceProvider.GetRequiredService<ApplicationDbContext>();
         await context.Database.MigrateAsync();
-        await context.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        if (context.Database.IsSqlite())
+        {
+            await context.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        }
     }
 
     /// <summary>Makes a relative SQLite file path relative to the content root and creates its folder.</summary>
@@ -51,5 +125,33 @@ internal static class DatabaseSetup
             csb.DataSource = path;
         }
         return csb.ToString();
+    }
+
+    /// <summary>
+    /// Unlocks explicitly: a pooled connection is only reset when next used, so closing it alone
+    /// would keep the lock held.
+    /// </summary>
+    private sealed class AdvisoryLock(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+                command.Parameters.AddWithValue("key", StartupLockKey);
+                await command.ExecuteNonQueryAsync();
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -1,4 +1,5 @@
 using IdentityServer.Authorization;
+using IdentityServer.Data;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,8 +9,11 @@ namespace IdentityServer.Hosting;
 /// <summary>Web host concerns shared by every feature: pages, limits, error handling, security headers.</summary>
 internal static class HostingSetup
 {
-    /// <summary>Protocol endpoints answer with OAuth errors of their own; only UI paths get the HTML error page.</summary>
-    private static readonly string[] ProtocolPaths = ["/connect", "/.well-known", "/api"];
+    /// <summary>
+    /// Protocol endpoints answer with OAuth errors of their own; only UI paths get the HTML error
+    /// page. Health probes are here too so that a 503 reaches the load balancer as it is.
+    /// </summary>
+    private static readonly string[] ProtocolPaths = ["/connect", "/.well-known", "/api", "/health"];
 
     /// <summary>
     /// No inline script runs except, by its hash, the one-line auto-submit of OpenIddict's
@@ -24,11 +28,20 @@ internal static class HostingSetup
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddRazorPages();
 
-        // Cookie and antiforgery keys survive a restart (default folder: App_Data/keys under the content root).
-        builder.Services.AddDataProtection()
-            .SetApplicationName("IdentityServer")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(
+        // Cookie and antiforgery keys survive a restart. On PostgreSQL they live in the database, so a
+        // cookie made by one node opens on every other; SQLite means one node, and its keys stay in a
+        // folder next to the database file (default App_Data/keys under the content root), out of
+        // the file that backups and copies of the database carry around.
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("IdentityServer");
+        if (DatabaseSetup.ReadProvider(builder.Configuration) == DatabaseProvider.Postgres)
+        {
+            dataProtection.PersistKeysToDbContext<ApplicationDbContext>();
+        }
+        else
+        {
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(
                 builder.Environment.ContentRootPath, builder.Configuration["DataProtection:KeysPath"] ?? "App_Data/keys")));
+        }
         builder.Services.AddAuthorization();
 
         // Bound what a hostile client can make us read: forms and headers stay small.
@@ -52,6 +65,8 @@ internal static class HostingSetup
 
     public static WebApplication UseHosting(this WebApplication app)
     {
+        // First, so that everything after sees the client's address and scheme.
+        app.UseConfiguredForwardedHeaders();
         // Protocol endpoints answer an unexpected failure with RFC 6749's JSON server_error; pages get
         // the friendly error page. Neither shows exception details.
         app.UseWhen(

@@ -2,12 +2,16 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace IdentityServer.Tests.Infrastructure;
 
 /// <summary>
-/// Hosts the real server with its own SQLite file, seed file, certificates and key folder.
-/// Each test class gets one (IClassFixture), so classes never share state.
+/// Hosts the real server with its own database, seed file, certificates and key folder.
+/// Each test class gets one (IClassFixture), so classes never share state. The database is a
+/// SQLite file unless <c>IDP_TEST_DATABASE=Postgres</c>: then each factory creates a fresh
+/// database on the server named by <c>IDP_TEST_POSTGRES</c> (a connection string) and drops it
+/// when disposed.
 /// </summary>
 public class IdentityServerFactory : WebApplicationFactory<Program>
 {
@@ -19,7 +23,18 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
         File.WriteAllText(SeedPath, TestSeed.Json);
         DatabasePath = Path.Combine(Folder, "idp.db");
 
-        Settings["ConnectionStrings:Default"] = $"Data Source={DatabasePath}";
+        if (Provider == TestDatabaseProvider.Postgres)
+        {
+            PostgresDatabaseName = "idp_test_" + Guid.NewGuid().ToString("N");
+            ExecutePostgresAdmin($"CREATE DATABASE \"{PostgresDatabaseName}\"");
+            ConnectionString = new NpgsqlConnectionStringBuilder(PostgresServer) { Database = PostgresDatabaseName }.ConnectionString;
+            Settings["Database:Provider"] = "Postgres";
+        }
+        else
+        {
+            ConnectionString = $"Data Source={DatabasePath}";
+        }
+        Settings["ConnectionStrings:Default"] = ConnectionString;
         Settings["Seed:Path"] = SeedPath;
         Settings["Certificates:Signing:0:Path"] = TestCertificates.SigningPath;
         Settings["Certificates:Signing:0:Password"] = TestCertificates.Password;
@@ -33,7 +48,54 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
 
     public string SeedPath { get; }
 
+    /// <summary>The SQLite file (SQLite runs only).</summary>
     public string DatabasePath { get; }
+
+    /// <summary>The database this factory created and drops (PostgreSQL runs only).</summary>
+    public string? PostgresDatabaseName { get; }
+
+    /// <summary>What <c>ConnectionStrings:Default</c> is set to.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>The provider the suite runs against, from <c>IDP_TEST_DATABASE</c> (default Sqlite).</summary>
+    public static TestDatabaseProvider Provider { get; } = ReadProvider();
+
+    private static string PostgresServer => Environment.GetEnvironmentVariable("IDP_TEST_POSTGRES") is { Length: > 0 } server
+        ? server
+        : throw new InvalidOperationException("IDP_TEST_DATABASE=Postgres needs IDP_TEST_POSTGRES, a connection string to a PostgreSQL server whose user may create databases.");
+
+    private static TestDatabaseProvider ReadProvider()
+    {
+        var value = Environment.GetEnvironmentVariable("IDP_TEST_DATABASE");
+        return string.IsNullOrEmpty(value) || value.Equals("Sqlite", StringComparison.OrdinalIgnoreCase) ? TestDatabaseProvider.Sqlite
+            : value.Equals("Postgres", StringComparison.OrdinalIgnoreCase) ? TestDatabaseProvider.Postgres
+            : throw new InvalidOperationException($"IDP_TEST_DATABASE '{value}': use Sqlite or Postgres.");
+    }
+
+    /// <summary>Runs one statement against the PostgreSQL server's maintenance database.</summary>
+    public static void ExecutePostgresAdmin(string sql)
+    {
+        using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(PostgresServer) { Pooling = false }.ConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Makes the database unreachable under the running host: the SQLite file goes, the PostgreSQL database is dropped.</summary>
+    public void RemoveDatabase()
+    {
+        if (PostgresDatabaseName is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            ExecutePostgresAdmin($"DROP DATABASE IF EXISTS \"{PostgresDatabaseName}\" WITH (FORCE)");
+            return;
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(DatabasePath + suffix);
+        }
+    }
 
     /// <summary>Configuration for the host; change it in a derived constructor before the first request.</summary>
     public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -79,6 +141,11 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
     {
         base.Dispose(disposing);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (PostgresDatabaseName is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            ExecutePostgresAdmin($"DROP DATABASE IF EXISTS \"{PostgresDatabaseName}\" WITH (FORCE)");
+        }
         try
         {
             Directory.Delete(Folder, recursive: true);
