@@ -68,13 +68,14 @@ internal static class DatabaseSetup
     /// Holds start-up to one node at a time while it migrates and seeds. EF Core locks the
     /// migrations history during Migrate, but seeding after it would still race on a second node
     /// (two inserts of the same client); a session-level advisory lock on PostgreSQL covers both.
-    /// SQLite has one node by definition: nothing to hold.
+    /// On SQLite, two processes may still share one file (a restart overlapping the old process):
+    /// an exclusive lock on a file beside the database serialises them.
     /// </summary>
     public static async Task<IAsyncDisposable> LockDatabaseForStartupAsync(this WebApplication app)
     {
         if (app.Services.GetRequiredService<DatabaseInfo>().Provider != DatabaseProvider.Postgres)
         {
-            return NoLock.Instance;
+            return await LockSqliteFileAsync(app);
         }
         var connection = new NpgsqlConnection(app.Configuration.GetConnectionString("Default"));
         try
@@ -92,6 +93,30 @@ internal static class DatabaseSetup
             throw;
         }
         return new AdvisoryLock(connection);
+    }
+
+    private static async Task<IAsyncDisposable> LockSqliteFileAsync(WebApplication app)
+    {
+        var csb = new SqliteConnectionStringBuilder(ResolveConnectionString(
+            app.Configuration.GetConnectionString("Default") ?? DefaultConnectionString, app.Environment.ContentRootPath));
+        if (string.IsNullOrEmpty(csb.DataSource) || csb.DataSource == ":memory:" || csb.Mode == SqliteOpenMode.Memory)
+        {
+            return NoLock.Instance;
+        }
+        var path = csb.DataSource + ".startup-lock";
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive lock on the file, also between streams of one process.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                // Another process is migrating or seeding: a matter of seconds.
+                await Task.Delay(TimeSpan.FromMilliseconds(100), app.Lifetime.ApplicationStopping);
+            }
+        }
     }
 
     /// <summary>
