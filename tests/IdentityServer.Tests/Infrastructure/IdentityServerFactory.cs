@@ -42,6 +42,8 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
         Settings["Certificates:Encryption:0:Password"] = TestCertificates.Password;
         Settings["DataProtection:KeysPath"] = Path.Combine(Folder, "keys");
         Settings["IdentityServer:RefreshTokenReuseLeeway"] = "00:00:00";
+        // Hosts in one process share a machine name and process id: each is its own cluster node.
+        Settings["Scheduler:InstanceId"] = "test-node-" + Guid.NewGuid().ToString("N");
     }
 
     public string Folder { get; }
