@@ -124,6 +124,16 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
     {
     }
 
+    /// <summary>Keeps Quartz from starting, so only the test runs jobs (and no timer fires behind its back).</summary>
+    public static void RemoveScheduler(IServiceCollection services)
+    {
+        foreach (var hosted in services.Where(static d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService)
+            && d.ImplementationType?.Assembly == typeof(Quartz.IScheduler).Assembly).ToList())
+        {
+            services.Remove(hosted);
+        }
+    }
+
     public HttpClient CreateBrowserlikeClient() => CreateClient(new WebApplicationFactoryClientOptions
     {
         AllowAutoRedirect = false,
