@@ -56,7 +56,7 @@ internal static class SchedulerSetup
         {
             builder.Services.AddQuartz(static quartz => quartz.UseInMemoryStore());
         }
-        builder.Services.AddQuartzHostedService(static options => options.WaitForJobsToComplete = true);
+        builder.Services.AddHostedService<SchedulerHostedService>();
         return builder;
     }
 

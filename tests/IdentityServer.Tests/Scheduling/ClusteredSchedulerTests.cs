@@ -3,6 +3,7 @@ using IdentityServer.Data;
 using IdentityServer.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Quartz;
 
@@ -174,5 +175,26 @@ public sealed class ClusteredSchedulerTests
                 await Task.Delay(100, deadline.Token);
             }
         }
+    }
+
+    [Fact]
+    public async Task Stop_DatabaseGone_NodeStillStopsWithinTheHostShutdownTimeout()
+    {
+        // A frequent delivery poll keeps a trigger acquired by the scheduler thread at all times:
+        // with the database gone, releasing it at shutdown is what Quartz retries without end.
+        var node = new IdentityServerFactory();
+        node.Settings["Scheduler:CheckinInterval"] = "00:00:01";
+        node.Settings["BackchannelLogout:PollInterval"] = "00:00:05";
+        await StartedSchedulerAsync(node);
+        node.RemoveDatabase();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        var host = node.Services.GetRequiredService<IHost>();
+        await host.StopAsync().WaitAsync(IdentityServerFactory.ShutdownTimeout * 4);
+        node.Dispose();
+
+        var abandoned = node.Logs.Entries.Any(static e => e.EventId.Id == 4300);
+        // On SQLite the in-memory scheduler has nothing to retry and stops at once.
+        Assert.Equal(OnPostgres, abandoned);
     }
 }
