@@ -1,3 +1,4 @@
+using IdentityServer.Scheduling;
 using Microsoft.Extensions.Options;
 using Quartz;
 
@@ -29,6 +30,7 @@ internal static class BackchannelLogoutSetup
 
         var interval = builder.Configuration.GetSection(BackchannelLogoutOptions.Section).Get<BackchannelLogoutOptions>()?.PollInterval
             ?? new BackchannelLogoutOptions().PollInterval;
+        builder.AddScheduler();
         builder.Services.AddQuartz(quartz =>
         {
             quartz.ScheduleJob<BackchannelLogoutJob>(
@@ -42,8 +44,6 @@ internal static class BackchannelLogoutSetup
                 // Durable: BackchannelLogoutOutbox.SignalAsync triggers it by key.
                 job => job.WithIdentity(BackchannelLogoutOutbox.JobKey).StoreDurably());
         });
-        // Registers the hosted service once however many features ask for it.
-        builder.Services.AddQuartzHostedService(static options => options.WaitForJobsToComplete = true);
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using IdentityServer.Authorization;
+using IdentityServer.Scheduling;
 using Microsoft.Extensions.Options;
 using Quartz;
 
@@ -20,6 +21,7 @@ internal static class PruningSetup
         var interval = builder.Configuration.GetSection(PruningOptions.Section).Get<PruningOptions>()?.Interval
             ?? new PruningOptions().Interval;
 
+        builder.AddScheduler();
         builder.Services.AddQuartz(quartz =>
         {
             quartz.ScheduleJob<PruningJob>(
@@ -33,7 +35,6 @@ internal static class PruningSetup
                         .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
                 job => job.WithIdentity(PruningJob.Key));
         });
-        builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         return builder;
     }
 }

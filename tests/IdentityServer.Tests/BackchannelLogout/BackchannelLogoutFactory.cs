@@ -62,11 +62,7 @@ public class BackchannelLogoutFactory : IdentityServerFactory
         {
             if (!RunScheduler)
             {
-                foreach (var hosted in services.Where(static d => d.ServiceType == typeof(IHostedService)
-                    && d.ImplementationType?.Assembly == typeof(Quartz.IScheduler).Assembly).ToList())
-                {
-                    services.Remove(hosted);
-                }
+                RemoveScheduler(services);
             }
             ConfigureServices(services);
         });

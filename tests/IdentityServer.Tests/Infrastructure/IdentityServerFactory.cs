@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -42,6 +43,8 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
         Settings["Certificates:Encryption:0:Password"] = TestCertificates.Password;
         Settings["DataProtection:KeysPath"] = Path.Combine(Folder, "keys");
         Settings["IdentityServer:RefreshTokenReuseLeeway"] = "00:00:00";
+        // Hosts in one process share a machine name and process id: each is its own cluster node.
+        Settings["Scheduler:InstanceId"] = "test-node-" + Guid.NewGuid().ToString("N");
     }
 
     public string Folder { get; }
@@ -104,6 +107,9 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
 
     public static Uri BaseAddress { get; } = new("https://localhost");
 
+    /// <summary>How long a test host's stop may wait for its background services.</summary>
+    public static TimeSpan ShutdownTimeout { get; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Everything the host logged (Information and above).</summary>
     public CapturingLoggerProvider Logs { get; } = new();
 
@@ -111,6 +117,9 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment(EnvironmentName);
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        // A test host that cannot stop cleanly (say, its database was dropped) gives up quickly.
+        builder.ConfigureServices(static services =>
+            services.Configure<HostOptions>(static options => options.ShutdownTimeout = ShutdownTimeout));
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
@@ -120,6 +129,16 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
 
     protected virtual void ConfigureTestServices(IWebHostBuilder builder)
     {
+    }
+
+    /// <summary>Keeps Quartz from starting, so only the test runs jobs (and no timer fires behind its back).</summary>
+    public static void RemoveScheduler(IServiceCollection services)
+    {
+        foreach (var hosted in services.Where(static d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService)
+            && d.ImplementationType == typeof(IdentityServer.Scheduling.SchedulerHostedService)).ToList())
+        {
+            services.Remove(hosted);
+        }
     }
 
     public HttpClient CreateBrowserlikeClient() => CreateClient(new WebApplicationFactoryClientOptions

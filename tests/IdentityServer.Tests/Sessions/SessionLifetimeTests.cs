@@ -28,8 +28,13 @@ public sealed class SessionClockFactory : IdentityServerFactory
 
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
+    // The tests run the pruning job themselves, on this clock.
     protected override void ConfigureTestServices(IWebHostBuilder builder) =>
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            RemoveScheduler(services);
+        });
 
     public Task<PruningResult> PruneAsync() =>
         WithScopeAsync(services => ActivatorUtilities.CreateInstance<PruningJob>(services).RunAsync(CancellationToken.None));

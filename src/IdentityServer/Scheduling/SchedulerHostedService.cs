@@ -1,0 +1,43 @@
+using Quartz;
+
+namespace IdentityServer.Scheduling;
+
+/// <summary>
+/// Starts the Quartz scheduler with the host and stops it when the host stops, waiting for running
+/// jobs, but never longer than the host's shutdown timeout. Quartz's own hosted service waits without
+/// bound, and with a clustered store whose database has gone away its scheduler thread retries
+/// releasing a trigger until the store shuts down, which it only does after that thread ends: the node
+/// would never exit. Giving up is safe: a job cut short is taken over by another node of the cluster
+/// (or runs again at the next firing), and every job here can run twice.
+/// </summary>
+internal sealed partial class SchedulerHostedService(
+    ISchedulerFactory schedulers, ILogger<SchedulerHostedService> logger) : IHostedService
+{
+    private IScheduler? _scheduler;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _scheduler = await schedulers.GetScheduler(cancellationToken);
+        await _scheduler.Start(cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_scheduler is null)
+        {
+            return;
+        }
+        try
+        {
+            await _scheduler.Shutdown(waitForJobsToComplete: true, cancellationToken).AsTask().WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            LogShutdownAbandoned(logger);
+        }
+    }
+
+    [LoggerMessage(EventId = 4300, Level = LogLevel.Warning,
+        Message = "The job scheduler did not stop within the host's shutdown timeout (is the database reachable?); the node stops without it")]
+    private static partial void LogShutdownAbandoned(ILogger logger);
+}
