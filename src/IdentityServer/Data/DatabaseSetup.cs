@@ -80,7 +80,7 @@ internal static class DatabaseSetup
         var connection = new NpgsqlConnection(app.Configuration.GetConnectionString("Default"));
         try
         {
-            await connection.OpenAsync(app.Lifetime.ApplicationStopping);
+            await OpenForStartupAsync(connection, app.Lifetime.ApplicationStopping);
             await using var command = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection);
             command.Parameters.AddWithValue("key", StartupLockKey);
             // Waits for another node's migration; a migration is short, so no timeout of our own.
@@ -93,6 +93,32 @@ internal static class DatabaseSetup
             throw;
         }
         return new AdvisoryLock(connection);
+    }
+
+    /// <summary>
+    /// Opens the first connection of the start-up, turning the two mistakes of a first deployment
+    /// (database not created, server not reachable) into a message an operator can act on. It names
+    /// the host, port and database, never the password.
+    /// </summary>
+    private static async Task OpenForStartupAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connection.ConnectionString);
+        var where = $"database '{target.Database}' on {target.Host}:{target.Port}";
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            throw new InvalidOperationException(
+                $"PostgreSQL has no {where} (ConnectionStrings:Default). Create it first, for example "
+                + $"CREATE DATABASE \"{target.Database}\" OWNER <the server's role>; the server creates its tables itself.", e);
+        }
+        catch (NpgsqlException e) when (e is not PostgresException)
+        {
+            throw new InvalidOperationException(
+                $"Cannot reach PostgreSQL for {where} (ConnectionStrings:Default): {e.InnerException?.Message ?? e.Message}", e);
+        }
     }
 
     private static async Task<IAsyncDisposable> LockSqliteFileAsync(WebApplication app)
