@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.DataProtection;
 using IdentityServer.Certificates;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
@@ -25,6 +26,16 @@ internal static class AuthorizationSetup
         var tokens = builder.Configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
         var certificateOptions = builder.Configuration.GetSection(CertificateOptions.Section).Get<CertificateOptions>() ?? new CertificateOptions();
         var (signing, encryption) = CertificateLoader.Load(certificateOptions, builder.Environment);
+
+        // The data-protection keys (cookies, antiforgery) are stored encrypted with the encryption
+        // certificate, so a copy of the key store (database rows, key folder) opens nothing by
+        // itself. Every configured encryption certificate can decrypt them, which keeps keys readable
+        // while an encryption certificate is rolled; the current one encrypts new keys.
+        var now = DateTime.Now;
+        var current = encryption.Where(c => c.NotBefore <= now && c.NotAfter > now).MaxBy(static c => c.NotAfter) ?? encryption[0];
+        builder.Services.AddDataProtection()
+            .ProtectKeysWithCertificate(current)
+            .UnprotectKeysWithAnyCertificate([.. encryption]);
 
         builder.Services.AddOpenIddict()
             .AddCore(options =>

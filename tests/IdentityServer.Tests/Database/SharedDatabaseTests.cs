@@ -59,6 +59,33 @@ public sealed class SharedDatabaseTests
     }
 
     [Fact]
+    public async Task DataProtectionKeys_AreStoredEncryptedWithTheEncryptionCertificate()
+    {
+        using var node = new IdentityServerFactory();
+        using var client = node.CreateBrowserlikeClient();
+        // The sign-in form's antiforgery token makes the first key.
+        using var page = await client.GetAsync(new Uri("/Account/Login", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+
+        var stored = IdentityServerFactory.Provider == TestDatabaseProvider.Postgres
+            ? await node.WithScopeAsync(services =>
+                services.GetRequiredService<ApplicationDbContext>().DataProtectionKeys.Select(static k => k.Xml!).ToListAsync())
+            : [.. Directory.GetFiles(node.Settings["DataProtection:KeysPath"]!).Select(File.ReadAllText)];
+
+        Assert.NotEmpty(stored);
+        using var encryption = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(
+            TestCertificates.EncryptionPath, TestCertificates.Password);
+        Assert.All(stored, xml =>
+        {
+            Assert.Contains("<encryptedSecret", xml, StringComparison.Ordinal);
+            // The certificate that can decrypt it is named in the key's <X509Data>.
+            Assert.Contains(Convert.ToBase64String(encryption.RawData), xml, StringComparison.Ordinal);
+            // An unprotected key keeps its secret in a plain <value> element.
+            Assert.DoesNotContain("<value>", xml, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public async Task Startup_TwoNodesAtOnceOnAFreshDatabase_MigrateAndSeedOnce()
     {
         using var first = new IdentityServerFactory();
