@@ -34,6 +34,8 @@ internal sealed partial class PruningJob(
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
+        // Which firing ran where: in a cluster each scheduled time appears in one node's log only.
+        LogFiring(logger, context.ScheduledFireTimeUtc, context.Scheduler.SchedulerInstanceId);
         var result = await RunAsync(cancellationToken);
         context.Result = result;
     }
@@ -81,6 +83,10 @@ internal sealed partial class PruningJob(
         }
         return ended;
     }
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information,
+        Message = "Pruning run for the firing scheduled at {ScheduledFireTime:O} on scheduler node {Node}")]
+    private static partial void LogFiring(ILogger logger, DateTimeOffset? scheduledFireTime, string node);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information,
         Message = "Pruning ended {ExpiredSessions} expired sessions and removed {Tokens} tokens, {Authorizations} authorizations and {Sessions} ended sessions created before {Threshold:O}, and {Events} security events past retention.")]
