@@ -4,7 +4,7 @@
 // Expects a running server (see run.sh); prints a Markdown report to stdout and progress to stderr.
 //
 // Settings (environment):
-//   BENCH_URL          server address, loopback only (required), e.g. http://127.0.0.1:5000
+//   BENCH_URL          server address, loopback only (required), e.g. http://127.0.0.1:5000 or https://localhost:8443
 //   BENCH_DURATION     measured seconds per scenario and connection count (default 15)
 //   BENCH_WARMUP       warm-up seconds before each measurement, not reported (default 10: .NET's tiered JIT needs that long under load; 0 = none)
 //   BENCH_CONNECTIONS  comma-separated connection counts (default 16,64)
@@ -46,9 +46,10 @@ function listSetting (name, fallback) {
 function readConfig () {
   if (!process.env.BENCH_URL) throw new Error('BENCH_URL is required (run.sh sets it), e.g. http://127.0.0.1:5000')
   const url = new URL(process.env.BENCH_URL)
-  // Load is only ever sent to this machine.
-  if (url.protocol !== 'http:' || !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname)) {
-    throw new Error(`BENCH_URL must be a plain-HTTP loopback address, not '${url}'`)
+  // Load is only ever sent to this machine: a node directly (plain HTTP) or a local TLS proxy in
+  // front of nodes (HTTPS; its certificate trusted through NODE_EXTRA_CA_CERTS).
+  if (!['http:', 'https:'].includes(url.protocol) || !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname)) {
+    throw new Error(`BENCH_URL must be a loopback address, not '${url}'`)
   }
   const connections = listSetting('BENCH_CONNECTIONS', ['16', '64']).map(c => {
     const n = Number(c)

@@ -68,10 +68,15 @@ if [[ -z "${IDP_CONNECTION:-}" ]]; then
   as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust >"$PG_DIR/initdb.log" 2>&1 \
     || die "initdb failed: $(tail -5 "$PG_DIR/initdb.log")"
   as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/log" \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $PG_DIR -c max_connections=300" -w start >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $PG_DIR -c max_connections=300 -c shared_preload_libraries=pg_stat_statements" -w start >/dev/null \
     || die "PostgreSQL did not start: $(tail -5 "$PG_DIR/log")"
-  as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres idp || die "createdb failed"
   IDP_CONNECTION="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=idp"
+  IDP_CONNECTION_SHOWN="$IDP_CONNECTION (psql -h 127.0.0.1 -p $pg_port -U postgres -d idp)"
+  as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres idp || die "createdb failed"
+  # Statement statistics, read by bench/dbwork.js.
+  as_postgres "$PG_BIN/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -d idp -c "CREATE EXTENSION pg_stat_statements" \
+    || die "could not enable pg_stat_statements"
+  log "database: $IDP_CONNECTION_SHOWN"
 fi
 
 # --- build once, run the same files on every node ----------------------------------------------
