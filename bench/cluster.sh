@@ -45,22 +45,26 @@ for nodes in ${BENCH_NODES:-1 2}; do
   grep -q '\] ready: ' "$WORK/cluster-$nodes.log" || die "the cluster was not ready after 300 s"
 
   export NODE_EXTRA_CA_CERTS="$work/tls.crt" BENCH_URL="https://localhost:$port"
+  # On the fresh database, before the load: afterwards every sign-in of the benchmark's one user would
+  # end one of its sessions holding thousands of tokens (Sessions:MaxPerUser), which no real sign-in does.
+  if [[ "$nodes" == "1" && "${BENCH_DBWORK:-1}" == "1" ]]; then
+    pg_line="$(grep -o 'psql -h [^)]*' "$WORK/cluster-$nodes.log" | head -1)"
+    [[ -n "$pg_line" ]] || die "no throw-away database to measure"
+    DBWORK_PSQL="${pg_line#psql }" DBWORK_NODE_PIDS="$(pgrep -d ' ' -f 'IdentityServer.dll --urls http://127.0.0.1:'$((15100 + nodes * 10)) || true)" \
+      node "$BENCH_DIR/dbwork.js" >"$RESULTS_DIR/dbwork.md"
+    log "written bench/results/dbwork.md"
+  fi
   {
     echo "# Load benchmark: $nodes node(s) behind nginx (TLS, round-robin) on PostgreSQL"
     echo
     echo "- Date: $(date -u +%Y-%m-%dT%H:%M:%SZ); commit $(git -C "$REPO_DIR" rev-parse --short HEAD)"
     echo "- Machine: $(nproc) CPUs ($(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')); nginx, nodes, PostgreSQL $(psql --version | awk '{print $3}') and the load generator share them"
     echo "- Nodes: Release build, Production, log level Information (default), seed bench/seed.json"
+    echo "- Load average (1 min) before the run: $(cut -d' ' -f1 /proc/loadavg) (anything else running on the machine distorts the figures)"
     echo
     node "$BENCH_DIR/bench.js"
   } >"$RESULTS_DIR/cluster-$nodes-nodes.md"
   log "written bench/results/cluster-$nodes-nodes.md"
 
-  if [[ "$nodes" == "1" && "${BENCH_DBWORK:-1}" == "1" ]]; then
-    pg_line="$(grep -o 'psql -h [^)]*' "$WORK/cluster-$nodes.log" | head -1)"
-    [[ -n "$pg_line" ]] || die "no throw-away database to measure"
-    DBWORK_PSQL="${pg_line#psql }" node "$BENCH_DIR/dbwork.js" >"$RESULTS_DIR/dbwork.md"
-    log "written bench/results/dbwork.md"
-  fi
   stop_cluster
 done

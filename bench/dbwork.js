@@ -2,13 +2,15 @@
 
 // Database work per request, on PostgreSQL: for each kind of request, resets the database's
 // statement statistics (pg_stat_statements), sends COUNT requests one after another, and reports
-// statements (reads, writes), rows written, commits and database execution time per request. The input for the paper
+// statements (reads, writes), rows written, database execution time, and the CPU time of PostgreSQL
+// and of the nodes (DBWORK_NODE_PIDS) per request. The input for the paper
 // estimate in the README ("Deployment", "How far one node and one database go").
 //
 // Settings (environment):
 //   BENCH_URL    the server (a node or the proxy in front of the nodes), loopback only
 //   DBWORK_PSQL  psql arguments reaching the server's database, e.g. "-h 127.0.0.1 -p 55499 -U postgres -d idp"
 //   DBWORK_COUNT requests per kind (default 200)
+//   DBWORK_NODE_PIDS  the nodes' process ids, space-separated (their CPU time is read from /proc)
 //   BENCH_SEED   seed file (default: seed.json beside this file)
 
 const fs = require('node:fs')
@@ -28,28 +30,56 @@ function reset () {
 }
 
 // Only this database's statements (pg_stat_statements is updated as each statement ends), without
-// the statistics queries themselves. Transactions are counted by their COMMITs.
+// the statistics queries themselves.
 function read () {
-  const [calls, reads, writes, commits, ms, written] = psql(`SELECT coalesce(sum(calls),0),
+  const [calls, reads, writes, ms, written] = psql(`SELECT coalesce(sum(calls),0),
       coalesce(sum(calls) FILTER (WHERE query ~* '^\\s*(select|with)'),0),
       coalesce(sum(calls) FILTER (WHERE query ~* '^\\s*(insert|update|delete)'),0),
-      coalesce(sum(calls) FILTER (WHERE query ~* '^\\s*commit'),0),
       coalesce(sum(total_exec_time),0),
       coalesce(sum(rows) FILTER (WHERE query ~* '^\\s*(insert|update|delete)'),0)
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND query NOT ILIKE '%pg_stat%'`).split('\t').map(Number)
-  return { calls, reads, writes, commits, ms, written }
+  return { calls, reads, writes, ms, written }
+}
+
+// CPU seconds (user + system) used so far by the given processes; /proc/PID/stat counts in ticks of 1/100 s.
+function cpuSeconds (pids) {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // a backend that ended in between
+    }
+  }
+  return ticks / 100
+}
+
+const nodePids = () => (process.env.DBWORK_NODE_PIDS || '').split(' ').filter(Boolean)
+// Every process of the PostgreSQL server (postmaster and backends), found by their owner.
+const databasePids = () => {
+  try {
+    return execFileSync('pgrep', ['-u', 'postgres'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+  } catch {
+    return []
+  }
 }
 
 async function measure (title, count, prepare, request) {
   const state = await prepare()
   reset()
+  const dbPids = databasePids()
+  const nodeCpu = cpuSeconds(nodePids())
+  const dbCpu = cpuSeconds(dbPids)
   const started = process.hrtime.bigint()
   for (let i = 0; i < count; i++) await request(state, i)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const nodeMs = (cpuSeconds(nodePids()) - nodeCpu) * 1000 / count
+  const dbMs = (cpuSeconds(dbPids) - dbCpu) * 1000 / count
   const s = read()
   const per = n => (n / count).toFixed(2)
-  console.log(`| ${title} | ${per(s.calls)} | ${per(s.reads)} | ${per(s.writes)} | ${per(s.written)} | ${per(s.commits)} | ${(s.ms / count).toFixed(3)} | ${(seconds * 1000 / count).toFixed(1)} |`)
+  console.log(`| ${title} | ${per(s.calls)} | ${per(s.reads)} | ${per(s.writes)} | ${per(s.written)} | ${(s.ms / count).toFixed(2)} | ${dbMs.toFixed(2)} | ${nodeMs.toFixed(1)} | ${(seconds * 1000 / count).toFixed(1)} |`)
   details.push(`\n${title}: statements per request (calls / ${count}), most frequent first\n\n` + psql(`SELECT round(sum(calls)::numeric / ${count}, 2), left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND query NOT ILIKE '%pg_stat%' GROUP BY 2 ORDER BY 1 DESC LIMIT 12`).split('\n').map(line => '    ' + line.replace('\t', '  ')).join('\n'))
@@ -73,8 +103,8 @@ async function main () {
 
   console.log(`Per request, ${count} requests of each kind one after another (sign-ins: ${Math.max(1, Math.floor(count / 4))}), through ${url.origin}.`)
   console.log('')
-  console.log('| request | statements | of them SELECT | INSERT/UPDATE/DELETE | rows written | commits | DB execution ms | wall ms |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
+  console.log('| request | statements | of them SELECT | INSERT/UPDATE/DELETE | rows written | DB execution ms | PostgreSQL CPU ms | node CPU ms | wall ms |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   await measure('sign-in + code flow (new browser: sign-in page, POST, authorize, token)', Math.max(1, Math.floor(count / 4)),
     async () => null,
     async () => oidc.codeFlow({ jar: new CookieJar(), client: web, user, redirectUri: REDIRECT_URI, scope: 'openid offline_access orders' }))
