@@ -4,7 +4,7 @@
 // statement statistics (pg_stat_statements), sends COUNT requests one after another, and reports
 // statements (reads, writes), rows written, database execution time, and the CPU time of PostgreSQL
 // and of the nodes (DBWORK_NODE_PIDS) per request. The input for the paper
-// estimate in the README ("Deployment", "How far one node and one database go").
+// estimate in the README. Each kind first runs COUNT/2 unmeasured requests (JIT warm-up).
 //
 // Settings (environment):
 //   BENCH_URL    the server (a node or the proxy in front of the nodes), loopback only
@@ -68,6 +68,8 @@ const databasePids = () => {
 
 async function measure (title, count, prepare, request) {
   const state = await prepare()
+  // Unmeasured rounds first: the node's JIT compiles its code paths during the first requests.
+  for (let i = 0; i < Math.ceil(count / 2); i++) await request(state, i)
   reset()
   const dbPids = databasePids()
   const nodeCpu = cpuSeconds(nodePids())
