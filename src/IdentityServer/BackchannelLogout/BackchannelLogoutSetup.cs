@@ -1,6 +1,5 @@
 using IdentityServer.Scheduling;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace IdentityServer.BackchannelLogout;
 
@@ -30,20 +29,8 @@ internal static class BackchannelLogoutSetup
 
         var interval = builder.Configuration.GetSection(BackchannelLogoutOptions.Section).Get<BackchannelLogoutOptions>()?.PollInterval
             ?? new BackchannelLogoutOptions().PollInterval;
-        builder.AddScheduler();
-        builder.Services.AddQuartz(quartz =>
-        {
-            quartz.ScheduleJob<BackchannelLogoutJob>(
-                trigger => trigger
-                    .WithIdentity("deliver-backchannel-logout-every-interval")
-                    .StartAt(DateTimeOffset.UtcNow + interval)
-                    .WithSimpleSchedule(schedule => schedule
-                        .WithInterval(interval)
-                        .RepeatForever()
-                        .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
-                // Durable: BackchannelLogoutOutbox.SignalAsync triggers it by key.
-                job => job.WithIdentity(BackchannelLogoutOutbox.JobKey).StoreDurably());
-        });
+        // Durable: BackchannelLogoutOutbox.SignalAsync also triggers it by key when a session ends.
+        builder.AddRecurringJob<BackchannelLogoutJob>(BackchannelLogoutOutbox.JobKey, "deliver-backchannel-logout-every-interval", interval);
         return builder;
     }
 }

@@ -1,7 +1,6 @@
 using IdentityServer.Authorization;
 using IdentityServer.Scheduling;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace IdentityServer.Pruning;
 
@@ -21,20 +20,7 @@ internal static class PruningSetup
         var interval = builder.Configuration.GetSection(PruningOptions.Section).Get<PruningOptions>()?.Interval
             ?? new PruningOptions().Interval;
 
-        builder.AddScheduler();
-        builder.Services.AddQuartz(quartz =>
-        {
-            quartz.ScheduleJob<PruningJob>(
-                trigger => trigger
-                    .WithIdentity("prune-every-interval")
-                    // First run one interval after start, not during start-up.
-                    .StartAt(DateTimeOffset.UtcNow + interval)
-                    .WithSimpleSchedule(schedule => schedule
-                        .WithInterval(interval)
-                        .RepeatForever()
-                        .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
-                job => job.WithIdentity(PruningJob.Key));
-        });
+        builder.AddRecurringJob<PruningJob>(PruningJob.Key, "prune-every-interval", interval);
         return builder;
     }
 }

@@ -3,7 +3,8 @@ using Quartz;
 namespace IdentityServer.Scheduling;
 
 /// <summary>
-/// Starts the Quartz scheduler with the host and stops it when the host stops, waiting for running
+/// Starts the Quartz scheduler with the host (after putting the recurring triggers in place) and stops
+/// it when the host stops, waiting for running
 /// jobs, but never longer than the host's shutdown timeout. Quartz's own hosted service waits without
 /// bound, and with a clustered store whose database has gone away its scheduler thread retries
 /// releasing a trigger until the store shuts down, which it only does after that thread ends: the node
@@ -11,13 +12,17 @@ namespace IdentityServer.Scheduling;
 /// (or runs again at the next firing), and every job here can run twice.
 /// </summary>
 internal sealed partial class SchedulerHostedService(
-    ISchedulerFactory schedulers, ILogger<SchedulerHostedService> logger) : IHostedService
+    ISchedulerFactory schedulers, IEnumerable<RecurringTrigger> triggers, ILogger<SchedulerHostedService> logger) : IHostedService
 {
     private IScheduler? _scheduler;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _scheduler = await schedulers.GetScheduler(cancellationToken);
+        foreach (var trigger in triggers)
+        {
+            await trigger.EnsureAsync(_scheduler, DateTimeOffset.UtcNow, cancellationToken);
+        }
         await _scheduler.Start(cancellationToken);
     }
 

@@ -60,6 +60,20 @@ internal static class SchedulerSetup
         return builder;
     }
 
+    /// <summary>
+    /// Registers <typeparamref name="TJob"/> (durable, so it may also be triggered by key) and a trigger
+    /// that fires it every <paramref name="interval"/>, first one interval after start. The trigger is
+    /// put in place by <see cref="SchedulerHostedService"/> when the scheduler starts.
+    /// </summary>
+    public static WebApplicationBuilder AddRecurringJob<TJob>(this WebApplicationBuilder builder, JobKey job, string trigger, TimeSpan interval)
+        where TJob : IJob
+    {
+        builder.AddScheduler();
+        builder.Services.AddQuartz(quartz => quartz.AddJob<TJob>(options => options.WithIdentity(job).StoreDurably()));
+        builder.Services.AddSingleton(new RecurringTrigger(new TriggerKey(trigger), job, interval));
+        return builder;
+    }
+
     /// <summary>Marks the scheduler as registered, so a second feature's call adds nothing.</summary>
     private sealed class SchedulerRegistered;
 }

@@ -179,6 +179,35 @@ public sealed class ClusteredSchedulerTests
     }
 
     [Fact]
+    public async Task RecurringTrigger_AnotherNodeStarting_KeepsTheScheduleUnlessTheIntervalChanged()
+    {
+        var key = new TriggerKey("prune-every-interval");
+        using var first = Node();
+        var one = await StartedSchedulerAsync(first);
+        var scheduled = Assert.IsType<ISimpleTrigger>(await one.GetTrigger(key), exactMatch: false);
+        Assert.Equal(TimeSpan.FromDays(1), scheduled.RepeatInterval);
+
+        using var second = Node(first);
+        var two = await StartedSchedulerAsync(second);
+        var seenBySecond = Assert.IsType<ISimpleTrigger>(await two.GetTrigger(key), exactMatch: false);
+        if (!OnPostgres)
+        {
+            // Each node has its own in-memory schedule.
+            Assert.Equal(TimeSpan.FromDays(1), seenBySecond.RepeatInterval);
+            return;
+        }
+        // The second node's start did not push the next firing back: it is the first node's trigger.
+        Assert.Equal(scheduled.StartTimeUtc, seenBySecond.StartTimeUtc);
+
+        using var third = Node(first);
+        third.Settings["Pruning:Interval"] = "12:00:00";
+        var three = await StartedSchedulerAsync(third);
+        var changed = Assert.IsType<ISimpleTrigger>(await three.GetTrigger(key), exactMatch: false);
+        Assert.Equal(TimeSpan.FromHours(12), changed.RepeatInterval);
+        Assert.Equal(TimeSpan.FromHours(12), Assert.IsType<ISimpleTrigger>(await one.GetTrigger(key), exactMatch: false).RepeatInterval);
+    }
+
+    [Fact]
     public async Task Stop_DatabaseGone_NodeStillStopsWithinTheHostShutdownTimeout()
     {
         // A frequent delivery poll keeps a trigger acquired by the scheduler thread at all times:
