@@ -27,27 +27,34 @@ internal sealed class AppProcess : IAsyncDisposable
     public static AppProcess Start(string name, string project, string assembly, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var folder = BuildOutput.Folder(project);
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { WorkingDirectory = folder };
         start.ArgumentList.Add(Path.Combine(folder, assembly));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
         // Nothing from the machine's or the test runner's environment decides how the app runs.
         foreach (var variable in new[] { "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS", "DOTNET_ENVIRONMENT" })
         {
             start.Environment.Remove(variable);
         }
+        // The default; a caller's environment may name another (cluster nodes run as Production).
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
+        }
+        return Run(name, start, arguments);
+    }
+
+    /// <summary>Starts a program that is not one of ours (nginx), with the same output capture.</summary>
+    public static AppProcess StartProgram(string name, string program, string workingDirectory, IEnumerable<string> arguments) =>
+        Run(name, new ProcessStartInfo(program) { WorkingDirectory = workingDirectory }, arguments);
+
+    private static AppProcess Run(string name, ProcessStartInfo start, IEnumerable<string> arguments)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
         }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -60,11 +67,17 @@ internal sealed class AppProcess : IAsyncDisposable
         return app;
     }
 
-    /// <summary>Waits until <paramref name="url"/> answers at all (any status), failing with the app's output otherwise.</summary>
-    public async Task WaitUntilServingAsync(Uri url, TimeSpan timeout)
+    /// <summary>
+    /// Waits until <paramref name="url"/> answers (any status, or with <paramref name="requireSuccess"/> a
+    /// success status, as a readiness probe), failing with the app's output otherwise. <paramref name="http"/>
+    /// is for URLs a default client cannot reach (a test's own TLS certificate).
+    /// </summary>
+    public async Task WaitUntilServingAsync(Uri url, TimeSpan timeout, HttpClient? http = null, bool requireSuccess = false)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var own = http is null ? new HttpClient() : null;
+        var client = http ?? own!;
         var deadline = DateTime.UtcNow + timeout;
+        var last = "no answer";
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -73,18 +86,25 @@ internal sealed class AppProcess : IAsyncDisposable
             }
             try
             {
-                using var _ = await http.GetAsync(url);
-                return;
+                using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                using var response = await client.GetAsync(url, attempt.Token);
+                if (!requireSuccess || response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+                last = $"{(int)response.StatusCode} {response.StatusCode}";
             }
-            catch (HttpRequestException)
+            catch (HttpRequestException e)
             {
+                last = e.Message;
             }
             catch (TaskCanceledException)
             {
+                last = "no answer within 2 s";
             }
             await Task.Delay(200);
         }
-        throw new TimeoutException($"{Name} did not answer {url} within {timeout}:\n{Tail()}");
+        throw new TimeoutException($"{Name} did not answer {url} within {timeout} (last: {last}):\n{Tail()}");
     }
 
     /// <summary>Waits until the output satisfies <paramref name="condition"/>; a deadline, never a fixed sleep.</summary>
@@ -108,6 +128,16 @@ internal sealed class AppProcess : IAsyncDisposable
 
     public string Tail(int lines = 60) => string.Join('\n', Output.TakeLast(lines));
 
+    /// <summary>Ends the process at once, as a crash or a lost machine would: no graceful shutdown.</summary>
+    public async Task KillAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        await process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         // The fixture disposes every process it started, including those a test already disposed.
@@ -115,11 +145,7 @@ internal sealed class AppProcess : IAsyncDisposable
         {
             return;
         }
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        await KillAsync();
         process.Dispose();
     }
 }

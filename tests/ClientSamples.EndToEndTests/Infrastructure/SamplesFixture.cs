@@ -17,10 +17,9 @@ public sealed class SamplesFixture : IAsyncLifetime
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
-    private readonly string folder = Path.Combine(Path.GetTempPath(), "client-samples-e2e", Guid.NewGuid().ToString("N"));
+    private readonly TestFolder folder = new("client-samples-e2e");
     private readonly List<AppProcess> processes = [];
-    private IPlaywright? playwright;
-    private IBrowser? browser;
+    private BrowserHost? chromium;
 
     public Uri Issuer { get; } = Loopback(BuildOutput.FreePort());
 
@@ -32,7 +31,7 @@ public sealed class SamplesFixture : IAsyncLifetime
 
     public Uri JwtApi { get; } = Loopback(BuildOutput.FreePort());
 
-    public IBrowser Browser => browser ?? throw new InvalidOperationException("Chromium was not started: " + Chromium.SkipReason);
+    public IBrowser Browser => chromium?.Browser ?? throw new InvalidOperationException("Chromium was not started: " + Chromium.SkipReason);
 
     internal AppProcess IdentityServer { get; private set; } = null!;
 
@@ -40,8 +39,8 @@ public sealed class SamplesFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(folder);
-        var seed = Path.Combine(folder, "seed.json");
+        Directory.CreateDirectory(folder.Path);
+        var seed = folder.File("seed.json");
         // The real samples seed, with its fixed ports (5002, 5003) replaced by this run's.
         var text = await File.ReadAllTextAsync(Path.Combine(BuildOutput.RepositoryRoot, "src", "ClientSamples", "seed.json"));
         await File.WriteAllTextAsync(seed, text
@@ -51,9 +50,9 @@ public sealed class SamplesFixture : IAsyncLifetime
         IdentityServer = Add(AppProcess.Start("identity provider", "src/IdentityServer", "IdentityServer.dll",
         [
             "--urls", Origin(Issuer),
-            $"--ConnectionStrings:Default=Data Source={Path.Combine(folder, "idp.db")}",
-            $"--Certificates:DevelopmentPath={Path.Combine(folder, "certs")}",
-            $"--DataProtection:KeysPath={Path.Combine(folder, "keys")}",
+            $"--ConnectionStrings:Default=Data Source={folder.File("idp.db")}",
+            $"--Certificates:DevelopmentPath={folder.File("certs")}",
+            $"--DataProtection:KeysPath={folder.File("keys")}",
             $"--Seed:Path={seed}",
             "--Logging:LogLevel:Default=Warning",
         ]));
@@ -74,13 +73,7 @@ public sealed class SamplesFixture : IAsyncLifetime
         // xunit builds class fixtures even when every browser test is skipped.
         if (Chromium.SkipReason is null)
         {
-            playwright = await Playwright.CreateAsync();
-            browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = Chromium.ExecutablePath,
-                Headless = true,
-                Args = Chromium.Arguments,
-            });
+            chromium = await BrowserHost.LaunchAsync();
         }
     }
 
@@ -101,23 +94,15 @@ public sealed class SamplesFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (browser is not null)
+        if (chromium is not null)
         {
-            await browser.DisposeAsync();
+            await chromium.DisposeAsync();
         }
-        playwright?.Dispose();
         foreach (var process in processes)
         {
             await process.DisposeAsync();
         }
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still held open; the OS cleans its temp folder.
-        }
+        folder.Dispose();
     }
 
     /// <summary>Everything the apps printed, for a failure message.</summary>

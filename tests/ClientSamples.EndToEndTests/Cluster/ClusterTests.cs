@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Net;
+using ClientSamples.EndToEndTests.Pages;
+
+namespace ClientSamples.EndToEndTests.Cluster;
+
+/// <summary>
+/// Two nodes behind nginx behave as one identity provider: a browser's flow may cross nodes at every
+/// request, what one node issued the other accepts, and what one node ended or revoked the other refuses.
+/// "On node A, then on node B" is exact: the tests call the nodes directly, as nginx does.
+/// </summary>
+public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+{
+    [ClusterFact]
+    public Task SignIn_ThroughRoundRobin_BothNodesServeTheFlowAndTheCodeRedeems() => cluster.WithLogsOnFailureAsync(async () =>
+    {
+        await using var context = await cluster.NewBrowserContextAsync();
+        var flow = await BrowserSignIn.RunAsync(await context.NewPageAsync(), cluster.Issuer);
+        var tokens = await cluster.Proxy.RedeemCodeAsync(flow);
+
+        Assert.True(await cluster.Proxy.IsActiveAsync(tokens.AccessToken));
+        // Authorization request, sign-in page, sign-in, authorization request with the new cookie, token
+        // request: round-robin hands consecutive requests to different nodes.
+        var served = flow.Served.Select(r => cluster.NodeAt(r.Upstream)).Append(cluster.NodeAt(tokens.Upstream)).ToList();
+        Assert.True(cluster.Nodes.All(served.Contains), $"Not every node served part of the flow:\n{string.Join('\n', flow.Served)}\ntoken request: {tokens.Upstream}");
+        Assert.Contains(flow.Served, r => r.Method == "POST" && r.Path == LoginPage.Path && r.Status == (int)HttpStatusCode.Redirect);
+    });
+
+    [ClusterFact]
+    public Task Tokens_IssuedOnOneNode_IntrospectAndRefreshOnTheOther() => cluster.WithLogsOnFailureAsync(async () =>
+    {
+        var (first, second) = (cluster.Nodes[0], cluster.Nodes[1]);
+        var issued = await SignInAndRedeemAsync(first);
+
+        var introspected = await second.Client.IntrospectAsync(issued.AccessToken);
+        Assert.True(introspected.Body.GetProperty("active").GetBoolean(), introspected.ToString());
+        Assert.Equal(cluster.Issuer.AbsoluteUri, introspected.Body.GetProperty("iss").GetString());
+        Assert.Equal(ClusterFixture.ClientId, introspected.Body.GetProperty("client_id").GetString());
+
+        var refreshed = await second.Client.RefreshAsync(issued.RefreshToken);
+        Assert.True(refreshed.Status == HttpStatusCode.OK, refreshed.ToString());
+        Assert.NotEqual(issued.RefreshToken, refreshed.RefreshToken);
+        Assert.True(await first.Client.IsActiveAsync(refreshed.AccessToken));
+
+        // And back: the token the second node rotated in refreshes on the first.
+        var again = await first.Client.RefreshAsync(refreshed.RefreshToken);
+        Assert.True(again.Status == HttpStatusCode.OK, again.ToString());
+        Assert.True(await second.Client.IsActiveAsync(again.AccessToken));
+    });
+
+    [ClusterFact]
+    public Task Session_EndedOnOneNode_IsRefusedOnTheOther() => cluster.WithLogsOnFailureAsync(async () =>
+    {
+        await using var context = await cluster.NewBrowserContextAsync();
+        var page = await context.NewPageAsync();
+        var flow = await BrowserSignIn.RunAsync(page, cluster.Issuer);
+        var tokens = await cluster.Proxy.RedeemCodeAsync(flow);
+        var cookie = await cluster.CookieHeaderAsync(context);
+
+        var sessions = new SessionsPage(page);
+        await sessions.OpenAsync(cluster.Issuer);
+        var sessionId = Assert.Single(await sessions.SessionIdsAsync());
+        // Both nodes accept the browser's cookie, and now hold the session in their short cache.
+        foreach (var node in cluster.Nodes)
+        {
+            using var signedIn = await node.Client.GetAsync(SessionsPage.Path, cookie);
+            Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+            Assert.Contains($"data-session-id=\"{sessionId}\"", await signedIn.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The user signs the session out on the sessions page; nginx picks the node that ends it.
+        var ending = await page.RunAndWaitForResponseAsync(
+            () => sessions.EndAsync(sessionId),
+            r => r.Request.Method == "POST" && new Uri(r.Url).AbsolutePath == SessionsPage.Path);
+        var endedAt = Stopwatch.StartNew();
+        Assert.Equal((int)HttpStatusCode.Redirect, ending.Status);
+        var endedOn = cluster.NodeAt(ending.Headers.GetValueOrDefault("x-upstream"));
+        var other = cluster.Nodes.Single(n => n != endedOn);
+
+        // At once on the other node: the session's tokens are revoked in the shared database.
+        Assert.False(await other.Client.IsActiveAsync(tokens.AccessToken));
+        var refresh = await other.Client.RefreshAsync(tokens.RefreshToken);
+        Assert.Equal(HttpStatusCode.BadRequest, refresh.Status);
+        Assert.Equal("invalid_grant", refresh.Error);
+
+        // The cookie: at once on the node that ended the session, within Sessions:CacheDuration on the other.
+        Assert.False(await IsSignedInAsync(endedOn, cookie));
+        // Measured from when each request is sent, so that a slow answer does not count against the node.
+        var deadline = ClusterFixture.SessionCacheDuration + TimeSpan.FromSeconds(2);
+        while (true)
+        {
+            var askedAt = endedAt.Elapsed;
+            if (!await IsSignedInAsync(other, cookie))
+            {
+                break;
+            }
+            Assert.True(askedAt < deadline, $"{other} still accepted the cookie {askedAt} after {endedOn} ended the session.");
+            await Task.Delay(100);
+        }
+    });
+
+    [ClusterFact]
+    public Task RefreshTokenReuse_DetectedOnOneNode_RevokesTheGrantOnBoth() => cluster.WithLogsOnFailureAsync(async () =>
+    {
+        var (first, second) = (cluster.Nodes[0], cluster.Nodes[1]);
+        var issued = await SignInAndRedeemAsync(first);
+        var rotated = await second.Client.RefreshAsync(issued.RefreshToken);
+        Assert.True(rotated.Status == HttpStatusCode.OK, rotated.ToString());
+        Assert.True(await first.Client.IsActiveAsync(rotated.AccessToken));
+
+        // The first refresh token again, after the second node redeemed it (no reuse leeway): a replay.
+        var replay = await first.Client.RefreshAsync(issued.RefreshToken);
+        Assert.Equal(HttpStatusCode.BadRequest, replay.Status);
+        Assert.Equal("invalid_grant", replay.Error);
+
+        // Everything of that grant is dead, whichever node is asked, the newest refresh token included.
+        foreach (var node in cluster.Nodes)
+        {
+            var refresh = await node.Client.RefreshAsync(rotated.RefreshToken);
+            Assert.True(refresh.Status == HttpStatusCode.BadRequest && refresh.Error == "invalid_grant", $"{node}: {refresh}");
+            Assert.False(await node.Client.IsActiveAsync(issued.AccessToken), $"{node}: the first access token is still active");
+            Assert.False(await node.Client.IsActiveAsync(rotated.AccessToken), $"{node}: the newest access token is still active");
+        }
+        Assert.Contains(first.Process.Output, line => line.Contains("token reuse detected", StringComparison.Ordinal));
+    });
+
+    [ClusterFact]
+    public Task Pruning_EachFiring_RunsOnExactlyOneNode() => cluster.WithLogsOnFailureAsync(async () =>
+    {
+        // Several firings, and the latest of them one schedule for the cluster: whole intervals apart. Nodes
+        // with schedules of their own would each fire at times of their own, between the other's, for ever.
+        // Only the latest: every node replaces the shared trigger when it starts, and for about half a minute
+        // after that the replaced schedule may go on firing beside the new one (on other scheduled times).
+        const int Firings = 5;
+        var firings = await cluster.WaitForPruningFiringsAsync(
+            f => IsOneSchedule([.. f.Select(x => x.ScheduledAt).Distinct().Order().TakeLast(Firings)], Firings),
+            TimeSpan.FromSeconds(90));
+
+        Assert.All(firings, f => Assert.Equal(f.Node.Name, f.LoggedNode));
+        Assert.All(firings.GroupBy(f => f.ScheduledAt), firing =>
+            Assert.True(firing.Count() == 1, $"The firing scheduled at {firing.Key:O} ran {firing.Count()} times: {string.Join(", ", firing)}"));
+    });
+
+    private static bool IsOneSchedule(IReadOnlyList<DateTimeOffset> times, int count) =>
+        times.Count == count && times.Zip(times.Skip(1)).All(pair => (pair.Second - pair.First).Ticks % ClusterFixture.SchedulerInterval.Ticks == 0);
+
+    /// <summary>A browser sign-in through nginx, and the code redeemed on <paramref name="node"/>: the tokens are issued there.</summary>
+    private async Task<ProtocolResponse> SignInAndRedeemAsync(ClusterNode node)
+    {
+        await using var context = await cluster.NewBrowserContextAsync();
+        return await node.Client.RedeemCodeAsync(await BrowserSignIn.RunAsync(await context.NewPageAsync(), cluster.Issuer));
+    }
+
+    private static async Task<bool> IsSignedInAsync(ClusterNode node, string cookie)
+    {
+        using var response = await node.Client.GetAsync(SessionsPage.Path, cookie);
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            return true;
+        }
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(LoginPage.Path, new Uri(node.Client.Address, response.Headers.Location!).AbsolutePath);
+        return false;
+    }
+}
