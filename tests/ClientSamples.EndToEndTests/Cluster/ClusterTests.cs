@@ -127,10 +127,9 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
     [ClusterFact]
     public Task Pruning_EachFiring_RunsOnExactlyOneNode() => cluster.WithLogsOnFailureAsync(async () =>
     {
-        // Several firings, and the latest of them one schedule for the cluster: whole intervals apart. Nodes
-        // with schedules of their own would each fire at times of their own, between the other's, for ever.
-        // Only the latest: every node replaces the shared trigger when it starts, and for about half a minute
-        // after that the replaced schedule may go on firing beside the new one (on other scheduled times).
+        // Several firings on one schedule for the cluster: whole intervals apart. Nodes with schedules of
+        // their own would each fire at times of their own, between the other's, for ever. (The latest ones:
+        // a node starting keeps the stored trigger, but the test does not depend on when both were up.)
         const int Firings = 5;
         var firings = await cluster.WaitForPruningFiringsAsync(
             f => IsOneSchedule([.. f.Select(x => x.ScheduledAt).Distinct().Order().TakeLast(Firings)], Firings),
