@@ -63,7 +63,7 @@ public sealed partial class DeviceCliTests(SamplesFixture samples)
     /// <summary>A fresh browser (no session) opens the verification URL the CLI printed and signs in.</summary>
     private async Task<IPage> OpenVerificationPageAsync(IBrowserContext context)
     {
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(Chromium.DefaultTimeout);
         var page = await context.NewPageAsync();
         await page.GotoAsync(new Uri(samples.Issuer, "connect/verify").AbsoluteUri);
         var login = new LoginPage(page);

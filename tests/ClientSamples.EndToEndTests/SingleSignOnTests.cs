@@ -21,7 +21,7 @@ public sealed class SingleSignOnTests(SamplesFixture samples)
     public async Task SessionEndedAtIdentityProvider_AfterSingleSignOn_AppsAndApiRefuseIt()
     {
         await using var context = await samples.Browser.NewContextAsync();
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(Chromium.DefaultTimeout);
         var page = await context.NewPageAsync();
         var login = new LoginPage(page);
         var consent = new ConsentPage(page);

@@ -93,7 +93,7 @@ public sealed partial class ClusterFixture : IAsyncLifetime
     public async Task<IBrowserContext> NewBrowserContextAsync()
     {
         var context = await (chromium ?? throw new InvalidOperationException("The cluster did not start.")).Browser.NewContextAsync(new() { IgnoreHTTPSErrors = true });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(Chromium.DefaultTimeout);
         return context;
     }
 

@@ -5,6 +5,12 @@ internal static class Chromium
 {
     public const string ExecutablePath = "/usr/bin/chromium";
 
+    /// <summary>
+    /// How long a page action or wait may take (ms). Generous: on a two-core machine the browser shares
+    /// the cores with several servers and other test assemblies, and a passing wait ends at once anyway.
+    /// </summary>
+    public const float DefaultTimeout = 30_000;
+
     private const string RequireVariable = "IDP_REQUIRE_BROWSER";
 
     /// <summary>Null when the browser tests must run; CI sets IDP_REQUIRE_BROWSER=1 so that a missing browser fails.</summary>
