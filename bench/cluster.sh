@@ -33,8 +33,9 @@ trap 'stop_cluster; rm -rf "$WORK"' EXIT
 for nodes in ${BENCH_NODES:-1 2}; do
   work="$WORK/cluster-$nodes"
   port=$((18443 + nodes))
+  node_port=$((15100 + nodes * 10))
   log "starting $nodes node(s) behind nginx on https://localhost:$port/"
-  IDP_NODES="$nodes" IDP_PORT="$port" IDP_NODE_PORT=$((15100 + nodes * 10)) IDP_WORK="$work" \
+  IDP_NODES="$nodes" IDP_PORT="$port" IDP_NODE_PORT="$node_port" IDP_WORK="$work" \
     "$REPO_DIR/deploy/run-cluster.sh" >"$WORK/cluster-$nodes.log" 2>&1 &
   CLUSTER_PID=$!
   for _ in $(seq 1 300); do
@@ -50,7 +51,7 @@ for nodes in ${BENCH_NODES:-1 2}; do
   if [[ "$nodes" == "1" && "${BENCH_DBWORK:-1}" == "1" ]]; then
     pg_line="$(grep -o 'psql -h [^)]*' "$WORK/cluster-$nodes.log" | head -1)"
     [[ -n "$pg_line" ]] || die "no throw-away database to measure"
-    DBWORK_PSQL="${pg_line#psql }" DBWORK_NODE_PIDS="$(pgrep -d ' ' -f 'IdentityServer.dll --urls http://127.0.0.1:'$((15100 + nodes * 10)) || true)" \
+    DBWORK_PSQL="${pg_line#psql }" DBWORK_NODE_PIDS="$(pgrep -d ' ' -f "IdentityServer.dll --urls http://127.0.0.1:$node_port" || true)" \
       node "$BENCH_DIR/dbwork.js" >"$RESULTS_DIR/dbwork.md"
     log "written bench/results/dbwork.md"
   fi

@@ -57,7 +57,8 @@ function cpuSeconds (pids) {
 }
 
 const nodePids = () => (process.env.DBWORK_NODE_PIDS || '').split(' ').filter(Boolean)
-// Every process of the PostgreSQL server (postmaster and backends), found by their owner.
+// Every process of the PostgreSQL server (postmaster and backends), found by their owner: on a machine
+// running another PostgreSQL server as well, its CPU time counts too.
 const databasePids = () => {
   try {
     return execFileSync('pgrep', ['-u', 'postgres'], { encoding: 'utf8' }).split('\n').filter(Boolean)
