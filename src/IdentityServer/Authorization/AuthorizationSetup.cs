@@ -25,17 +25,15 @@ internal static class AuthorizationSetup
 
         var tokens = builder.Configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
         var certificateOptions = builder.Configuration.GetSection(CertificateOptions.Section).Get<CertificateOptions>() ?? new CertificateOptions();
-        var (signing, encryption) = CertificateLoader.Load(certificateOptions, builder.Environment);
+        var certificates = CertificateLoader.Load(certificateOptions, builder.Environment, DateTimeOffset.UtcNow);
 
         // The data-protection keys (cookies, antiforgery) are stored encrypted with the encryption
         // certificate, so a copy of the key store (database rows, key folder) opens nothing by
         // itself. Every configured encryption certificate can decrypt them, which keeps keys readable
         // while an encryption certificate is rolled; the current one encrypts new keys.
-        var now = DateTime.Now;
-        var current = encryption.Where(c => c.NotBefore <= now && c.NotAfter > now).MaxBy(static c => c.NotAfter) ?? encryption[0];
         builder.Services.AddDataProtection()
-            .ProtectKeysWithCertificate(current)
-            .UnprotectKeysWithAnyCertificate([.. encryption]);
+            .ProtectKeysWithCertificate(certificates.CurrentEncryption(DateTimeOffset.UtcNow))
+            .UnprotectKeysWithAnyCertificate([.. certificates.Encryption]);
 
         builder.Services.AddOpenIddict()
             .AddCore(options =>
@@ -89,11 +87,11 @@ internal static class AuthorizationSetup
                     options.UseReferenceAccessTokens();
                 }
 
-                foreach (var certificate in signing)
+                foreach (var certificate in certificates.Signing)
                 {
                     options.AddSigningCertificate(certificate);
                 }
-                foreach (var certificate in encryption)
+                foreach (var certificate in certificates.Encryption)
                 {
                     options.AddEncryptionCertificate(certificate);
                 }
@@ -131,6 +129,10 @@ internal static class AuthorizationSetup
                     server.PromptValues.Remove(PromptValues.SelectAccount);
                 });
             });
+
+        // Registered after OpenIddict's own post-configuration, which sorts the credentials by validity.
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<OpenIddict.Server.OpenIddictServerOptions>>(
+            new ActiveCredentials(certificates));
 
         // Typing user codes is rate-limited per signed-in user (RFC 8628 section 5.1: brute force).
         builder.Services.AddRateLimiter(limiter =>

@@ -9,17 +9,16 @@ internal static class CertificateLoader
     private const string SigningFile = "signing.pfx";
     private const string EncryptionFile = "encryption.pfx";
 
-    public static (IReadOnlyList<X509Certificate2> Signing, IReadOnlyList<X509Certificate2> Encryption) Load(
-        CertificateOptions options, IHostEnvironment environment)
+    public static CertificateSet Load(CertificateOptions options, IHostEnvironment environment, DateTimeOffset now)
     {
         var signing = options.Signing.Where(static c => !string.IsNullOrWhiteSpace(c.Path)).ToList();
         var encryption = options.Encryption.Where(static c => !string.IsNullOrWhiteSpace(c.Path)).ToList();
 
         if (signing.Count > 0 && encryption.Count > 0)
         {
-            return (
-                signing.Select(c => LoadFile(c, environment.ContentRootPath, "Certificates:Signing")).ToList(),
-                encryption.Select(c => LoadFile(c, environment.ContentRootPath, "Certificates:Encryption")).ToList());
+            var (signingCertificates, activeSigning) = LoadList(options.Signing, environment.ContentRootPath, "Certificates:Signing", now);
+            var (encryptionCertificates, activeEncryption) = LoadList(options.Encryption, environment.ContentRootPath, "Certificates:Encryption", now);
+            return new CertificateSet(signingCertificates, encryptionCertificates, activeSigning, activeEncryption);
         }
 
         if (!environment.IsDevelopment())
@@ -32,9 +31,50 @@ internal static class CertificateLoader
         }
 
         var folder = Path.GetFullPath(Path.Combine(environment.ContentRootPath, options.DevelopmentPath));
-        return (
+        return new CertificateSet(
             [LoadOrCreateDevelopment(Path.Combine(folder, SigningFile), "IdP Development Signing", X509KeyUsageFlags.DigitalSignature)],
-            [LoadOrCreateDevelopment(Path.Combine(folder, EncryptionFile), "IdP Development Encryption", X509KeyUsageFlags.KeyEncipherment)]);
+            [LoadOrCreateDevelopment(Path.Combine(folder, EncryptionFile), "IdP Development Encryption", X509KeyUsageFlags.KeyEncipherment)],
+            ActiveSigning: null,
+            ActiveEncryption: null);
+    }
+
+    /// <summary>Loads one list (entries without a path are skipped) and finds the entry marked Active, if any.</summary>
+    private static (IReadOnlyList<X509Certificate2> Certificates, X509Certificate2? Active) LoadList(
+        List<CertificateFile> files, string contentRoot, string section, DateTimeOffset now)
+    {
+        var certificates = new List<X509Certificate2>();
+        X509Certificate2? active = null;
+        int? activeIndex = null;
+        for (var index = 0; index < files.Count; index++)
+        {
+            var file = files[index];
+            if (string.IsNullOrWhiteSpace(file.Path))
+            {
+                continue;
+            }
+            var setting = $"{section}:{index}";
+            var certificate = LoadFile(file, contentRoot, setting);
+            certificates.Add(certificate);
+            if (!file.Active)
+            {
+                continue;
+            }
+            if (activeIndex is { } first)
+            {
+                throw new InvalidOperationException(
+                    $"{section}:{first} and {setting} are both marked Active; mark at most one certificate of the list.");
+            }
+            // An active certificate that is not valid yet (or any more) would be skipped by token
+            // validators: refuse to start rather than issue tokens nobody accepts.
+            if (certificate.NotBefore.ToUniversalTime() > now.UtcDateTime || certificate.NotAfter.ToUniversalTime() <= now.UtcDateTime)
+            {
+                throw new InvalidOperationException(
+                    $"{setting} is marked Active but is valid only from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u}.");
+            }
+            activeIndex = index;
+            active = certificate;
+        }
+        return (certificates, active);
     }
 
     private static X509Certificate2 LoadFile(CertificateFile file, string contentRoot, string setting)
