@@ -28,6 +28,8 @@ internal static class AccountSetup
             .AddEntityFrameworkStores<ApplicationDbContext>()
             .AddDefaultTokenProviders();
 
+        builder.Services.AddSingleton<UnknownAccountLockout>();
+
         // Plain-HTTP loopback is allowed only in Development (the one-command quick start).
         var secure = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
 

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
+using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
@@ -21,9 +22,11 @@ public sealed class LoginModel(
     IOpenIddictApplicationManager applications,
     SessionService sessions,
     AuditLog audit,
+    UnknownAccountLockout unknownAccounts,
     TimeProvider clock) : PageModel
 {
     private const string GenericFailure = "The username or password is incorrect.";
+    private const string LockedOut = "This account is locked because of repeated failed sign-ins. Try again later.";
 
     // A valid Identity v3 hash of a random password: checked against for unknown accounts.
     private static readonly string UnknownUserHash = new PasswordHasher<ApplicationUser>().HashPassword(new ApplicationUser(), Guid.NewGuid().ToString());
@@ -54,10 +57,17 @@ public sealed class LoginModel(
             ?? (login.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : null);
         if (user is null)
         {
-            // Spend the same hashing time as for a real account, so timing does not tell which exist.
-            users.PasswordHasher.VerifyHashedPassword(new ApplicationUser(), UnknownUserHash, Input.Password);
-            await audit.RecordAsync(SecurityEventTypes.SignInFailed, userName: AuditLog.Truncate(login, 256), detail: "unknown_account", cancellationToken: HttpContext.RequestAborted);
-            ErrorMessage = GenericFailure;
+            // Answer exactly as for an account: the same messages, lockout after as many failures, and
+            // the same hashing work (none while locked, as Identity skips it for a locked account).
+            var locked = unknownAccounts.IsLockedOut(login);
+            if (!locked)
+            {
+                users.PasswordHasher.VerifyHashedPassword(new ApplicationUser(), UnknownUserHash, Input.Password);
+                locked = unknownAccounts.RecordFailure(login);
+            }
+            await audit.RecordAsync(locked ? SecurityEventTypes.LockedOut : SecurityEventTypes.SignInFailed, userName: AuditLog.Truncate(login, 256),
+                detail: "unknown_account", cancellationToken: HttpContext.RequestAborted);
+            ErrorMessage = locked ? LockedOut : GenericFailure;
             return Page();
         }
 
@@ -65,7 +75,7 @@ public sealed class LoginModel(
         if (result.IsLockedOut)
         {
             await audit.RecordAsync(SecurityEventTypes.LockedOut, user.Id, user.UserName, cancellationToken: HttpContext.RequestAborted);
-            ErrorMessage = "This account is locked because of repeated failed sign-ins. Try again later.";
+            ErrorMessage = LockedOut;
             return Page();
         }
         if (!result.Succeeded)

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace IdentityServer.Account;
+
+/// <summary>
+/// Gives sign-in names that match no account the same lockout behaviour as real accounts, so that
+/// "this account is locked" after a few failures does not tell an attacker which names exist. Counts
+/// live in memory (bounded), per node: a deployment behind a load balancer still shows the same
+/// answers, only the count may start again on another node.
+/// </summary>
+public sealed class UnknownAccountLockout(IOptions<IdentityOptions> identity, TimeProvider clock) : IDisposable
+{
+    /// <summary>Enough for a spray of unknown names; beyond it the oldest entries are compacted away.</summary>
+    private const int Capacity = 100_000;
+
+    private readonly MemoryCache _attempts = new(new MemoryCacheOptions { SizeLimit = Capacity });
+
+    /// <summary>True while the name is locked, as a real account would be after as many failures.</summary>
+    public bool IsLockedOut(string login) =>
+        _attempts.TryGetValue(Key(login), out Attempts? attempts) && attempts!.IsLockedOut(clock.GetUtcNow());
+
+    /// <summary>Counts a failed sign-in; true when it locks the name (the same failure that would lock an account).</summary>
+    public bool RecordFailure(string login)
+    {
+        var lockout = identity.Value.Lockout;
+        var attempts = _attempts.GetOrCreate(Key(login), entry =>
+        {
+            entry.Size = 1;
+            entry.SlidingExpiration = lockout.DefaultLockoutTimeSpan;
+            return new Attempts();
+        })!;
+        return attempts.Fail(clock.GetUtcNow(), lockout.MaxFailedAccessAttempts, lockout.DefaultLockoutTimeSpan);
+    }
+
+    public void Dispose() => _attempts.Dispose();
+
+    private static string Key(string login) => login.Trim().ToUpperInvariant();
+
+    private sealed class Attempts
+    {
+        private int _failures;
+        private DateTimeOffset _lockedUntil;
+
+        public bool IsLockedOut(DateTimeOffset now)
+        {
+            lock (this)
+            {
+                return _lockedUntil > now;
+            }
+        }
+
+        public bool Fail(DateTimeOffset now, int maxFailures, TimeSpan lockoutTime)
+        {
+            lock (this)
+            {
+                // As Identity does: reaching the limit locks and starts counting again from zero.
+                if (++_failures < maxFailures)
+                {
+                    return false;
+                }
+                _failures = 0;
+                _lockedUntil = now + lockoutTime;
+                return true;
+            }
+        }
+    }
+}

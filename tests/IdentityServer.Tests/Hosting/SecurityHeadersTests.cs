@@ -1,0 +1,114 @@
+using System.Net;
+using AngleSharp.Html.Parser;
+using IdentityServer.Data;
+using IdentityServer.Tests.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdentityServer.Tests.Hosting;
+
+/// <summary>Every HTML page the server can show carries the browser-side protections, and needs no inline script or style.</summary>
+public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClassFixture<IdentityServerFactory>
+{
+    /// <summary>Pages anyone can reach, including error pages.</summary>
+    private static readonly string[] AnonymousPages =
+    [
+        "/",
+        "/Account/Login",
+        "/Account/AccessDenied",
+        "/Error",
+        "/no/such/page",
+        "/connect/authorize?client_id=no-such-client&response_type=code",
+    ];
+
+    /// <summary>Pages of a signed-in user (the seed's user is an administrator).</summary>
+    private static readonly string[] SignedInPages =
+    [
+        "/",
+        "/Account/Sessions",
+        "/Account/ChangePassword",
+        "/Account/Logout",
+        "/connect/verify",
+        "/connect/endsession",
+        "/Admin",
+        "/Admin/Events",
+    ];
+
+    [Fact]
+    public async Task EveryPage_SendsTheSecurityHeaders_AndHasNoInlineScriptOrStyle()
+    {
+        using var anonymous = factory.CreateOidcClient();
+        foreach (var path in AnonymousPages)
+        {
+            await AssertProtectedPageAsync(anonymous, path);
+        }
+
+        using var signedIn = factory.CreateOidcClient();
+        await signedIn.SignInThroughPortalAsync();
+        var userId = await factory.WithScopeAsync(async services =>
+            (await services.GetRequiredService<UserManager<ApplicationUser>>().FindByNameAsync(TestSeed.UserName))!.Id);
+        foreach (var path in SignedInPages.Append("/Admin/Users/" + userId))
+        {
+            await AssertProtectedPageAsync(signedIn, path);
+        }
+
+        // The consent page of an app that asks for it.
+        var consent = OidcTestClient.AuthorizeUrl(OidcTestClient.CodeRequest(TestSeed.WebClientId, TestSeed.WebRedirectUri, "openid profile", Pkce.Create()));
+        var page = await AssertProtectedPageAsync(signedIn, consent);
+        Assert.Contains(TestSeed.WebClientId, page, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Hsts_IsSentOutsideDevelopment_OverHttps()
+    {
+        using var production = new IdentityServerFactory { EnvironmentName = "Production" };
+        // localhost is exempt from HSTS (a developer's other sites): ask under a real host name.
+        using var client = production.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://idp.example") });
+        using var response = await client.GetAsync(new Uri("/Account/Login", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var hsts = Assert.Single(response.Headers.GetValues("Strict-Transport-Security"));
+        Assert.Matches("^max-age=[1-9][0-9]{6,}", hsts);
+
+        using var development = new IdentityServerFactory { EnvironmentName = "Development" };
+        using var developmentClient = development.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://idp.example") });
+        using var developmentResponse = await developmentClient.GetAsync(new Uri("/Account/Login", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, developmentResponse.StatusCode);
+        Assert.False(developmentResponse.Headers.Contains("Strict-Transport-Security"));
+    }
+
+    /// <summary>Fetches an HTML page (status 200, 400, 403 or 404) and checks its headers and markup; returns the body.</summary>
+    private static async Task<string> AssertProtectedPageAsync(OidcTestClient client, string path)
+    {
+        using var response = await client.Http.GetAsync(new Uri(path, UriKind.Relative));
+        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.NotFound,
+            $"{path}: {(int)response.StatusCode}");
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+
+        var csp = Assert.Single(response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'self'", csp, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        Assert.Contains("object-src 'none'", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("'unsafe-inline'", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("'unsafe-eval'", csp, StringComparison.Ordinal);
+        Assert.Equal("DENY", Assert.Single(response.Headers.GetValues("X-Frame-Options")));
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+        Assert.Equal("no-referrer", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
+
+        // What the policy would block must not be needed: no inline script, handler or style.
+        var body = await response.Content.ReadAsStringAsync();
+        var document = new HtmlParser().ParseDocument(body);
+        Assert.All(document.QuerySelectorAll("script"), script => Assert.True(script.HasAttribute("src"), $"{path}: inline <script>"));
+        Assert.Empty(document.QuerySelectorAll("style"));
+        foreach (var element in document.All)
+        {
+            Assert.DoesNotContain(element.Attributes, attribute =>
+                attribute.Name.StartsWith("on", StringComparison.OrdinalIgnoreCase) || attribute.Name.Equals("style", StringComparison.OrdinalIgnoreCase));
+            if (element.GetAttribute("href") is { } href)
+            {
+                Assert.False(href.TrimStart().StartsWith("javascript:", StringComparison.OrdinalIgnoreCase), $"{path}: javascript: link");
+            }
+        }
+        return body;
+    }
+}
