@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using IdentityServer.RateLimiting;
 using Microsoft.OpenApi;
 using OpenIddict.Validation.AspNetCore;
 
@@ -45,8 +46,10 @@ internal static class AdminSetup
                 .RequireAuthenticatedUser()
                 .RequireRole(AdminScope.Role));
 
-        builder.Services.Configure<Microsoft.AspNetCore.Mvc.RazorPages.RazorPagesOptions>(options =>
-            options.Conventions.AuthorizeFolder("/Admin", AdminAccess.PagesPolicy));
+        builder.Services.Configure<Microsoft.AspNetCore.Mvc.RazorPages.RazorPagesOptions>(options => options.Conventions
+            .AuthorizeFolder("/Admin", AdminAccess.PagesPolicy)
+            .AddFolderApplicationModelConvention("/Admin", static page =>
+                page.EndpointMetadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(RateLimitSetup.AdminPolicy))));
 
         builder.Services.AddProblemDetails();
         builder.Services.AddScoped<UserAdministration>();

@@ -26,6 +26,9 @@ public sealed class ErrorModel : PageModel
             404 => new("not_found", "This page does not exist."),
             405 => new("invalid_request", "This method is not allowed here."),
             403 => new("access_denied", "You are not allowed to see this page."),
+            429 => new("temporarily_unavailable", Response.Headers.RetryAfter is [{ } seconds]
+                ? $"Too many requests. Wait {seconds} seconds, then try again."
+                : "Too many requests. Wait a minute, then try again."),
             _ => new("invalid_request", "The request could not be processed."),
         };
     }
