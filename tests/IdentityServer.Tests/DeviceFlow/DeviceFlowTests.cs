@@ -165,7 +165,7 @@ public sealed class DeviceFlowTests(DeviceFlowFactory factory) : IClassFixture<D
         Assert.Equal("invalid_client", response.Error);
     }
 
-    private static async Task<TokenResponse> StartAsync(OidcTestClient device)
+    internal static async Task<TokenResponse> StartAsync(OidcTestClient device)
     {
         var start = await device.PostAsync("/connect/device",
             [new("client_id", DeviceFlowFactory.DeviceClientId), new("scope", $"openid offline_access {TestSeed.ApiScope}")]);
@@ -174,7 +174,7 @@ public sealed class DeviceFlowTests(DeviceFlowFactory factory) : IClassFixture<D
         return start;
     }
 
-    private static Task<TokenResponse> PollAsync(OidcTestClient device, TokenResponse start) => device.TokenAsync(
+    internal static Task<TokenResponse> PollAsync(OidcTestClient device, TokenResponse start) => device.TokenAsync(
         ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", start["device_code"]!), ("client_id", DeviceFlowFactory.DeviceClientId));
 
     /// <summary>Opens a verification URL in a browser without a session: the sign-in page comes first.</summary>
