@@ -1,6 +1,7 @@
+using IdentityServer.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
-using IdentityServer.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.OpenApi;
 using OpenIddict.Validation.AspNetCore;
 
@@ -49,7 +50,7 @@ internal static class AdminSetup
         builder.Services.Configure<Microsoft.AspNetCore.Mvc.RazorPages.RazorPagesOptions>(options => options.Conventions
             .AuthorizeFolder("/Admin", AdminAccess.PagesPolicy)
             .AddFolderApplicationModelConvention("/Admin", static page =>
-                page.EndpointMetadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(RateLimitSetup.AdminPolicy))));
+                page.EndpointMetadata.Add(new EnableRateLimitingAttribute(RateLimitSetup.AdminPolicy))));
 
         builder.Services.AddProblemDetails();
         builder.Services.AddScoped<UserAdministration>();
