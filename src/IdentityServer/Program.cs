@@ -5,6 +5,7 @@ using IdentityServer.BackchannelLogout;
 using IdentityServer.Data;
 using IdentityServer.Hosting;
 using IdentityServer.Pruning;
+using IdentityServer.RateLimiting;
 using IdentityServer.Seeding;
 using IdentityServer.Sessions;
 
@@ -18,6 +19,7 @@ builder.AddAccounts();
 builder.AddSessions();
 builder.AddBackchannelLogout();
 builder.AddAuthorizationServer();
+builder.AddRateLimits();
 builder.AddSeeding();
 builder.AddPruning();
 builder.AddAdmin();

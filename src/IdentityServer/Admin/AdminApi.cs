@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using IdentityServer.Audit;
+using IdentityServer.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace IdentityServer.Admin;
@@ -17,6 +18,7 @@ internal static class AdminApi
         var api = app.MapGroup(Prefix)
             .RequireAuthorization(AdminAccess.ApiPolicy)
             .AddEndpointFilter<CookieAntiforgeryFilter>()
+            .RequireRateLimiting(RateLimitSetup.AdminPolicy)
             .WithTags("Admin")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);

@@ -1,5 +1,7 @@
+using IdentityServer.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.OpenApi;
 using OpenIddict.Validation.AspNetCore;
 
@@ -45,8 +47,10 @@ internal static class AdminSetup
                 .RequireAuthenticatedUser()
                 .RequireRole(AdminScope.Role));
 
-        builder.Services.Configure<Microsoft.AspNetCore.Mvc.RazorPages.RazorPagesOptions>(options =>
-            options.Conventions.AuthorizeFolder("/Admin", AdminAccess.PagesPolicy));
+        builder.Services.Configure<Microsoft.AspNetCore.Mvc.RazorPages.RazorPagesOptions>(options => options.Conventions
+            .AuthorizeFolder("/Admin", AdminAccess.PagesPolicy)
+            .AddFolderApplicationModelConvention("/Admin", static page =>
+                page.EndpointMetadata.Add(new EnableRateLimitingAttribute(RateLimitSetup.AdminPolicy))));
 
         builder.Services.AddProblemDetails();
         builder.Services.AddScoped<UserAdministration>();

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.DataProtection;
 using IdentityServer.Certificates;
 using IdentityServer.Data;
@@ -12,9 +11,6 @@ internal static class AuthorizationSetup
 {
     /// <summary>The scopes every deployment supports; API scopes come from the seed.</summary>
     public static readonly string[] StandardScopes = [Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess];
-
-    /// <summary>The rate-limiting policy of the user-code (device verification) page.</summary>
-    public const string UserCodeRateLimit = "user-code";
 
     public static WebApplicationBuilder AddAuthorizationServer(this WebApplicationBuilder builder)
     {
@@ -133,20 +129,6 @@ internal static class AuthorizationSetup
         // Registered after OpenIddict's own post-configuration, which sorts the credentials by validity.
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<OpenIddict.Server.OpenIddictServerOptions>>(
             new ActiveCredentials(certificates));
-
-        // Typing user codes is rate-limited per signed-in user (RFC 8628 section 5.1: brute force).
-        builder.Services.AddRateLimiter(limiter =>
-        {
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.OnRejected = static async (context, cancellationToken) =>
-            {
-                context.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
-                await context.HttpContext.Response.WriteAsync("Too many attempts. Wait a minute, then try again.", cancellationToken);
-            };
-            limiter.AddPolicy(UserCodeRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.User.FindFirst(Claims.Subject)?.Value ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = tokens.UserCodeAttemptsPerMinute, Window = TimeSpan.FromMinutes(1) }));
-        });
 
         builder.Services.AddSingleton<ClientSecretCache>();
         builder.Services.AddSingleton(typeof(LookupCache<>));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using IdentityServer.Data;
+using IdentityServer.RateLimiting;
 using IdentityServer.Sessions;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
@@ -30,11 +31,24 @@ internal static class TokenEndpoint
         PrincipalFactory principals,
         SessionService sessions,
         IOptions<TokenOptions> tokenOptions,
+        RateLimiters limits,
         TimeProvider clock)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
         var cancellationToken = context.RequestAborted;
+
+        // Counted here, once OpenIddict has authenticated the client (or, for a public client,
+        // checked that the code, refresh token or device code was issued to it): a request that only
+        // names a client, with a wrong secret, cannot spend that client's budget. Requests OpenIddict
+        // refuses, such as device-code polls before approval, do not count.
+        using (var lease = limits.AcquireToken(request.ClientId ?? string.Empty))
+        {
+            if (!lease.IsAcquired)
+            {
+                return RateLimitResponses.OAuthErrorResult(lease);
+            }
+        }
 
         if (request.IsClientCredentialsGrantType())
         {

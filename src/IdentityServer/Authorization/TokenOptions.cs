@@ -26,10 +26,6 @@ public sealed class TokenOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan DeviceCodeLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>User-code entries (and lookups) one signed-in user may make per minute on the verification page.</summary>
-    [Range(1, 1000)]
-    public int UserCodeAttemptsPerMinute { get; set; } = 10;
-
     /// <summary>How long a rotated refresh token may still be presented (network retries); zero disables the grace.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan RefreshTokenReuseLeeway { get; set; } = TimeSpan.FromSeconds(30);

@@ -1,5 +1,6 @@
 using IdentityServer.Authorization;
 using IdentityServer.Data;
+using IdentityServer.RateLimiting;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -93,6 +94,8 @@ internal static class HostingSetup
         app.UseStaticFiles();
         app.UseRouting();
         app.UseFormLimits();
+        // Before authentication: OpenIddict checks client secrets there.
+        app.UseClientAuthenticationLimit();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

@@ -1,3 +1,5 @@
+using System.Globalization;
+using IdentityServer.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -26,6 +28,10 @@ public sealed class ErrorModel : PageModel
             404 => new("not_found", "This page does not exist."),
             405 => new("invalid_request", "This method is not allowed here."),
             403 => new("access_denied", "You are not allowed to see this page."),
+            // A rate limit refused the request and set Retry-After.
+            429 => new("temporarily_unavailable", int.TryParse(Response.Headers.RetryAfter, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                ? $"Too many requests. Wait {RateLimitResponses.Describe(seconds)}, then try again."
+                : "Too many requests. Wait a minute, then try again."),
             _ => new("invalid_request", "The request could not be processed."),
         };
     }

@@ -16,7 +16,6 @@ public class DeviceFlowFactory : IdentityServerFactory
 
     public DeviceFlowFactory()
     {
-        Settings["IdentityServer:UserCodeAttemptsPerMinute"] = "100";
         File.WriteAllText(SeedPath, $$"""
         {
           "Scopes": [ { "Name": "{{TestSeed.ApiScope}}", "DisplayName": "Orders API", "Resources": ["{{TestSeed.ApiClientId}}"] } ],
@@ -40,10 +39,10 @@ public class DeviceFlowFactory : IdentityServerFactory
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
 }
 
-/// <summary>The same server, allowing three requests of the verification page per user and minute.</summary>
+/// <summary>The same server, allowing three user-code entries per user and minute.</summary>
 public sealed class StrictDeviceFlowFactory : DeviceFlowFactory
 {
-    public StrictDeviceFlowFactory() => Settings["IdentityServer:UserCodeAttemptsPerMinute"] = "3";
+    public StrictDeviceFlowFactory() => Settings["RateLimits:DeviceVerification:PermitLimit"] = "3";
 }
 
 public sealed class DeviceFlowRateLimitTests(StrictDeviceFlowFactory factory) : IClassFixture<StrictDeviceFlowFactory>
@@ -60,10 +59,16 @@ public sealed class DeviceFlowRateLimitTests(StrictDeviceFlowFactory factory) : 
             using var response = await browser.Http.GetAsync(new Uri($"/connect/verify?user_code=1111-2222-{i:0000}", UriKind.Relative));
             statuses.Add(response.StatusCode);
         }
+        using var refused = await browser.Http.GetAsync(new Uri("/connect/verify?user_code=1111-2222-0003", UriKind.Relative));
 
-        // Opening the page once signed in used one of the user's three (the anonymous visit before
-        // signing in counted against the address instead).
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        // Opening the page without a code does not count; each code typed does.
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], statuses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 60);
+        var page = await OidcTestClient.ParseAsync(refused);
+        Assert.StartsWith("Too many codes entered. Wait ", page.QuerySelector("#code-error")!.TextContent, StringComparison.Ordinal);
+        // The code was not looked up: the code-entry form is shown again with it.
+        Assert.Equal("1111-2222-0003", page.QuerySelector("#user-code-input")!.GetAttribute("value"));
 
         // Another user is not affected.
         using var other = factory.CreateOidcClient();
@@ -160,7 +165,7 @@ public sealed class DeviceFlowTests(DeviceFlowFactory factory) : IClassFixture<D
         Assert.Equal("invalid_client", response.Error);
     }
 
-    private static async Task<TokenResponse> StartAsync(OidcTestClient device)
+    internal static async Task<TokenResponse> StartAsync(OidcTestClient device)
     {
         var start = await device.PostAsync("/connect/device",
             [new("client_id", DeviceFlowFactory.DeviceClientId), new("scope", $"openid offline_access {TestSeed.ApiScope}")]);
@@ -169,7 +174,7 @@ public sealed class DeviceFlowTests(DeviceFlowFactory factory) : IClassFixture<D
         return start;
     }
 
-    private static Task<TokenResponse> PollAsync(OidcTestClient device, TokenResponse start) => device.TokenAsync(
+    internal static Task<TokenResponse> PollAsync(OidcTestClient device, TokenResponse start) => device.TokenAsync(
         ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", start["device_code"]!), ("client_id", DeviceFlowFactory.DeviceClientId));
 
     /// <summary>Opens a verification URL in a browser without a session: the sign-in page comes first.</summary>

@@ -43,6 +43,13 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
         Settings["Certificates:Encryption:0:Password"] = TestCertificates.Password;
         Settings["DataProtection:KeysPath"] = Path.Combine(Folder, "keys");
         Settings["IdentityServer:RefreshTokenReuseLeeway"] = "00:00:00";
+        // Test classes sign in, enter codes and send wrong secrets many times a minute from one
+        // (absent) address. The limits stay on, so every request passes through them, but far above
+        // what any class does; the rate-limit tests set their own.
+        foreach (var limit in new[] { "SignInPerIp", "SignInPerAccount", "ClientAuthenticationFailuresPerIp", "DeviceVerification" })
+        {
+            Settings[$"RateLimits:{limit}:PermitLimit"] = "100000";
+        }
         // Hosts in one process share a machine name and process id: each is its own cluster node.
         Settings["Scheduler:InstanceId"] = "test-node-" + Guid.NewGuid().ToString("N");
     }

@@ -5,6 +5,7 @@ using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
+using IdentityServer.RateLimiting;
 using IdentityServer.Sessions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -15,7 +16,10 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityServer.Pages.Account;
 
-/// <summary>Sign-in with username or email and password; Identity counts failures and locks the account.</summary>
+/// <summary>
+/// Sign-in with username or email and password; Identity counts failures and locks the account.
+/// Attempts are rate-limited per address and per login entered before any password is checked.
+/// </summary>
 public sealed class LoginModel(
     UserManager<ApplicationUser> users,
     SignInManager<ApplicationUser> signIn,
@@ -23,6 +27,7 @@ public sealed class LoginModel(
     SessionService sessions,
     AuditLog audit,
     UnknownAccountLockout unknownAccounts,
+    RateLimiters limits,
     TimeProvider clock) : PageModel
 {
     private const string GenericFailure = "The username or password is incorrect.";
@@ -50,6 +55,17 @@ public sealed class LoginModel(
         {
             ErrorMessage = "Enter your username or email and your password.";
             return Page();
+        }
+
+        // The same refusal for every login, known or not, so it tells nothing about which accounts exist.
+        using (var lease = limits.AcquireSignIn(HttpContext, Input.Login))
+        {
+            if (!lease.IsAcquired)
+            {
+                var seconds = RateLimitResponses.Refuse(Response, lease);
+                ErrorMessage = $"Too many sign-in attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+                return Page();
+            }
         }
 
         var login = Input.Login.Trim();

@@ -1,6 +1,7 @@
 using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
+using IdentityServer.RateLimiting;
 using IdentityServer.Sessions;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
@@ -8,7 +9,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.RateLimiting;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -18,18 +18,18 @@ namespace IdentityServer.Pages.Connect;
 /// <summary>
 /// The end-user verification page of the device authorization grant (RFC 8628): a signed-in user
 /// types the code shown on the device (or follows verification_uri_complete), sees which app asks
-/// for what, and allows or denies it. Code entry is rate-limited per user; OpenIddict checks the code
-/// and its expiry.
+/// for what, and allows or denies it. Code entry (each lookup and each decision) is rate-limited per
+/// user, and the refusal shows on this page; OpenIddict checks the code and its expiry.
 /// </summary>
 [Authorize]
-[EnableRateLimiting(AuthorizationSetup.UserCodeRateLimit)]
 public sealed class VerifyModel(
     IOpenIddictApplicationManager applications,
     IOpenIddictScopeManager scopeManager,
     UserManager<ApplicationUser> users,
     PrincipalFactory principals,
     SessionService sessions,
-    AuditLog audit) : PageModel
+    AuditLog audit,
+    RateLimiters limits) : PageModel
 {
     public string? UserCode { get; private set; }
 
@@ -51,7 +51,7 @@ public sealed class VerifyModel(
             Result = result is "approved" or "denied" ? result : null;
             return Page();
         }
-        if (await FindCodeAsync() is not { } code)
+        if (IsOverLimit() || await FindCodeAsync() is not { } code)
         {
             return Page();
         }
@@ -64,7 +64,7 @@ public sealed class VerifyModel(
     {
         var request = HttpContext.GetOpenIddictServerRequest();
         UserCode = request?.UserCode;
-        if (string.IsNullOrEmpty(UserCode) || await FindCodeAsync() is not { } code)
+        if (string.IsNullOrEmpty(UserCode) || IsOverLimit() || await FindCodeAsync() is not { } code)
         {
             return Page();
         }
@@ -92,6 +92,19 @@ public sealed class VerifyModel(
         await audit.RecordAsync(SecurityEventTypes.ConsentGranted, user.Id, user.UserName, sessionId, code.ClientId,
             detail: "device: " + string.Join(' ', scopes), cancellationToken: cancellationToken);
         return SignIn(principal, new AuthenticationProperties { RedirectUri = "/connect/verify?result=approved" }, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>Counts one use of a user code; over the limit, answers 429 on this page instead of looking the code up.</summary>
+    private bool IsOverLimit()
+    {
+        using var lease = limits.AcquireDeviceVerification(HttpContext);
+        if (lease.IsAcquired)
+        {
+            return false;
+        }
+        var seconds = RateLimitResponses.Refuse(Response, lease);
+        Error = $"Too many codes entered. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+        return true;
     }
 
     /// <summary>The device request behind the typed user code, if the code is valid and unexpired.</summary>

@@ -1,0 +1,117 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityServer.RateLimiting;
+
+/// <summary>
+/// The limits checked in code, because what they count is only known inside the request: the login
+/// typed into the sign-in form, the client OpenIddict has authenticated, a failed client
+/// authentication, a user code typed by a signed-in user. Each is a partitioned token bucket of
+/// System.Threading.RateLimiting, which also drops partitions that have been idle (full) for a while.
+/// </summary>
+public sealed class RateLimiters : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> signInPerIp;
+    private readonly PartitionedRateLimiter<string> signInPerAccount;
+    private readonly PartitionedRateLimiter<string> token;
+    private readonly PartitionedRateLimiter<string> clientAuthenticationFailures;
+    private readonly PartitionedRateLimiter<string> deviceVerification;
+    private readonly HashSet<string> exemptClients;
+
+    // Hands out a successful lease for callers that are never limited.
+    private static readonly RateLimiter Unlimited = RateLimitPartition.GetNoLimiter(0).Factory(0);
+
+    public RateLimiters(IOptions<RateLimitOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var limits = options.Value;
+        signInPerIp = Create(limits.Enabled ? limits.SignInPerIp : null);
+        signInPerAccount = Create(limits.Enabled ? limits.SignInPerAccount : null);
+        token = Create(limits.Enabled ? limits.Token : null);
+        clientAuthenticationFailures = Create(limits.Enabled ? limits.ClientAuthenticationFailuresPerIp : null);
+        deviceVerification = Create(limits.Enabled ? limits.DeviceVerification : null);
+        exemptClients = new HashSet<string>(limits.Token.ExemptClients, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// One sign-in attempt: it counts against the caller's address, then against the login entered.
+    /// The login is counted whether or not an account has it, so the limit tells nothing about which exist.
+    /// </summary>
+    public RateLimitLease AcquireSignIn(HttpContext context, string login)
+    {
+        var byAddress = signInPerIp.AttemptAcquire(ClientAddress.PartitionKey(context));
+        if (!byAddress.IsAcquired)
+        {
+            return byAddress;
+        }
+        byAddress.Dispose();
+        return signInPerAccount.AttemptAcquire(login.Trim().ToUpperInvariant());
+    }
+
+    /// <summary>One token request by a client that OpenIddict has already authenticated.</summary>
+    public RateLimitLease AcquireToken(string clientId) =>
+        exemptClients.Contains(clientId) ? Unlimited.AttemptAcquire() : token.AttemptAcquire(clientId);
+
+    /// <summary>One user-code lookup or decision on the device verification page.</summary>
+    public RateLimitLease AcquireDeviceVerification(HttpContext context) =>
+        deviceVerification.AttemptAcquire(context.User.FindFirst(Claims.Subject)?.Value ?? "ip:" + ClientAddress.PartitionKey(context));
+
+    /// <summary>Whether the caller's address may still try to authenticate a client; takes nothing while it may.</summary>
+    public RateLimitLease CheckClientAuthentication(HttpContext context)
+    {
+        // Asking for zero permits would not do: the bucket refills in fractions, and any fraction
+        // counts as "available" for zero. The statistics round down to whole permits.
+        var key = ClientAddress.PartitionKey(context);
+        if (clientAuthenticationFailures.GetStatistics(key) is { CurrentAvailablePermits: >= 1 })
+        {
+            return Unlimited.AttemptAcquire();
+        }
+        // Refused with the time of the next permit (or, if one arrived just now, granted at its cost).
+        return clientAuthenticationFailures.AttemptAcquire(key);
+    }
+
+    /// <summary>Counts a failed client authentication against the caller's address.</summary>
+    public void RecordFailedClientAuthentication(HttpContext context) =>
+        clientAuthenticationFailures.AttemptAcquire(ClientAddress.PartitionKey(context)).Dispose();
+
+    /// <summary>
+    /// The bucket holds <see cref="RateLimit.PermitLimit"/> permits and refills them evenly over the
+    /// window, in steps at least a second apart, so that the Retry-After of a refused request (the
+    /// time to the next refill, which the lease reports) is a truthful number of whole seconds.
+    /// Sliding windows would count the same way but report no Retry-After.
+    /// </summary>
+    public static TokenBucketRateLimiterOptions Bucket(RateLimit limit)
+    {
+        ArgumentNullException.ThrowIfNull(limit);
+        var perStep = (int)Math.Ceiling(limit.PermitLimit / limit.Window.TotalSeconds);
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limit.PermitLimit,
+            TokensPerPeriod = perStep,
+            ReplenishmentPeriod = limit.Window * perStep / limit.PermitLimit,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
+    }
+
+    /// <summary>One partition per key; a limit switched off (or all limits) never refuses.</summary>
+    private static PartitionedRateLimiter<string> Create(RateLimit? limit)
+    {
+        if (limit is null || limit.PermitLimit == 0)
+        {
+            return PartitionedRateLimiter.Create<string, string>(static _ => RateLimitPartition.GetNoLimiter(string.Empty));
+        }
+        var bucket = Bucket(limit);
+        return PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => bucket));
+    }
+
+    public void Dispose()
+    {
+        signInPerIp.Dispose();
+        signInPerAccount.Dispose();
+        token.Dispose();
+        clientAuthenticationFailures.Dispose();
+        deviceVerification.Dispose();
+    }
+}
