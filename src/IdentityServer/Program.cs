@@ -4,6 +4,7 @@ using IdentityServer.Authorization;
 using IdentityServer.BackchannelLogout;
 using IdentityServer.Data;
 using IdentityServer.Hosting;
+using IdentityServer.Observability;
 using IdentityServer.Pruning;
 using IdentityServer.Seeding;
 using IdentityServer.Sessions;
@@ -21,6 +22,7 @@ builder.AddAuthorizationServer();
 builder.AddSeeding();
 builder.AddPruning();
 builder.AddAdmin();
+builder.AddObservability();
 
 var app = builder.Build();
 

@@ -4,6 +4,7 @@ using System.Security.Claims;
 using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
+using IdentityServer.Observability;
 using IdentityServer.Sessions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -21,6 +22,7 @@ public sealed class LoginModel(
     IOpenIddictApplicationManager applications,
     SessionService sessions,
     AuditLog audit,
+    IdentityServerMetrics metrics,
     TimeProvider clock) : PageModel
 {
     private const string GenericFailure = "The username or password is incorrect.";
@@ -56,6 +58,7 @@ public sealed class LoginModel(
         {
             // Spend the same hashing time as for a real account, so timing does not tell which exist.
             users.PasswordHasher.VerifyHashedPassword(new ApplicationUser(), UnknownUserHash, Input.Password);
+            metrics.SignIn(SignInResultTag.Failed);
             await audit.RecordAsync(SecurityEventTypes.SignInFailed, userName: AuditLog.Truncate(login, 256), detail: "unknown_account", cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = GenericFailure;
             return Page();
@@ -64,12 +67,14 @@ public sealed class LoginModel(
         var result = await signIn.CheckPasswordSignInAsync(user, Input.Password, lockoutOnFailure: true);
         if (result.IsLockedOut)
         {
+            metrics.SignIn(SignInResultTag.LockedOut);
             await audit.RecordAsync(SecurityEventTypes.LockedOut, user.Id, user.UserName, cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = "This account is locked because of repeated failed sign-ins. Try again later.";
             return Page();
         }
         if (!result.Succeeded)
         {
+            metrics.SignIn(SignInResultTag.Failed);
             await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, detail: result.IsNotAllowed ? "not_allowed" : "wrong_password", cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = GenericFailure;
             return Page();
@@ -103,6 +108,7 @@ public sealed class LoginModel(
         }
         else
         {
+            metrics.SignIn(SignInResultTag.Failed);
             await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, detail: "session_limit", cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = "You are signed in on too many devices. Sign out of one of them first.";
             return Page();
@@ -110,6 +116,7 @@ public sealed class LoginModel(
 
         // auth_time and amr travel in the cookie so the authorization endpoint can honour max_age.
         var now = clock.GetUtcNow();
+        metrics.SignIn(SignInResultTag.Succeeded);
         audit.Add(SecurityEventTypes.SignInSucceeded, user.Id, user.UserName, sessionId, detail: string.Join(' ', methods));
         // The cookie ticket is saved with the session, and the event with it (one write).
         await signIn.SignInWithClaimsAsync(user, isPersistent: false,
