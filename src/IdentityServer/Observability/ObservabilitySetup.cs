@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -34,6 +36,13 @@ internal static class ObservabilitySetup
             .ValidateDataAnnotations()
             .Validate(static o => o.Otlp.Protocol is null or "grpc" or "http/protobuf", "OpenTelemetry:Otlp:Protocol must be grpc or http/protobuf.")
             .ValidateOnStart();
+        // Every logger masks tokens, credentials and sensitive parameters, whichever library writes
+        // and whatever level an operator turns on.
+        builder.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(static services => new RedactingLoggerFactory(new LoggerFactory(
+            services.GetServices<ILoggerProvider>(),
+            services.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
+            services.GetService<IOptions<LoggerFactoryOptions>>(),
+            services.GetService<IExternalScopeProvider>()))));
         builder.Services.AddSingleton<ActiveSessionsGauge>();
         builder.Services.AddSingleton<IdentityServerMetrics>();
         builder.Services.AddOpenIddict().AddServer(static options => options.AddEventHandler(TokenMetricsHandler.Descriptor));
