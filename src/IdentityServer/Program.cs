@@ -4,6 +4,7 @@ using IdentityServer.Authorization;
 using IdentityServer.BackchannelLogout;
 using IdentityServer.Data;
 using IdentityServer.Hosting;
+using IdentityServer.Observability;
 using IdentityServer.Pruning;
 using IdentityServer.RateLimiting;
 using IdentityServer.Seeding;
@@ -23,6 +24,7 @@ builder.AddRateLimits();
 builder.AddSeeding();
 builder.AddPruning();
 builder.AddAdmin();
+builder.AddObservability();
 
 var app = builder.Build();
 

@@ -1,4 +1,5 @@
 using IdentityServer.Audit;
+using IdentityServer.Observability;
 using IdentityServer.Sessions;
 using Microsoft.AspNetCore;
 using OpenIddict.Abstractions;
@@ -14,7 +15,8 @@ namespace IdentityServer.Authorization;
 /// This also ends the session the grant belongs to (so every other grant of that sign-in dies
 /// too), and records the security event.
 /// </summary>
-internal sealed partial class ReuseDetectionHandler(SessionService sessions, AuditLog audit, ILogger<ReuseDetectionHandler> logger)
+internal sealed partial class ReuseDetectionHandler(
+    SessionService sessions, AuditLog audit, IdentityServerMetrics metrics, ILogger<ReuseDetectionHandler> logger)
     : IOpenIddictServerHandler<ProcessErrorContext>
 {
     // OpenIddict's error identifiers for "already redeemed" (authorization code, refresh token).
@@ -48,6 +50,7 @@ internal sealed partial class ReuseDetectionHandler(SessionService sessions, Aud
             return;
         }
 
+        metrics.ReuseDetected(context.Request?.GrantType);
         LogReuse(logger, context.Request?.GrantType, context.Request?.ClientId,
             context.Transaction.GetHttpRequest()?.HttpContext.Connection.RemoteIpAddress?.ToString());
         var grant = context.Transaction.GetProperty<string>(PresentedGrantProperty);

@@ -68,6 +68,8 @@ internal static class HostingSetup
     {
         // First, so that everything after sees the client's address and scheme.
         app.UseConfiguredForwardedHeaders();
+        // Next, so that every log line of the request, errors included, carries its correlation id.
+        app.UseMiddleware<CorrelationIdMiddleware>();
         // Protocol endpoints answer an unexpected failure with RFC 6749's JSON server_error; pages get
         // the friendly error page. Neither shows exception details.
         app.UseWhen(

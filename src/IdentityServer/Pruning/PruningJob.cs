@@ -1,6 +1,7 @@
 using IdentityServer.Audit;
 using IdentityServer.BackchannelLogout;
 using IdentityServer.Data;
+using IdentityServer.Observability;
 using IdentityServer.Sessions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,7 @@ internal sealed partial class PruningJob(
     IOptions<PruningOptions> options,
     IOptions<UserSessionOptions> sessionOptions,
     IOptions<AuditOptions> auditOptions,
+    IdentityServerMetrics metrics,
     TimeProvider clock,
     ILogger<PruningJob> logger) : IJob
 {
@@ -49,18 +51,23 @@ internal sealed partial class PruningJob(
         var prunedTokens = await tokens.PruneAsync(threshold, cancellationToken);
         var prunedAuthorizations = await authorizations.PruneAsync(threshold, cancellationToken);
 
-        long prunedSessions, prunedEvents;
+        long prunedSessions, prunedDeliveries, prunedEvents;
         using (await database.WriteGateTurnAsync(cancellationToken))
         {
             // Their links to authorizations and clients go with them (cascade).
             prunedSessions = await database.Sessions.Where(s => s.EndedAt != null && s.EndedAt < threshold).ExecuteDeleteAsync(cancellationToken);
-            await database.BackchannelLogoutDeliveries
+            prunedDeliveries = await database.BackchannelLogoutDeliveries
                 .Where(d => d.Status != BackchannelLogoutStatus.Pending && d.CreatedAt < threshold)
                 .ExecuteDeleteAsync(cancellationToken);
             var retention = now - auditOptions.Value.Retention;
             prunedEvents = await database.SecurityEvents.Where(e => e.Timestamp < retention).ExecuteDeleteAsync(cancellationToken);
         }
 
+        metrics.Pruned("tokens", prunedTokens);
+        metrics.Pruned("authorizations", prunedAuthorizations);
+        metrics.Pruned("sessions", prunedSessions);
+        metrics.Pruned("backchannel_deliveries", prunedDeliveries);
+        metrics.Pruned("security_events", prunedEvents);
         LogPruned(logger, expiredSessions, prunedTokens, prunedAuthorizations, prunedSessions, prunedEvents, threshold);
         return new PruningResult(prunedTokens, prunedAuthorizations, expiredSessions, prunedSessions, prunedEvents);
     }

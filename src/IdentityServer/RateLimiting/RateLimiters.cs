@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using IdentityServer.Observability;
 using Microsoft.Extensions.Options;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -18,13 +19,15 @@ public sealed class RateLimiters : IDisposable
     private readonly PartitionedRateLimiter<string> clientAuthenticationFailures;
     private readonly PartitionedRateLimiter<string> deviceVerification;
     private readonly HashSet<string> exemptClients;
+    private readonly IdentityServerMetrics metrics;
 
     // Hands out a successful lease for callers that are never limited.
     private static readonly RateLimiter Unlimited = RateLimitPartition.GetNoLimiter(0).Factory(0);
 
-    public RateLimiters(IOptions<RateLimitOptions> options)
+    public RateLimiters(IOptions<RateLimitOptions> options, IdentityServerMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
+        this.metrics = metrics;
         var limits = options.Value;
         signInPerIp = Create(limits.Enabled ? limits.SignInPerIp : null);
         signInPerAccount = Create(limits.Enabled ? limits.SignInPerAccount : null);
@@ -40,22 +43,22 @@ public sealed class RateLimiters : IDisposable
     /// </summary>
     public RateLimitLease AcquireSignIn(HttpContext context, string login)
     {
-        var byAddress = signInPerIp.AttemptAcquire(ClientAddress.PartitionKey(context));
+        var byAddress = Counted(signInPerIp.AttemptAcquire(ClientAddress.PartitionKey(context)), "sign_in_per_ip");
         if (!byAddress.IsAcquired)
         {
             return byAddress;
         }
         byAddress.Dispose();
-        return signInPerAccount.AttemptAcquire(login.Trim().ToUpperInvariant());
+        return Counted(signInPerAccount.AttemptAcquire(login.Trim().ToUpperInvariant()), "sign_in_per_account");
     }
 
     /// <summary>One token request by a client that OpenIddict has already authenticated.</summary>
     public RateLimitLease AcquireToken(string clientId) =>
-        exemptClients.Contains(clientId) ? Unlimited.AttemptAcquire() : token.AttemptAcquire(clientId);
+        exemptClients.Contains(clientId) ? Unlimited.AttemptAcquire() : Counted(token.AttemptAcquire(clientId), "token");
 
     /// <summary>One user-code lookup or decision on the device verification page.</summary>
     public RateLimitLease AcquireDeviceVerification(HttpContext context) =>
-        deviceVerification.AttemptAcquire(context.User.FindFirst(Claims.Subject)?.Value ?? "ip:" + ClientAddress.PartitionKey(context));
+        Counted(deviceVerification.AttemptAcquire(context.User.FindFirst(Claims.Subject)?.Value ?? "ip:" + ClientAddress.PartitionKey(context)), "device_verification");
 
     /// <summary>Whether the caller's address may still try to authenticate a client; takes nothing while it may.</summary>
     public RateLimitLease CheckClientAuthentication(HttpContext context)
@@ -68,7 +71,17 @@ public sealed class RateLimiters : IDisposable
             return Unlimited.AttemptAcquire();
         }
         // Refused with the time of the next permit (or, if one arrived just now, granted at its cost).
-        return clientAuthenticationFailures.AttemptAcquire(key);
+        return Counted(clientAuthenticationFailures.AttemptAcquire(key), "client_authentication_failures_per_ip");
+    }
+
+    /// <summary>Counts a refusal on <c>idp.rate_limit.rejections</c>, tagged with the limit that refused.</summary>
+    private RateLimitLease Counted(RateLimitLease lease, string limit)
+    {
+        if (!lease.IsAcquired)
+        {
+            metrics.RateLimited(limit);
+        }
+        return lease;
     }
 
     /// <summary>Counts a failed client authentication against the caller's address.</summary>

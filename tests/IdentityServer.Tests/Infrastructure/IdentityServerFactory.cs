@@ -117,7 +117,7 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
     /// <summary>How long a test host's stop may wait for its background services.</summary>
     public static TimeSpan ShutdownTimeout { get; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Everything the host logged (Information and above).</summary>
+    /// <summary>Everything the host logged (Information and above, as the configuration filters it).</summary>
     public CapturingLoggerProvider Logs { get; } = new();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -132,6 +132,8 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
         ConfigureTestServices(builder);
+        // The log-secret scan of a test run (tests/scan-logs.sh): off unless IDP_TEST_LOG_DIR is set.
+        TestLogSink.Attach(builder, Settings, SeedPath);
     }
 
     protected virtual void ConfigureTestServices(IWebHostBuilder builder)

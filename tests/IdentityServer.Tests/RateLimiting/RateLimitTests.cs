@@ -1,3 +1,7 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using IdentityServer.Observability;
 using System.Net;
 using IdentityServer.Tests.Admin;
 using IdentityServer.Tests.Infrastructure;
@@ -103,6 +107,10 @@ public sealed class RateLimitTests(RateLimitFactory factory) : IClassFixture<Rat
     [Fact]
     public async Task Token_OnlyAuthenticatedRequestsSpendTheClientsBudget_AndTheNextOneGets429Json()
     {
+        _ = factory.Services.GetRequiredService<IdentityServerMetrics>();
+        using var rejections = new MetricCollector<long>(factory.Services.GetRequiredService<IMeterFactory>(),
+            IdentityServerMetrics.MeterName, "idp.rate_limit.rejections");
+
         // Someone who knows the client id but not its secret spends nothing of its budget.
         using var attacker = factory.CreateOidcClient("10.3.0.1");
         for (var i = 0; i < RateLimitFactory.TokenPerClient; i++)
@@ -128,6 +136,10 @@ public sealed class RateLimitTests(RateLimitFactory factory) : IClassFixture<Rat
         Assert.Equal("application/json", refused.Message.Content.Headers.ContentType!.MediaType);
         Assert.True(refused.Message.Headers.CacheControl!.NoStore);
         AssertRetryAfter(refused.Message);
+        // Operators see the refusal on the meter, tagged with the limit (never the client id).
+        var measurement = Assert.Single(rejections.GetMeasurementSnapshot());
+        Assert.Equal(1, measurement.Value);
+        Assert.Equal("token", measurement.Tags["limit"]);
 
         // A wrong secret is still told it is wrong, not that the client is busy.
         using var stranger = factory.CreateOidcClient("10.3.2.1");

@@ -5,6 +5,7 @@ using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
+using IdentityServer.Observability;
 using IdentityServer.RateLimiting;
 using IdentityServer.Sessions;
 using Microsoft.AspNetCore.Identity;
@@ -28,6 +29,7 @@ public sealed class LoginModel(
     AuditLog audit,
     UnknownAccountLockout unknownAccounts,
     RateLimiters limits,
+    IdentityServerMetrics metrics,
     TimeProvider clock) : PageModel
 {
     private const string GenericFailure = "The username or password is incorrect.";
@@ -81,6 +83,7 @@ public sealed class LoginModel(
                 users.PasswordHasher.VerifyHashedPassword(new ApplicationUser(), UnknownUserHash, Input.Password);
                 locked = unknownAccounts.RecordFailure(login);
             }
+            metrics.SignIn(locked ? SignInResultTag.LockedOut : SignInResultTag.Failed);
             await audit.RecordAsync(locked ? SecurityEventTypes.LockedOut : SecurityEventTypes.SignInFailed, userName: AuditLog.Truncate(login, 256),
                 detail: "unknown_account", cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = locked ? LockedOut : GenericFailure;
@@ -90,12 +93,14 @@ public sealed class LoginModel(
         var result = await signIn.CheckPasswordSignInAsync(user, Input.Password, lockoutOnFailure: true);
         if (result.IsLockedOut)
         {
+            metrics.SignIn(SignInResultTag.LockedOut);
             await audit.RecordAsync(SecurityEventTypes.LockedOut, user.Id, user.UserName, cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = LockedOut;
             return Page();
         }
         if (!result.Succeeded)
         {
+            metrics.SignIn(SignInResultTag.Failed);
             await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, detail: result.IsNotAllowed ? "not_allowed" : "wrong_password", cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = GenericFailure;
             return Page();
@@ -129,6 +134,7 @@ public sealed class LoginModel(
         }
         else
         {
+            metrics.SignIn(SignInResultTag.Failed);
             await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, detail: "session_limit", cancellationToken: HttpContext.RequestAborted);
             ErrorMessage = "You are signed in on too many devices. Sign out of one of them first.";
             return Page();
@@ -136,6 +142,7 @@ public sealed class LoginModel(
 
         // auth_time and amr travel in the cookie so the authorization endpoint can honour max_age.
         var now = clock.GetUtcNow();
+        metrics.SignIn(SignInResultTag.Succeeded);
         audit.Add(SecurityEventTypes.SignInSucceeded, user.Id, user.UserName, sessionId, detail: string.Join(' ', methods));
         // The cookie ticket is saved with the session, and the event with it (one write).
         await signIn.SignInWithClaimsAsync(user, isPersistent: false,

@@ -1,0 +1,80 @@
+namespace IdentityServer.Observability;
+
+/// <summary>
+/// Wraps the logger factory so that every logger, of every library and for every provider
+/// (console, JSON, OpenTelemetry, a test's), passes its messages and structured values through
+/// <see cref="LogRedaction"/>. A record that holds nothing sensitive goes through unchanged; the
+/// cost is paid only for records that a provider actually writes.
+/// </summary>
+internal sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => new RedactingLogger(inner.CreateLogger(categoryName));
+
+    public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+    public void Dispose() => inner.Dispose();
+
+    private sealed class RedactingLogger(ILogger inner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!inner.IsEnabled(logLevel))
+            {
+                return;
+            }
+            var message = formatter(state, exception);
+            var redactedMessage = LogRedaction.Redact(message);
+            List<KeyValuePair<string, object?>>? redactedValues = null;
+            if (state is IReadOnlyList<KeyValuePair<string, object?>> values)
+            {
+                for (var i = 0; i < values.Count; i++)
+                {
+                    var (key, value) = values[i];
+                    // Numbers, dates and enums cannot hold a secret; anything else is checked as written.
+                    if (value is null || (value is not string && value is IFormattable) || key == "{OriginalFormat}")
+                    {
+                        continue;
+                    }
+                    var text = value.ToString() ?? "";
+                    // A value masked in the message (recognised there by its context) is masked here too.
+                    var redacted = text.Length > 0 && !ReferenceEquals(redactedMessage, message)
+                        && message.Contains(text, StringComparison.Ordinal) && !redactedMessage.Contains(text, StringComparison.Ordinal)
+                        ? LogRedaction.Mask
+                        : LogRedaction.Redact(text);
+                    if (!ReferenceEquals(redacted, text))
+                    {
+                        redactedValues ??= [.. values];
+                        redactedValues[i] = new(key, redacted);
+                    }
+                }
+            }
+            if (redactedValues is null && ReferenceEquals(redactedMessage, message))
+            {
+                inner.Log(logLevel, eventId, state, exception, formatter);
+                return;
+            }
+            var pairs = redactedValues ?? (state as IReadOnlyList<KeyValuePair<string, object?>>)?.ToList() ?? [];
+            inner.Log(logLevel, eventId, new RedactedState(redactedMessage, pairs), exception, static (s, _) => s.Message);
+        }
+    }
+
+    /// <summary>The structured values of a redacted record; its text is the redacted message.</summary>
+    private sealed class RedactedState(string message, List<KeyValuePair<string, object?>> values) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public string Message => message;
+
+        public KeyValuePair<string, object?> this[int index] => values[index];
+
+        public int Count => values.Count;
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => values.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => message;
+    }
+}

@@ -1,0 +1,25 @@
+using IdentityServer.Observability;
+
+namespace IdentityServer.Tests.Observability;
+
+public sealed class LogRedactionTests
+{
+    [Theory]
+    [InlineData("GET https://localhost/connect/endsession?id_token_hint=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln&post_logout_redirect_uri=x",
+        "GET https://localhost/connect/endsession?id_token_hint=[redacted]&post_logout_redirect_uri=x")]
+    [InlineData("GET https://localhost/connect/verify?user_code=4467-9123", "GET https://localhost/connect/verify?user_code=[redacted]")]
+    [InlineData("/Account/Login?ReturnUrl=%2Fconnect%2Fverify%3Fuser_code%3D4467-9123%26x%3D1", "/Account/Login?ReturnUrl=%2Fconnect%2Fverify%3Fuser_code%3D[redacted]%26x%3D1")]
+    [InlineData("{ \"code_verifier\": \"w3bRv36DonOae3KhA0JhvE05LvW2GamQw5ZMgwEIjMU\", \"client_id\": \"shop\" }", "{ \"code_verifier\": \"[redacted]\", \"client_id\": \"shop\" }")]
+    [InlineData("\"__RequestVerificationToken\": \"CfDJ8abc_def-ghi\"", "\"__RequestVerificationToken\": \"[redacted]\"")]
+    [InlineData("Authorization: Basic c2hvcDpzaG9wLXNlY3JldA==", "Authorization: Basic [redacted]")]
+    [InlineData("The reference identifier (qjX3KDx9aB) was attached", "The reference identifier ([redacted]) was attached")]
+    public void Redact_SensitiveValue_IsMasked(string text, string expected) =>
+        Assert.Equal(expected, LogRedaction.Redact(text));
+
+    [Theory]
+    [InlineData("Security event SignInFailed: user 42, client shop, detail wrong_password.")]
+    [InlineData("{ \"code\": \"[redacted]\", \"response_type\": \"code\" }")]
+    [InlineData("GET https://localhost/connect/authorize?client_id=shop&response_type=code&code_challenge=abc")]
+    public void Redact_NothingSensitive_ReturnsTheSameText(string text) =>
+        Assert.Same(text, LogRedaction.Redact(text));
+}
