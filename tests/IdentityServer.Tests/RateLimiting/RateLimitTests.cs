@@ -1,10 +1,10 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using IdentityServer.Observability;
 using System.Net;
+using IdentityServer.Observability;
 using IdentityServer.Tests.Admin;
 using IdentityServer.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace IdentityServer.Tests.RateLimiting;
 
