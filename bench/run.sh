@@ -99,6 +99,8 @@ log "starting the server on $BASE_URL (Production, database $DB_FILE)"
     --Certificates:Encryption:0:Path="$WORK_DIR/encryption.pfx" \
     --Certificates:Encryption:0:Password="$CERT_PASSWORD" \
     --Logging:LogLevel:Default=Warning \
+    --RateLimits:Token:ExemptClients:0=bench-worker \
+    --RateLimits:Token:ExemptClients:1=bench-web \
     ${BENCH_SERVER_ARGS:-}
 ) >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
