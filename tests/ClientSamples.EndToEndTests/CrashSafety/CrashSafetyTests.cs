@@ -55,7 +55,15 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
             await Task.Delay(killAfter);
             Volatile.Write(ref killed, 1);
             await server.KillAsync();
-            await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(30));
+            try
+            {
+                await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (Exception e) when (e is not XunitException)
+            {
+                // A request that failed before the kill, or a worker that did not stop after it.
+                throw new XunitException($"round {round}: the load failed: {e}\n\n{server.Logs()}", e);
+            }
             ThrowOnViolations(ledger, server, $"under load (killed {killAfter.TotalMilliseconds:0} ms in)");
 
             var committed = DatabaseAfterKill.Check(server.CopyDatabase(round), chains, ledger);
