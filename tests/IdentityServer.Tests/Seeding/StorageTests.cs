@@ -46,4 +46,46 @@ public sealed class StorageTests(IdentityServerFactory factory) : IClassFixture<
         });
         Assert.Equal("wal", mode);
     }
+
+    [Fact]
+    public async Task Database_SqliteConnection_CommitsWithSynchronousFull()
+    {
+        _ = factory.Server;
+        if (IdentityServerFactory.Provider == TestDatabaseProvider.Postgres)
+        {
+            return; // PRAGMA is SQLite's; PostgreSQL's synchronous_commit is the server's setting.
+        }
+        var modes = await factory.WithScopeAsync(async services =>
+        {
+            var context = services.GetRequiredService<ApplicationDbContext>();
+            var first = await ReadSynchronousAsync(context, weakenAfterwards: true);
+            // Closed and opened again: the native connection comes back from Microsoft.Data.Sqlite's
+            // pool with whatever the last user left, so the setting must be made at every open.
+            var second = await ReadSynchronousAsync(context, weakenAfterwards: false);
+            return (first, second);
+        });
+        // 2 = FULL: in WAL mode every commit waits for an fsync of the WAL (crash- and power-loss-safe).
+        Assert.Equal((2L, 2L), modes);
+    }
+
+    private static async Task<long> ReadSynchronousAsync(ApplicationDbContext context, bool weakenAfterwards)
+    {
+        await context.Database.OpenConnectionAsync();
+        try
+        {
+            await using var command = context.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA synchronous;";
+            var mode = (long)(await command.ExecuteScalarAsync())!;
+            if (weakenAfterwards)
+            {
+                command.CommandText = "PRAGMA synchronous = OFF;";
+                await command.ExecuteNonQueryAsync();
+            }
+            return mode;
+        }
+        finally
+        {
+            await context.Database.CloseConnectionAsync();
+        }
+    }
 }
