@@ -2,6 +2,7 @@ using IdentityServer.Authorization;
 using IdentityServer.Data;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IdentityServer.Hosting;
@@ -26,7 +27,10 @@ internal static class HostingSetup
     public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddRazorPages();
+        // No page takes jQuery-style form keys ("a[b]"), and their parser throws on a key with an
+        // unbalanced bracket: a 500, and an empty one, since the error page re-reads the form.
+        builder.Services.AddRazorPages().AddMvcOptions(static options =>
+            options.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>());
 
         // Cookie and antiforgery keys survive a restart. On PostgreSQL they live in the database, so a
         // cookie made by one node opens on every other; SQLite means one node, and its keys stay in a
