@@ -69,7 +69,9 @@ internal static class HostingSetup
 
     public static WebApplication UseHosting(this WebApplication app)
     {
-        // First, so that everything after sees the client's address and scheme.
+        // Before anything reads Request.Host, which throws for some values Kestrel accepts.
+        app.UseHostHeaderCheck();
+        // Then, so that everything after sees the client's address and scheme.
         app.UseConfiguredForwardedHeaders();
         // Protocol endpoints answer an unexpected failure with RFC 6749's JSON server_error; pages get
         // the friendly error page. Neither shows exception details.
