@@ -3,6 +3,7 @@ using IdentityServer.Data;
 using IdentityServer.RateLimiting;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IdentityServer.Hosting;
@@ -27,7 +28,10 @@ internal static class HostingSetup
     public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddRazorPages();
+        // No page takes jQuery-style form keys ("a[b]"), and their parser throws on a key with an
+        // unbalanced bracket: a 500, and an empty one, since the error page re-reads the form.
+        builder.Services.AddRazorPages().AddMvcOptions(static options =>
+            options.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>());
 
         // Cookie and antiforgery keys survive a restart. On PostgreSQL they live in the database, so a
         // cookie made by one node opens on every other; SQLite means one node, and its keys stay in a
@@ -66,7 +70,9 @@ internal static class HostingSetup
 
     public static WebApplication UseHosting(this WebApplication app)
     {
-        // First, so that everything after sees the client's address and scheme.
+        // Before anything reads Request.Host, which throws for some values Kestrel accepts.
+        app.UseHostHeaderCheck();
+        // Then, so that everything after sees the client's address and scheme.
         app.UseConfiguredForwardedHeaders();
         // Next, so that every log line of the request, errors included, carries its correlation id.
         app.UseMiddleware<CorrelationIdMiddleware>();

@@ -25,6 +25,16 @@ public sealed class SignInTests(IdentityServerFactory factory) : IClassFixture<I
     }
 
     [Fact]
+    public async Task SignIn_FormKeyWithUnbalancedBracket_IsRefusedWithoutServerError()
+    {
+        // MVC's jQuery-style key parser threw on "a[" (and again on the error page): an empty 500.
+        using var client = factory.CreateOidcClient();
+        using var content = new StringContent("Input.Login[=alice&Input.Password=x", System.Text.Encoding.ASCII, "application/x-www-form-urlencoded");
+        using var response = await client.Http.PostAsync(new Uri("/Account/Login", UriKind.Relative), content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
     public async Task SignIn_FiveWrongPasswords_LocksTheAccountEvenForTheRightPassword()
     {
         using var client = factory.CreateOidcClient();

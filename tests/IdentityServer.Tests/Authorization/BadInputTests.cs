@@ -89,6 +89,25 @@ public sealed class BadInputTests(IdentityServerFactory factory) : IClassFixture
         Assert.True(response.Error is "invalid_request" or "invalid_client", response.Json.ToString());
     }
 
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", "application/json")]
+    [InlineData("application/x-www-form-urlencoded, application/json", null)]
+    public async Task Token_MalformedContentType_ReturnsInvalidRequest(string contentType, string? secondContentType)
+    {
+        // OpenIddict reads the body as a form because the header starts with the form type; the form
+        // reader then refuses the header: that was a 500.
+        using var client = factory.CreateOidcClient();
+        using var content = new StringContent($"grant_type=client_credentials&client_id={TestSeed.WorkerClientId}&client_secret={TestSeed.WorkerSecret}");
+        content.Headers.Remove("Content-Type");
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        if (secondContentType is not null)
+        {
+            content.Headers.TryAddWithoutValidation("Content-Type", secondContentType);
+        }
+        using var message = await client.Http.PostAsync(new Uri("/connect/token", UriKind.Relative), content);
+        AssertError(await TokenResponse.ReadAsync(message), HttpStatusCode.BadRequest, "invalid_request");
+    }
+
     [Fact]
     public async Task Token_ConfidentialClientWithoutSecret_Returns401InvalidClient()
     {

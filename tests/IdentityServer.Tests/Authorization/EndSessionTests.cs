@@ -34,6 +34,24 @@ public sealed class EndSessionTests(IdentityServerFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task EndSession_EmptyClientIdWhileSignedIn_ShowsConfirmationNamingTheHintsClient()
+    {
+        // An empty client_id was looked up as a client id, and the application manager threw: a 500.
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync("openid");
+        var url = QueryHelpers.AddQueryString("/connect/endsession", new Dictionary<string, string?>
+        {
+            ["id_token_hint"] = tokens["id_token"],
+            ["client_id"] = "",
+        });
+
+        var confirmation = await client.NavigateAsync(url);
+
+        Assert.Equal(HttpStatusCode.OK, confirmation.StatusCode);
+        Assert.Equal("Shop", (await OidcTestClient.ParseAsync(confirmation)).QuerySelector("#client-name")!.TextContent);
+    }
+
+    [Fact]
     public async Task EndSession_UnregisteredPostLogoutRedirectUri_ShowsErrorPageWithoutRedirect()
     {
         using var client = factory.CreateOidcClient();

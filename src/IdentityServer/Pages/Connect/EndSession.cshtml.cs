@@ -45,7 +45,9 @@ public sealed class EndSessionModel(
         }
 
         var request = HttpContext.GetOpenIddictServerRequest()!;
-        var clientId = request.ClientId;
+        // An empty client_id (which OpenIddict lets through) names no client: the application
+        // manager refuses to look it up.
+        var clientId = string.IsNullOrEmpty(request.ClientId) ? null : request.ClientId;
         if (clientId is null && request.IdTokenHint is not null)
         {
             // The ID token hint was validated by OpenIddict; its audience is the client.

@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using IdentityServer.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace IdentityServer.Tests.Hosting.Fuzzing;
+
+/// <summary>
+/// The server on real Kestrel with TLS (so Kestrel's own parsing of request lines, headers and
+/// encodings is part of what is tested), the test seed plus a device client and a throw-away
+/// account the admin API may lock and delete, rate limits off (a flood of 429s tests nothing) and
+/// no scheduler (no job fires in the middle of the run).
+/// </summary>
+public sealed class FuzzServerFactory : IdentityServerFactory
+{
+    public const string DeviceClientId = "tv";
+    public const string VictimUserName = "carol";
+    public const string VictimPassword = "Carol-Passw0rd!";
+
+    private readonly Lazy<IPEndPoint> endPoint;
+
+    public FuzzServerFactory()
+    {
+        var seed = JsonNode.Parse(TestSeed.Json)!;
+        seed["Clients"]!.AsArray().Add(new JsonObject
+        {
+            ["ClientId"] = DeviceClientId,
+            ["ClientType"] = "public",
+            ["DisplayName"] = "Living-room TV",
+            ["GrantTypes"] = new JsonArray("urn:ietf:params:oauth:grant-type:device_code", "refresh_token"),
+            ["Scopes"] = new JsonArray("openid", "profile", "offline_access", TestSeed.ApiScope),
+        });
+        seed["Users"]!.AsArray().Add(new JsonObject
+        {
+            ["UserName"] = VictimUserName,
+            ["Email"] = "carol@example.com",
+            ["Password"] = VictimPassword,
+        });
+        File.WriteAllText(SeedPath, seed.ToJsonString());
+
+        Settings["RateLimits:Enabled"] = "false";
+        Settings["IdentityServer:UserCodeAttemptsPerMinute"] = "1000";
+        // Kestrel's default limits stay as the server sets them: they are part of what is tested.
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(TlsCertificate)));
+        endPoint = new Lazy<IPEndPoint>(Start);
+    }
+
+    /// <summary>A fresh self-signed certificate for localhost; the fuzz clients trust exactly this one.</summary>
+    public X509Certificate2 TlsCertificate { get; } = CreateTlsCertificate();
+
+    /// <summary>Where Kestrel listens (loopback, a port the OS picked).</summary>
+    public IPEndPoint EndPoint => endPoint.Value;
+
+    /// <summary>The address clients use: the name on the certificate, the port Kestrel got.</summary>
+    public Uri Address => new($"https://localhost:{EndPoint.Port}/");
+
+    /// <summary>Every error the server logged, with its exception: what a failure report shows as the cause.</summary>
+    public ConcurrentQueue<string> Errors { get; } = new();
+
+    protected override void ConfigureTestServices(IWebHostBuilder builder)
+    {
+        builder.ConfigureLogging(logging => logging.AddProvider(new ErrorLoggerProvider(Errors)));
+        builder.ConfigureTestServices(RemoveScheduler);
+    }
+
+    private IPEndPoint Start()
+    {
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Single()
+            ?? throw new InvalidOperationException("The server does not report the address it listens on.");
+        return new IPEndPoint(IPAddress.Loopback, new Uri(address).Port);
+    }
+
+    private static X509Certificate2 CreateTlsCertificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1", "Server Authentication")], critical: false));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: false));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
+        // Through PKCS#12 so the key is usable by SslStream on every platform.
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private sealed class ErrorLoggerProvider(ConcurrentQueue<string> errors) : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                errors.Enqueue(exception is null ? formatter(state, exception) : exception.ToString());
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            TlsCertificate.Dispose();
+        }
+    }
+}
