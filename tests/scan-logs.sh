@@ -19,7 +19,7 @@ fi
 
 secrets=$(mktemp)
 trap 'rm -f "$secrets"' EXIT
-cat "${secret_files[@]}" | grep -v '^$' | sort -u > "$secrets" || true
+cat "${secret_files[@]}" | grep -a -v '^$' | sort -u > "$secrets" || true
 records=$(cat "${logs[@]}" | wc -l)
 echo "scan-logs: $records log records, $(wc -l < "$secrets") recorded secrets"
 if (( records == 0 )) || [[ ! -s "$secrets" ]]; then
@@ -32,7 +32,7 @@ failed=0
 check() {
   local what=$1; shift
   local hits
-  hits=$(grep -h "$@" "${logs[@]}" | cut -f1-3 | sort | uniq -c || true)
+  hits=$(grep -a -h "$@" "${logs[@]}" | cut -f1-3 | sort | uniq -c || true)
   if [[ -n "$hits" ]]; then
     failed=1
     echo "scan-logs: $what found in log records of (count, level, category, event id):"

@@ -10,22 +10,32 @@ namespace IdentityServer.Observability;
 /// our own re-authentication marker, or (at Trace) the reference identifier of a code it stores.
 /// Masked: JWTs and JWEs, data-protection payloads (cookies, antiforgery tokens), Basic/Bearer
 /// credentials, and the values of sensitive parameters in query strings (plain or URL-encoded)
-/// and JSON.
+/// and JSON (a value, an array of values, or JSON escaped inside a string).
 /// </summary>
 internal static partial class LogRedaction
 {
     public const string Mask = "[redacted]";
 
-    private const string Names =
-        "code|code_verifier|device_code|user_code|client_secret|client_assertion|assertion|password|token|access_token|refresh_token|id_token|id_token_hint|logout_token|reauth|__RequestVerificationToken";
+    // Parameter names whose values are masked: any name that contains one of these words (so that
+    // "Input.Password", "client_secret" or a mangled "token%Z" are all covered), and the codes
+    // ("code", "device_code", "user_code"; not "code_challenge", which is a hash meant to travel).
+    private const string Words = "secret|password|token|assertion|verifier|reauth";
+    private const string Codes = "(?:[A-Za-z]+_)?code";
+    private const string QueryName = @"[^=&#\s""]*(?:" + Words + @")[^=&#\s""]*|" + Codes;
+    private const string EncodedName = "[A-Za-z0-9._-]*(?:" + Words + ")[A-Za-z0-9._-]*|" + Codes;
+    private const string JsonName = @"[^\x22]*(?:" + Words + @")[^\x22]*|" + Codes;
 
     [GeneratedRegex(
         @"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_.-]*" +
         @"|CfDJ8[A-Za-z0-9_-]+" +
         @"|(?<scheme>\b(?:Basic|Bearer) )[A-Za-z0-9._~+/=-]{8,}" +
-        @"|(?<param>(?<=[?&])(?:" + Names + ")=)[^&#\\s\"]+" +
-        @"|(?<param>(?<=%3F|%26)(?:" + Names + ")%3D)(?:(?!%26)[^&#\\s\"])+" +
-        @"|(?<param>\x22(?:" + Names + @")\x22\s*:\s*\x22)(?!\[redacted\])[^\x22]*" +
+        @"|(?<param>(?<=[?&])(?:" + QueryName + ")=)[^&#\\s\"]+" +
+        @"|(?<param>(?<=%3F|%26)(?:" + EncodedName + ")%3D)(?:(?!%26)[^&#\\s\"])+" +
+        @"|(?<param>\x22(?:" + JsonName + @")\x22\s*:\s*\x22)(?!\[redacted\])[^\x22]*" +
+        // A repeated parameter, which OpenIddict logs as an array of strings.
+        @"|(?<param>\x22(?:" + JsonName + @")\x22\s*:\s*\[)[^\]]*" +
+        // JSON inside a string (a client that posted JSON where a form was expected).
+        @"|(?<param>\\\x22(?:" + EncodedName + @")\\\x22\s*:\s*\\\x22)[^\\\x22]*" +
         // OpenIddict's Trace record of a reference token (authorization code, device code) it stored.
         @"|(?<param>reference identifier \()[^)]+",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.ExplicitCapture)]

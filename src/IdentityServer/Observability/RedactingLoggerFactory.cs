@@ -26,7 +26,19 @@ internal sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFact
             {
                 return;
             }
-            var message = formatter(state, exception);
+            string message;
+            try
+            {
+                message = formatter(state, exception);
+            }
+            catch (Exception formatting) when (formatting is ArgumentException or FormatException or InvalidOperationException)
+            {
+                // A value that cannot be written (say, a Host header with a broken punycode label in
+                // ASP.NET Core's "Request starting") must not fail the request that is being logged.
+                inner.Log(logLevel, eventId, new RedactedState($"[this message could not be written: {formatting.GetType().Name}]", []),
+                    exception, static (s, _) => s.Message);
+                return;
+            }
             var redactedMessage = LogRedaction.Redact(message);
             List<KeyValuePair<string, object?>>? redactedValues = null;
             if (state is IReadOnlyList<KeyValuePair<string, object?>> values)

@@ -29,12 +29,25 @@ public sealed class SecretRecorder(Action<string>? onNew = null)
     };
 
     private readonly ConcurrentDictionary<string, byte> values = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> ignored = new(StringComparer.Ordinal);
 
     public ICollection<string> Values => values.Keys;
 
+    /// <summary>
+    /// Values that are not secrets even when sent in a secret's place: a fuzz test's fixed pool of
+    /// mistyped values ("2024-13-45", "Infinity") goes into every kind of field, sensitive or not.
+    /// </summary>
+    public void Ignore(IEnumerable<string> notSecrets)
+    {
+        foreach (var value in notSecrets)
+        {
+            ignored.TryAdd(value, 0);
+        }
+    }
+
     public void Record(string? value)
     {
-        if (value is null || value.Length < MinimumLength || value.Contains('\n', StringComparison.Ordinal))
+        if (value is null || value.Length < MinimumLength || value.Contains('\n', StringComparison.Ordinal) || ignored.ContainsKey(value))
         {
             return;
         }

@@ -22,6 +22,9 @@ public static class TestLogSink
 
     public static bool Enabled => Folder is not null;
 
+    /// <summary>Values the secret list leaves out (see <see cref="SecretRecorder.Ignore"/>).</summary>
+    public static void IgnoreAsSecrets(IEnumerable<string> notSecrets) => Secrets.Ignore(notSecrets);
+
     /// <summary>Adds the sink to a test host: Debug and up for every category, whatever the configuration says.</summary>
     public static void Attach(IWebHostBuilder builder, IReadOnlyDictionary<string, string?> settings, string seedPath)
     {

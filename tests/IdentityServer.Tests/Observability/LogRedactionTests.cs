@@ -1,4 +1,7 @@
 using IdentityServer.Observability;
+using IdentityServer.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace IdentityServer.Tests.Observability;
 
@@ -8,6 +11,14 @@ public sealed class LogRedactionTests
     [InlineData("GET https://localhost/connect/endsession?id_token_hint=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln&post_logout_redirect_uri=x",
         "GET https://localhost/connect/endsession?id_token_hint=[redacted]&post_logout_redirect_uri=x")]
     [InlineData("GET https://localhost/connect/verify?user_code=4467-9123", "GET https://localhost/connect/verify?user_code=[redacted]")]
+    [InlineData("{ \"device_code\": [ \"lGNtYGKWDwfbgD9D\", \"lGNtYGKWDwfbgD9D\" ], \"client_id\": \"tv\" }",
+        "{ \"device_code\": [[redacted]], \"client_id\": \"tv\" }")]
+    [InlineData("{ \"{\\\"grant_type\\\":\\\"x\\\",\\\"device_code\\\":\\\"lGNtYGKWDwfbgD9D\\\"}\": \"\" }",
+        "{ \"{\\\"grant_type\\\":\\\"x\\\",\\\"device_code\\\":\\\"[redacted]\\\"}\": \"\" }")]
+    [InlineData("GET https://localhost/connect/authorize?client_id=spa&Input.Password=hunter22&code_challenge=abc",
+        "GET https://localhost/connect/authorize?client_id=spa&Input.Password=[redacted]&code_challenge=abc")]
+    [InlineData("{ \"client_secret + \": \"worker-secret-0123\", \"token%Z\": \"wsrghNquer0TgRL5\" }",
+        "{ \"client_secret + \": \"[redacted]\", \"token%Z\": \"[redacted]\" }")]
     [InlineData("/Account/Login?ReturnUrl=%2Fconnect%2Fverify%3Fuser_code%3D4467-9123%26x%3D1", "/Account/Login?ReturnUrl=%2Fconnect%2Fverify%3Fuser_code%3D[redacted]%26x%3D1")]
     [InlineData("{ \"code_verifier\": \"w3bRv36DonOae3KhA0JhvE05LvW2GamQw5ZMgwEIjMU\", \"client_id\": \"shop\" }", "{ \"code_verifier\": \"[redacted]\", \"client_id\": \"shop\" }")]
     [InlineData("\"__RequestVerificationToken\": \"CfDJ8abc_def-ghi\"", "\"__RequestVerificationToken\": \"[redacted]\"")]
@@ -22,4 +33,21 @@ public sealed class LogRedactionTests
     [InlineData("GET https://localhost/connect/authorize?client_id=shop&response_type=code&code_challenge=abc")]
     public void Redact_NothingSensitive_ReturnsTheSameText(string text) =>
         Assert.Same(text, LogRedaction.Redact(text));
+
+    [Fact]
+    public void Log_MessageThatCannotBeFormatted_IsWrittenAsAPlaceholder_WithoutThrowing()
+    {
+        var captured = new CapturingLoggerProvider();
+        using var factory = new RedactingLoggerFactory(LoggerFactory.Create(logging => logging.AddProvider(captured)));
+        var logger = factory.CreateLogger("Test");
+
+        // As ASP.NET Core's "Request starting" line does when it writes a Host header whose punycode
+        // is broken: the text is made only when a provider writes the record, and making it throws.
+        logger.Log(LogLevel.Information, new EventId(1, "RequestStarting"), "xn--lcalhost-1xa", null,
+            static (state, _) => HostString.FromUriComponent(state).Value!);
+
+        var entry = Assert.Single(captured.Entries);
+        Assert.Equal(1, entry.EventId.Id);
+        Assert.Equal("[this message could not be written: ArgumentException]", entry.Message);
+    }
 }

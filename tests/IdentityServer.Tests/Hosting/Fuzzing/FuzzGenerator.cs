@@ -29,7 +29,8 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
         "https://shop.example\u0000.evil.example/signin-oidc", "https://shop.example\r\nX-Injected: 1", "https://\u0455hop.example/signin-oidc", "",
     ];
 
-    private static readonly string[] MistypedValues =
+    /// <summary>Values of the wrong type, put into any field (sensitive or not): not secrets, whatever field they land in.</summary>
+    internal static readonly string[] MistypedValues =
     [
         "-1", "0", "1.5", "99999999999999999999", "-9223372036854775809", "1e308", "NaN", "Infinity", "true", "null", "[]", "{}", "[\"a\",\"b\"]",
         "abc", "2024-13-45", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "10000-01-01", "\u0000", "%00", " ", "\t", "0x10", "+1", "1,2", "a b c",
