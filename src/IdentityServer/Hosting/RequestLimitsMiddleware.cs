@@ -8,6 +8,8 @@ namespace IdentityServer.Hosting;
 /// Reads a protocol endpoint's form before OpenIddict does, so that a body over the size limits or
 /// with a broken encoding is answered with <c>400 invalid_request</c> instead of an exception. The
 /// admin API is included: OpenIddict's validation reads an <c>access_token</c> from a form body too.
+/// A NUL character in a parameter is refused everywhere (pages get the 400 error page): no value
+/// needs one, and PostgreSQL cannot store or even compare a string that holds one.
 /// </summary>
 internal static class RequestLimitsMiddleware
 {
@@ -16,8 +18,15 @@ internal static class RequestLimitsMiddleware
     public static IApplicationBuilder UseFormLimits(this IApplicationBuilder app) => app.Use(static async (context, next) =>
     {
         var request = context.Request;
-        if (!FormReadingPaths.Any(path => request.Path.StartsWithSegments(path, StringComparison.OrdinalIgnoreCase)))
+        if (!IsFormReadingPath(request.Path))
         {
+            if (request.QueryString.HasValue && HasNul(request.Query)
+                || (request.HasFormContentType && await ReadFormOrNullAsync(request, context.RequestAborted) is { } pageForm && HasNul(pageForm)))
+            {
+                // The status-code page (re-executed) tells the browser what went wrong.
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
             await next(context);
             return;
         }
@@ -32,19 +41,66 @@ internal static class RequestLimitsMiddleware
             return;
         }
 
+        IFormCollection? form = null;
         if (request.HasFormContentType)
         {
-            try
-            {
-                await request.ReadFormAsync(context.RequestAborted);
-            }
-            catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException or IOException)
+            form = await ReadFormOrNullAsync(request, context.RequestAborted);
+            if (form is null)
             {
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
                 await ProtocolErrors.WriteJsonAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "The request body is too large or malformed.");
                 return;
             }
         }
+        if ((request.QueryString.HasValue && HasNul(request.Query)) || (form is not null && HasNul(form)))
+        {
+            await ProtocolErrors.WriteJsonAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "A parameter contains a NUL character.");
+            return;
+        }
         await next(context);
     });
+
+    private static bool IsFormReadingPath(PathString path)
+    {
+        foreach (var prefix in FormReadingPaths)
+        {
+            if (path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The form, or null when it is over the limits or cannot be parsed.</summary>
+    private static async Task<IFormCollection?> ReadFormOrNullAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private static bool HasNul(IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> parameters)
+    {
+        foreach (var (name, values) in parameters)
+        {
+            if (name.Contains('\0', StringComparison.Ordinal))
+            {
+                return true;
+            }
+            foreach (var value in values)
+            {
+                if (value is not null && value.Contains('\0', StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
 }

@@ -166,6 +166,36 @@ public sealed class BadInputTests(IdentityServerFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task Authorize_NulCharacterInScope_Returns400InvalidRequest_WithoutRedirect()
+    {
+        // PostgreSQL cannot compare a string holding NUL: looked up as a scope, it used to be a 500.
+        using var client = factory.CreateOidcClient();
+        using var response = await client.Http.GetAsync(new Uri(
+            "/connect/authorize?client_id=shop&response_type=code&redirect_uri=https%3A%2F%2Fshop.example%2Fsignin-oidc&scope=openid%00orders", UriKind.Relative));
+        AssertError(await TokenResponse.ReadAsync(response), HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task Token_NulCharacterInFormValue_Returns400InvalidRequest()
+    {
+        using var client = factory.CreateOidcClient();
+        var response = await client.TokenAsync(("grant_type", "client_credentials"), ("client_id", TestSeed.WorkerClientId),
+            ("client_secret", TestSeed.WorkerSecret), ("scope", "orders\0"));
+        AssertError(response, HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task SignInPage_NulCharacterInLogin_ShowsThe400ErrorPage()
+    {
+        using var client = factory.CreateOidcClient();
+        var page = await client.NavigateAsync("/Account/Login");
+        using var response = await client.SubmitAsync(page, new Dictionary<string, string> { ["Input.Login"] = "alice\0", ["Input.Password"] = "whatever-1" });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Authorize_HugeQuery_IsRejectedWithoutServerError()
     {
         // Over the request-line limit: the host answers 414 (Kestrel) or 400 before our code runs.
