@@ -7,9 +7,9 @@ public sealed class CertificateOptions
 
     /// <summary>
     /// Signing certificates. All are published in the JWKS and accepted when validating tokens. The one
-    /// marked <see cref="CertificateFile.Active"/> signs; when none is marked, the currently valid one
-    /// that expires last signs, so a new certificate whose NotBefore lies in the future is published
-    /// before it is used (see certs/README.md).
+    /// marked <see cref="CertificateFile.Active"/> signs; when none is marked, the one that is valid at
+    /// start-up and expires last signs, so a new certificate whose NotBefore lies in the future is
+    /// published before it is used, from the first restart after its NotBefore (see certs/README.md).
     /// </summary>
     public List<CertificateFile> Signing { get; set; } = [];
 
