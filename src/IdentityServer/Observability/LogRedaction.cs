@@ -21,9 +21,11 @@ internal static partial class LogRedaction
     // ("code", "device_code", "user_code"; not "code_challenge", which is a hash meant to travel).
     private const string Words = "secret|password|token|assertion|verifier|reauth";
     private const string Codes = "(?:[A-Za-z]+_)?code";
-    private const string QueryName = @"[^=&#\s""]*(?:" + Words + @")[^=&#\s""]*|" + Codes;
-    private const string EncodedName = "[A-Za-z0-9._-]*(?:" + Words + ")[A-Za-z0-9._-]*|" + Codes;
-    private const string JsonName = @"[^\x22]*(?:" + Words + @")[^\x22]*|" + Codes;
+    // Names are bounded (and a query name stops at the next '?'), so that text an attacker controls
+    // (a request line, a form value) is scanned in linear time: every record passes through here.
+    private const string QueryName = @"[^=&#?\s""]{0,64}(?:" + Words + @")[^=&#?\s""]{0,64}|" + Codes;
+    private const string EncodedName = "[A-Za-z0-9._-]{0,64}(?:" + Words + ")[A-Za-z0-9._-]{0,64}|" + Codes;
+    private const string JsonName = @"[^\x22]{0,64}(?:" + Words + @")[^\x22]{0,64}|" + Codes;
 
     [GeneratedRegex(
         @"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_.-]*" +
@@ -38,15 +40,27 @@ internal static partial class LogRedaction
         @"|(?<param>\\\x22(?:" + EncodedName + @")\\\x22\s*:\s*\\\x22)[^\\\x22]*" +
         // OpenIddict's Trace record of a reference token (authorization code, device code) it stored.
         @"|(?<param>reference identifier \()[^)]+",
-        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.ExplicitCapture)]
+        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.ExplicitCapture, matchTimeoutMilliseconds: 500)]
     private static partial Regex Sensitive();
 
     /// <summary>The text with every sensitive value masked; the same instance when there was nothing to mask.</summary>
-    public static string Redact(string text) =>
-        Sensitive().IsMatch(text)
-            ? Sensitive().Replace(text, static match =>
+    public static string Redact(string text)
+    {
+        try
+        {
+            // Replace hands back the same instance when nothing matched.
+            return Sensitive().Replace(text, static match =>
                 match.Groups["param"].Success ? match.Groups["param"].Value + Mask
                 : match.Groups["scheme"].Success ? match.Groups["scheme"].Value + Mask
-                : Mask)
-            : text;
+                : Mask);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // Never expected with the bounded patterns above; if it happens, nothing of the text is written.
+            return TooComplex;
+        }
+    }
+
+    /// <summary>What is written instead of a text that could not be scanned in time.</summary>
+    public const string TooComplex = "[redacted: the text could not be scanned]";
 }

@@ -50,4 +50,19 @@ public sealed class LogRedactionTests
         Assert.Equal(1, entry.EventId.Id);
         Assert.Equal("[this message could not be written: ArgumentException]", entry.Message);
     }
+
+    [Theory]
+    [InlineData("?token", 20_000)]
+    [InlineData("&password", 10_000)]
+    [InlineData("\"token", 20_000)]
+    [InlineData("%26secret", 10_000)]
+    public void Redact_HostileRepetition_IsScannedToTheEnd(string unit, int repeat)
+    {
+        // Request lines and form values are the attacker's text, and every logged record is scanned:
+        // the patterns must stay linear (no match timeout) on repetitions built to make them backtrack.
+        var text = "GET /connect/authorize" + string.Concat(Enumerable.Repeat(unit, repeat)) + "&token=leaked-value";
+        var redacted = LogRedaction.Redact(text);
+        Assert.NotEqual(LogRedaction.TooComplex, redacted);
+        Assert.DoesNotContain("leaked-value", redacted, StringComparison.Ordinal);
+    }
 }
