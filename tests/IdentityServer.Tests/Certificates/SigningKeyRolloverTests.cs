@@ -38,22 +38,30 @@ public sealed class SigningKeyRolloverTests : IDisposable
     [Fact]
     public async Task RollingTheSigningKey_OldTokensValidateUntilTheyExpire_ThenTheOldKeyIsRetired()
     {
-        // Before: one key. This token's lifetime is short so the test can watch it expire.
+        // The nodes of every step share one database; all are started first, so the short lifetime of
+        // the old token below is spent on the steps themselves, not on start-ups.
         _before.Settings["IdentityServer:AccessTokenLifetime"] = "00:00:12";
         using var beforeClient = _before.CreateOidcClient();
+        using var publishing = Node(current: true, next: true, activeIndex: 0).CreateOidcClient();
+        using var switched = Node(current: true, next: true, activeIndex: 1).CreateOidcClient();
+        using var retired = Node(current: false, next: true, activeIndex: 0).CreateOidcClient();
+        foreach (var node in new[] { beforeClient, publishing, switched, retired })
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await node.Http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
+        }
+
+        // Before: one key. This token's lifetime is short so the test can watch it expire.
         var old = (await beforeClient.ClientCredentialsAsync())["access_token"]!;
         var oldExpires = DateTimeOffset.FromUnixTimeSeconds(Jwt.Payload(old).GetProperty("exp").GetInt64());
         Assert.Equal(_currentKeyId, Jwt.Header(old).GetProperty("kid").GetString());
 
         // Step 1, publish: the next key is in the JWKS, the current one (marked Active) still signs.
-        using var publishing = Node(current: true, next: true, activeIndex: 0).CreateOidcClient();
         Assert.Equal(new[] { _currentKeyId, _nextKeyId }.Order(StringComparer.Ordinal), (await PublishedKeyIdsAsync(publishing)).Order(StringComparer.Ordinal));
         var duringPublication = (await publishing.ClientCredentialsAsync())["access_token"]!;
         Assert.Equal(_currentKeyId, Jwt.Header(duringPublication).GetProperty("kid").GetString());
 
         // Step 2, switch: new tokens carry the next key; the old token still validates, locally with
         // the published JWKS and through introspection.
-        using var switched = Node(current: true, next: true, activeIndex: 1).CreateOidcClient();
         var fresh = (await switched.ClientCredentialsAsync())["access_token"]!;
         Assert.Equal(_nextKeyId, Jwt.Header(fresh).GetProperty("kid").GetString());
         Assert.True(DateTimeOffset.UtcNow < oldExpires, "the old token must still be within its lifetime here");
@@ -74,7 +82,6 @@ public sealed class SigningKeyRolloverTests : IDisposable
 
         // Step 3, retire: only the next key is published; tokens it signed keep working, a token signed
         // with the retired key fails local validation (its kid is gone) and introspection.
-        using var retired = Node(current: false, next: true, activeIndex: 0).CreateOidcClient();
         Assert.Equal([_nextKeyId], await PublishedKeyIdsAsync(retired));
         Assert.True((await Jwt.ValidateAsync(retired.Http, fresh, TestSeed.ApiClientId)).IsValid);
         Assert.True(await IsActiveAsync(retired, fresh));

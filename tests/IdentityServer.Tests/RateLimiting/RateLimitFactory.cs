@@ -9,7 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace IdentityServer.Tests.RateLimiting;
 
 /// <summary>
-/// A server with small limits (per minute, so none refills during a test) and one exempt client.
+/// A server with small limits (per half hour: a permit comes back only after several minutes, so none
+/// refills during a test, however loaded the machine) and one exempt client.
 /// The test server has no client address: a request names one in <see cref="ClientAddressHeader"/>.
 /// </summary>
 public class RateLimitFactory : IdentityServerFactory
@@ -24,11 +25,11 @@ public class RateLimitFactory : IdentityServerFactory
 
     public RateLimitFactory()
     {
-        Limit("SignInPerIp", SignInPerIp, "00:01:00");
-        Limit("SignInPerAccount", SignInPerAccount, "00:01:00");
-        Limit("Token", TokenPerClient, "00:01:00");
-        Limit("ClientAuthenticationFailuresPerIp", ClientAuthenticationFailures, "00:01:00");
-        Limit("Admin", Admin, "00:01:00");
+        Limit("SignInPerIp", SignInPerIp, "00:30:00");
+        Limit("SignInPerAccount", SignInPerAccount, "00:30:00");
+        Limit("Token", TokenPerClient, "00:30:00");
+        Limit("ClientAuthenticationFailuresPerIp", ClientAuthenticationFailures, "00:30:00");
+        Limit("Admin", Admin, "00:30:00");
         Settings["RateLimits:Token:ExemptClients:0"] = TestSeed.AdminClientId;
     }
 
