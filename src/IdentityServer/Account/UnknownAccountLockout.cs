@@ -7,13 +7,18 @@ namespace IdentityServer.Account;
 /// <summary>
 /// Gives sign-in names that match no account the same lockout behaviour as real accounts, so that
 /// "this account is locked" after a few failures does not tell an attacker which names exist. Counts
-/// live in memory (bounded), per node: a deployment behind a load balancer still shows the same
-/// answers, only the count may start again on another node.
+/// live in memory, per node, for a day (Identity keeps an account's count until a successful
+/// sign-in), at most <see cref="Capacity"/> names (beyond it the cache compacts the oldest away).
+/// With several nodes each counts its own failures, so an unknown name behind a round-robin
+/// balancer locks later than an account would: the README says so.
 /// </summary>
 public sealed class UnknownAccountLockout(IOptions<IdentityOptions> identity, TimeProvider clock) : IDisposable
 {
     /// <summary>Enough for a spray of unknown names; beyond it the oldest entries are compacted away.</summary>
     private const int Capacity = 100_000;
+
+    /// <summary>How long failures of an unknown name are remembered.</summary>
+    private static readonly TimeSpan CountKept = TimeSpan.FromDays(1);
 
     private readonly MemoryCache _attempts = new(new MemoryCacheOptions { SizeLimit = Capacity });
 
@@ -28,7 +33,7 @@ public sealed class UnknownAccountLockout(IOptions<IdentityOptions> identity, Ti
         var attempts = _attempts.GetOrCreate(Key(login), entry =>
         {
             entry.Size = 1;
-            entry.SlidingExpiration = lockout.DefaultLockoutTimeSpan;
+            entry.AbsoluteExpirationRelativeToNow = lockout.DefaultLockoutTimeSpan > CountKept ? lockout.DefaultLockoutTimeSpan : CountKept;
             return new Attempts();
         })!;
         return attempts.Fail(clock.GetUtcNow(), lockout.MaxFailedAccessAttempts, lockout.DefaultLockoutTimeSpan);
@@ -36,7 +41,7 @@ public sealed class UnknownAccountLockout(IOptions<IdentityOptions> identity, Ti
 
     public void Dispose() => _attempts.Dispose();
 
-    private static string Key(string login) => login.Trim().ToUpperInvariant();
+    private static string Key(string login) => LoginKey.Normalize(login);
 
     private sealed class Attempts
     {

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using IdentityServer.Account;
 using IdentityServer.Observability;
 using Microsoft.Extensions.Options;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -49,7 +50,7 @@ public sealed class RateLimiters : IDisposable
             return byAddress;
         }
         byAddress.Dispose();
-        return Counted(signInPerAccount.AttemptAcquire(login.Trim().ToUpperInvariant()), "sign_in_per_account");
+        return Counted(signInPerAccount.AttemptAcquire(LoginKey.Normalize(login)), "sign_in_per_account");
     }
 
     /// <summary>One token request by a client that OpenIddict has already authenticated.</summary>
