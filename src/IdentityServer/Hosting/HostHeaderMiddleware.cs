@@ -8,10 +8,19 @@ namespace IdentityServer.Hosting;
 /// </summary>
 internal static class HostHeaderMiddleware
 {
+    /// <summary>The last Host value found usable: almost every request names the same one, checked once.</summary>
+    private static string? lastUsable;
+
     public static IApplicationBuilder UseHostHeaderCheck(this IApplicationBuilder app) => app.Use(static (context, next) =>
     {
-        if (IsUsable(context.Request.Headers.Host.ToString()))
+        var host = context.Request.Headers.Host.ToString();
+        if (host == Volatile.Read(ref lastUsable))
         {
+            return next(context);
+        }
+        if (IsUsable(host))
+        {
+            Volatile.Write(ref lastUsable, host);
             return next(context);
         }
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
