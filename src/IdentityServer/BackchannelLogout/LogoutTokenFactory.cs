@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using IdentityServer.Authorization;
+using IdentityServer.Certificates;
 using IdentityServer.Sessions;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -63,11 +64,8 @@ internal sealed class LogoutTokenFactory(
     private SigningCredentials CurrentSigningCredentials(DateTimeOffset now)
     {
         var candidates = server.CurrentValue.SigningCredentials.Where(static c => c.Key is AsymmetricSecurityKey).ToList();
-        return candidates.FirstOrDefault(c => c.Key is not X509SecurityKey { Certificate: var certificate } || IsValid(certificate, now))
+        return candidates.FirstOrDefault(c => c.Key is not X509SecurityKey { Certificate: var certificate } || certificate.IsValidAt(now))
             ?? candidates.FirstOrDefault()
             ?? throw new InvalidOperationException("No asymmetric signing key is configured: logout tokens cannot be signed.");
     }
-
-    private static bool IsValid(X509Certificate2 certificate, DateTimeOffset now) =>
-        certificate.NotBefore.ToUniversalTime() <= now.UtcDateTime && now.UtcDateTime <= certificate.NotAfter.ToUniversalTime();
 }

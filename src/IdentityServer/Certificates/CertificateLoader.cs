@@ -66,7 +66,7 @@ internal static class CertificateLoader
             }
             // An active certificate that is not valid yet (or any more) would be skipped by token
             // validators: refuse to start rather than issue tokens nobody accepts.
-            if (certificate.NotBefore.ToUniversalTime() > now.UtcDateTime || certificate.NotAfter.ToUniversalTime() <= now.UtcDateTime)
+            if (!certificate.IsValidAt(now))
             {
                 throw new InvalidOperationException(
                     $"{setting} is marked Active but is valid only from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u}.");

@@ -14,7 +14,7 @@ internal sealed record CertificateSet(
 {
     /// <summary>The encryption certificate that protects new data: the active one, else the valid one that expires last.</summary>
     public X509Certificate2 CurrentEncryption(DateTimeOffset now) => ActiveEncryption
-        ?? Encryption.Where(c => c.NotBefore.ToUniversalTime() <= now.UtcDateTime && c.NotAfter.ToUniversalTime() > now.UtcDateTime)
+        ?? Encryption.Where(c => c.IsValidAt(now))
             .MaxBy(static c => c.NotAfter)
         ?? Encryption[0];
 }

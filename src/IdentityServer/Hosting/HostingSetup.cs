@@ -66,7 +66,7 @@ internal static class HostingSetup
     }
 
     private static bool IsProtocolPath(HttpContext context) =>
-        ProtocolPaths.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
+        context.Request.Path.StartsWithAny(ProtocolPaths);
 
     public static WebApplication UseHosting(this WebApplication app)
     {

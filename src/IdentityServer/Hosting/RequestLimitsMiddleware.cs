@@ -18,7 +18,7 @@ internal static class RequestLimitsMiddleware
     public static IApplicationBuilder UseFormLimits(this IApplicationBuilder app) => app.Use(static async (context, next) =>
     {
         var request = context.Request;
-        if (!IsFormReadingPath(request.Path))
+        if (!request.Path.StartsWithAny(FormReadingPaths))
         {
             if (request.QueryString.HasValue && HasNul(request.Query)
                 || (request.HasFormContentType && await ReadFormOrNullAsync(request, context.RequestAborted) is { } pageForm && HasNul(pageForm)))
@@ -59,18 +59,6 @@ internal static class RequestLimitsMiddleware
         }
         await next(context);
     });
-
-    private static bool IsFormReadingPath(PathString path)
-    {
-        foreach (var prefix in FormReadingPaths)
-        {
-            if (path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /// <summary>The form, or null when it is over the limits or cannot be parsed.</summary>
     private static async Task<IFormCollection?> ReadFormOrNullAsync(HttpRequest request, CancellationToken cancellationToken)

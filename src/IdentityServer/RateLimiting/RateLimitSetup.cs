@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using IdentityServer.Admin;
+using IdentityServer.Hosting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -67,7 +68,7 @@ internal static class RateLimitSetup
     {
         app.UseWhen(
             static context => HttpMethods.IsPost(context.Request.Method)
-                && ClientAuthenticationPaths.Any(path => context.Request.Path.StartsWithSegments(path, StringComparison.OrdinalIgnoreCase)),
+                && context.Request.Path.StartsWithAny(ClientAuthenticationPaths),
             static branch => branch.Use(static async (context, next) =>
             {
                 var limits = context.RequestServices.GetRequiredService<RateLimiters>();
