@@ -40,6 +40,7 @@ internal static class AuthorizationSetup
                 options.DisableEntityCaching();
                 options.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();
                 options.ReplaceScopeManager<OpenIddictEntityFrameworkCoreScope, CachingScopeManager>();
+                options.ReplaceTokenStore<OpenIddictEntityFrameworkCoreToken, TokenStore>(ServiceLifetime.Scoped);
             })
             .AddServer(options =>
             {

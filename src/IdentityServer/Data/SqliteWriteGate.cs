@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace IdentityServer.Data;
@@ -29,16 +31,35 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDisposable
         return Task.CompletedTask;
     }
 
+    // busy_timeout and mmap_size live on the native connection, which Microsoft.Data.Sqlite pools and
+    // hands out again on the next Open: they are set once per native connection. (Setting mmap_size
+    // again unmaps and remaps the database file even when the value is unchanged, which costs a TLB
+    // flush on every core and a page fault per page read afterwards.) synchronous is cheap to set and is
+    // the durability promise, so it is set at every Open, whatever a previous user of the pooled
+    // connection left behind.
+    private static readonly ConditionalWeakTable<object, object> Configured = new();
+    private static readonly object ConfiguredMarker = new();
+
     private static void Configure(DbConnection connection)
     {
-        using var command = connection.CreateCommand();
-        // busy_timeout: SQLite's own busy handler backs off in milliseconds, not 150 ms steps.
-        // mmap_size: pages are read through the OS page cache shared by every pooled connection
-        // rather than copied into each one's private cache. synchronous: the durability promise
-        // (see the class comment); the bundled library's default is also FULL, so this costs nothing
-        // today, but a library built with another default would silently weaken it.
-        command.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA mmap_size = 268435456; PRAGMA synchronous = FULL;";
-        command.ExecuteNonQuery();
+        var handle = (connection as SqliteConnection)?.Handle;
+        var first = handle is null || !Configured.TryGetValue(handle, out _);
+        using (var command = connection.CreateCommand())
+        {
+            // busy_timeout: SQLite's own busy handler backs off in milliseconds, not 150 ms steps.
+            // mmap_size: pages are read through the OS page cache shared by every pooled connection
+            // rather than copied into each one's private cache. synchronous: the durability promise
+            // (see the class comment); the bundled library's default is also FULL, but a library built
+            // with another default, or a caller that changed it, would silently weaken it.
+            command.CommandText = first
+                ? "PRAGMA busy_timeout = 30000; PRAGMA mmap_size = 268435456; PRAGMA synchronous = FULL;"
+                : "PRAGMA synchronous = FULL;";
+            command.ExecuteNonQuery();
+        }
+        if (first && handle is not null)
+        {
+            Configured.AddOrUpdate(handle, ConfiguredMarker);
+        }
     }
 
     /// <summary>Waits for the write before this one; dispose the result to let the next one in.</summary>
