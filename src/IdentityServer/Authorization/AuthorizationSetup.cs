@@ -113,6 +113,10 @@ internal static class AuthorizationSetup
                 {
                     options.AddEventHandler(descriptor);
                 }
+                foreach (var descriptor in TokenWriteBatch.Descriptors)
+                {
+                    options.AddEventHandler(descriptor);
+                }
                 foreach (var descriptor in ErrorCorrectionHandler.Descriptors)
                 {
                     options.AddEventHandler(descriptor);
@@ -134,6 +138,7 @@ internal static class AuthorizationSetup
         builder.Services.AddSingleton<ClientSecretCache>();
         builder.Services.AddSingleton(typeof(LookupCache<>));
         builder.Services.AddScoped<PrincipalFactory>();
+        builder.Services.AddScoped<TokenWriteBatch>();
         return builder;
     }
 

@@ -15,11 +15,14 @@ namespace IdentityServer.Authorization;
 /// and the insert writes them straight into those columns. The database still checks both foreign
 /// keys on insert, so a token can never point at a client or grant that does not exist; reading a
 /// token's client or grant later loads them as before.
+/// While a token response is being prepared (<see cref="TokenWriteBatch"/>), created and updated rows
+/// are left in the unit of work for the batch to write in one transaction.
 /// </summary>
 internal sealed class TokenStore(
     IMemoryCache cache,
     IOpenIddictEntityFrameworkCoreContext context,
-    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options)
+    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options,
+    TokenWriteBatch batch)
     : OpenIddictEntityFrameworkCoreTokenStore(cache, context, options)
 {
     // Foreign-key columns of the token table (shadow properties of OpenIddict's model).
@@ -60,7 +63,7 @@ internal sealed class TokenStore(
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
-        if (!pending.TryGetValue(token, out var keys))
+        if (!pending.TryGetValue(token, out var keys) && !batch.Deferring)
         {
             await base.CreateAsync(token, cancellationToken);
             return;
@@ -68,17 +71,41 @@ internal sealed class TokenStore(
 
         var database = await Context.GetDbContextAsync(cancellationToken);
         var entry = database.Add(token);
-        if (keys.Application is { } application)
+        if (keys?.Application is { } application)
         {
             entry.Property(ApplicationKey).CurrentValue = application;
         }
-        if (keys.Authorization is { } authorization)
+        if (keys?.Authorization is { } authorization)
         {
             entry.Property(AuthorizationKey).CurrentValue = authorization;
         }
         // The keys stay remembered (the instance is collected with the token): reading them back
         // needs no query.
-        await database.SaveChangesAsync(cancellationToken);
+        if (!batch.Deferring)
+        {
+            await database.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (!batch.Deferring)
+        {
+            await base.UpdateAsync(token, cancellationToken);
+            return;
+        }
+
+        // As the stock store does, minus the SaveChanges: a new concurrency token, checked against the
+        // one read when the batch writes.
+        var database = await Context.GetDbContextAsync(cancellationToken);
+        if (database.Entry(token).State == EntityState.Added)
+        {
+            return; // not written yet: the batch inserts its current values
+        }
+        database.Attach(token);
+        token.ConcurrencyToken = Guid.NewGuid().ToString();
+        database.Update(token);
     }
 
     private async ValueTask<bool> IsTrackedAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
