@@ -50,10 +50,8 @@ public class ApplicationDbContext : IdentityDbContext<ApplicationUser>, IDataPro
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
         }
-        using (await writeGate.EnterAsync(cancellationToken))
-        {
-            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
-        }
+        return await writeGate.WriteAsync(
+            () => base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken), static written => written > 0, cancellationToken);
     }
 
     /// <summary>Queues a bulk update (ExecuteUpdate/ExecuteDelete) behind this process's other writers; dispose to let the next in.</summary>
@@ -67,15 +65,23 @@ public class ApplicationDbContext : IdentityDbContext<ApplicationUser>, IDataPro
     public async Task<T> WriteInTransactionAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        using var turn = await WriteGateTurnAsync(cancellationToken);
         if (Database.CurrentTransaction is not null)
         {
             return await work(cancellationToken);
         }
-        await using var transaction = await Database.BeginTransactionAsync(cancellationToken);
-        var result = await work(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return result;
+        if (WriteGate is not { } writeGate)
+        {
+            return await InTransactionAsync();
+        }
+        return await writeGate.WriteAsync(InTransactionAsync, static _ => true, cancellationToken);
+
+        async Task<T> InTransactionAsync()
+        {
+            await using var transaction = await Database.BeginTransactionAsync(cancellationToken);
+            var result = await work(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
@@ -84,10 +90,7 @@ public class ApplicationDbContext : IdentityDbContext<ApplicationUser>, IDataPro
         {
             return base.SaveChanges(acceptAllChangesOnSuccess);
         }
-        using (writeGate.Enter())
-        {
-            return base.SaveChanges(acceptAllChangesOnSuccess);
-        }
+        return writeGate.Write(() => base.SaveChanges(acceptAllChangesOnSuccess), static written => written > 0);
     }
 
     /// <summary>The SQLite write gate registered with this context's options, if any.</summary>

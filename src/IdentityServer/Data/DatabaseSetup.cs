@@ -37,7 +37,15 @@ internal static class DatabaseSetup
             builder.Configuration.GetConnectionString("Default") ?? DefaultConnectionString,
             builder.Environment.ContentRootPath);
 
-        builder.Services.AddSingleton<SqliteWriteGate>();
+        // A file database gets the group fsync of its write-ahead log (an in-memory one has none).
+        var dataSource = new SqliteConnectionStringBuilder(sqliteConnectionString);
+        var fileDatabase = !string.IsNullOrEmpty(dataSource.DataSource) && dataSource.DataSource != ":memory:"
+            && dataSource.Mode != SqliteOpenMode.Memory;
+        if (fileDatabase)
+        {
+            builder.Services.AddSingleton(_ => new WalFlusher(dataSource.DataSource));
+        }
+        builder.Services.AddSingleton(services => new SqliteWriteGate(services.GetService<WalFlusher>()));
         builder.Services.AddDbContextPool<ApplicationDbContext>((services, options) =>
         {
             options.UseSqlite(sqliteConnectionString);

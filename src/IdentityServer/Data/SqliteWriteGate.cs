@@ -12,13 +12,20 @@ namespace IdentityServer.Data;
 /// FIFO semaphore that <see cref="ApplicationDbContext"/> takes around SaveChanges, with try/finally),
 /// so a write waits only for the write before it. A busy timeout on each connection covers writes that bypass the gate (bulk updates and
 /// explicit transactions, which are rare: pruning, revoking a grant, migrations).
-/// Each connection also commits with <c>synchronous = FULL</c>, set here rather than left to the SQLite
-/// library's compile-time default: in WAL mode every commit then waits for an fsync of the WAL, so a
-/// token the server has answered with survives a power loss, not only a crash of the process.
+/// Durability: a file database in WAL mode commits with <c>synchronous = NORMAL</c> and every commit
+/// then waits for a group fsync of the write-ahead log (<see cref="WalFlusher"/>) before its caller
+/// goes on: after the gate is released for the writes that pass through it, at once for the others.
+/// Anything else (a database not in WAL mode, an in-memory one) commits with <c>synchronous = FULL</c>.
+/// Either way a token the server has answered with survives a power loss, not only a crash of the
+/// process. The setting is made on every connection rather than left to the SQLite library's
+/// compile-time default.
 /// </summary>
-internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDisposable
+internal sealed class SqliteWriteGate(WalFlusher? flusher) : DbConnectionInterceptor, IDbCommandInterceptor, IDbTransactionInterceptor, IDisposable
 {
     private readonly SemaphoreSlim gate = new(1, 1);
+
+    /// <summary>Set while a gated write runs: its commit waits for the disk after the gate is released.</summary>
+    private static readonly AsyncLocal<bool> DurabilityDeferred = new();
 
     public void Dispose() => gate.Dispose();
 
@@ -37,29 +44,120 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDisposable
     // flush on every core and a page fault per page read afterwards.) synchronous is cheap to set and is
     // the durability promise, so it is set at every Open, whatever a previous user of the pooled
     // connection left behind.
-    private static readonly ConditionalWeakTable<object, object> Configured = new();
-    private static readonly object ConfiguredMarker = new();
+    private static readonly ConditionalWeakTable<object, string> Configured = new();
 
-    private static void Configure(DbConnection connection)
+    private void Configure(DbConnection connection)
     {
         var handle = (connection as SqliteConnection)?.Handle;
-        var first = handle is null || !Configured.TryGetValue(handle, out _);
-        using (var command = connection.CreateCommand())
+        string? synchronous = null;
+        if (handle is null || !Configured.TryGetValue(handle, out synchronous))
         {
+            using var first = connection.CreateCommand();
             // busy_timeout: SQLite's own busy handler backs off in milliseconds, not 150 ms steps.
             // mmap_size: pages are read through the OS page cache shared by every pooled connection
-            // rather than copied into each one's private cache. synchronous: the durability promise
-            // (see the class comment); the bundled library's default is also FULL, but a library built
-            // with another default, or a caller that changed it, would silently weaken it.
-            command.CommandText = first
-                ? "PRAGMA busy_timeout = 30000; PRAGMA mmap_size = 268435456; PRAGMA synchronous = FULL;"
+            // rather than copied into each one's private cache.
+            first.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA mmap_size = 268435456;";
+            first.ExecuteNonQuery();
+            first.CommandText = "PRAGMA journal_mode;";
+            var journal = first.ExecuteScalar() as string;
+            // NORMAL only where the group fsync covers it: WAL mode on a file this process syncs.
+            synchronous = flusher is not null && string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase)
+                ? "PRAGMA synchronous = NORMAL;"
                 : "PRAGMA synchronous = FULL;";
-            command.ExecuteNonQuery();
+            if (handle is not null)
+            {
+                Configured.AddOrUpdate(handle, synchronous);
+            }
         }
-        if (first && handle is not null)
+        using var command = connection.CreateCommand();
+        command.CommandText = synchronous;
+        command.ExecuteNonQuery();
+    }
+
+    // ---- durability of commits made outside the gate (bulk updates, explicit transactions, migrations).
+    int IDbCommandInterceptor.NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
+    {
+        if (command.Transaction is null && result > 0 && !DurabilityDeferred.Value)
         {
-            Configured.AddOrUpdate(handle, ConfiguredMarker);
+            flusher?.Flush();
         }
+        return result;
+    }
+
+    async ValueTask<int> IDbCommandInterceptor.NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken)
+    {
+        if (command.Transaction is null && result > 0 && !DurabilityDeferred.Value && flusher is not null)
+        {
+            await flusher.FlushAsync();
+        }
+        return result;
+    }
+
+    void IDbTransactionInterceptor.TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData)
+    {
+        if (!DurabilityDeferred.Value)
+        {
+            flusher?.Flush();
+        }
+    }
+
+    async Task IDbTransactionInterceptor.TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken)
+    {
+        if (!DurabilityDeferred.Value && flusher is not null)
+        {
+            await flusher.FlushAsync();
+        }
+    }
+
+    /// <summary>
+    /// Runs a write inside the gate; its commit is made durable after the gate is released, so that
+    /// the next writer need not wait for this one's fsync (and may share it).
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<Task<T>> write, Func<T, bool> committed, CancellationToken cancellationToken)
+    {
+        T result;
+        using (await EnterAsync(cancellationToken))
+        {
+            var outer = DurabilityDeferred.Value;
+            DurabilityDeferred.Value = true;
+            try
+            {
+                result = await write();
+            }
+            finally
+            {
+                DurabilityDeferred.Value = outer;
+            }
+        }
+        if (committed(result) && flusher is not null)
+        {
+            await flusher.FlushAsync();
+        }
+        return result;
+    }
+
+    /// <summary>The synchronous form of <see cref="WriteAsync{T}"/>.</summary>
+    public T Write<T>(Func<T> write, Func<T, bool> committed)
+    {
+        T result;
+        using (Enter())
+        {
+            var outer = DurabilityDeferred.Value;
+            DurabilityDeferred.Value = true;
+            try
+            {
+                result = write();
+            }
+            finally
+            {
+                DurabilityDeferred.Value = outer;
+            }
+        }
+        if (committed(result))
+        {
+            flusher?.Flush();
+        }
+        return result;
     }
 
     /// <summary>Waits for the write before this one; dispose the result to let the next one in.</summary>
