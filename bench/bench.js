@@ -16,27 +16,15 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const autocannon = require('autocannon')
 const { CookieJar, OidcClient, FORWARDED_HEADERS, mapLimit, snippet } = require('./oidc')
+const { logger, integerSetting, form, Observations, runAutocannon, settle } = require('./common')
 
 const SCENARIOS = ['client_credentials', 'refresh_token', 'introspection']
 const REDIRECT_URI = 'https://bench.example/cb'
 const CODE_FLOW_SCOPE = 'openid offline_access orders'
 const API_SCOPE = 'orders'
 
-function log (message) {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
-}
-
-function integerSetting (name, fallback, min, max) {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, not '${raw}'`)
-  }
-  return value
-}
+const log = logger('bench')
 
 function listSetting (name, fallback) {
   const raw = process.env[name]
@@ -84,53 +72,6 @@ function readConfig () {
 }
 
 const FORM_HEADERS = { ...FORWARDED_HEADERS, 'content-type': 'application/x-www-form-urlencoded' }
-
-function form (fields) {
-  return new URLSearchParams(fields).toString()
-}
-
-// What a run saw besides the autocannon counters: failed response checks, non-2xx and error samples.
-class Observations {
-  constructor () {
-    this.failedChecks = 0
-    this.samples = new Map()
-  }
-
-  note (key, example) {
-    const entry = this.samples.get(key)
-    if (entry) {
-      entry.count++
-    } else {
-      this.samples.set(key, { count: 1, example: snippet(example, 400) })
-    }
-  }
-
-  // Records a response that is not what the scenario expects; returns false for convenience.
-  reject (status, body, reason) {
-    if (status >= 200 && status < 300) this.failedChecks++
-    let error = ''
-    try {
-      error = JSON.parse(body).error || ''
-    } catch {
-      // the body is kept as the example
-    }
-    this.note(`HTTP ${status}${error ? ` ${error}` : ''}${reason ? ` (${reason})` : ''}`, body)
-    return false
-  }
-}
-
-function runAutocannon (options, observations) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(options, (error, result) => (error ? reject(error) : resolve(result)))
-    instance.on('reqError', error => observations.note(`request error: ${error.code || error.message}`, error.message))
-  })
-}
-
-// autocannon stops by closing its connections; the server may still be working on the requests
-// that were in flight. Give it a moment so that they do not eat into the next run.
-function settle () {
-  return new Promise(resolve => setTimeout(resolve, 1000))
-}
 
 function cannonOptions (config, connections, duration, extra) {
   return {

@@ -20,26 +20,14 @@
 
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
-const autocannon = require('autocannon') // installed in bench/node_modules by run.sh
 const { OidcClient, mapLimit, snippet } = require('../oidc')
+const { logger, integerSetting, form, Observations, runAutocannon: runCannon, settle } = require('../common')
 
 const SCENARIOS = ['cc', 'refresh', 'introspect']
 const SCOPE = 'orders'
 const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' }
 
-function log (message) {
-  process.stderr.write(`[floor ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
-}
-
-function integerSetting (name, fallback, min, max) {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, not '${raw}'`)
-  }
-  return value
-}
+const log = logger('floor')
 
 function requiredSetting (name) {
   if (!process.env[name]) throw new Error(`${name} is required (run.sh sets it)`)
@@ -66,39 +54,6 @@ function readConfig () {
     worker: { ClientId: 'bench-worker', ClientSecret: requiredSetting('BENCH_WORKER_SECRET') },
     api: { ClientId: 'orders-api', ClientSecret: scenario === 'introspect' ? requiredSetting('BENCH_API_SECRET') : '' },
     serverPid: pid > 0 ? pid : null
-  }
-}
-
-function form (fields) {
-  return new URLSearchParams(fields).toString()
-}
-
-// What a run saw besides the autocannon counters: failed response checks, non-2xx and error samples.
-class Observations {
-  constructor () {
-    this.failedChecks = 0
-    this.samples = new Map()
-  }
-
-  note (key, example) {
-    const entry = this.samples.get(key)
-    if (entry) {
-      entry.count++
-    } else {
-      this.samples.set(key, { count: 1, example: snippet(example, 200) })
-    }
-  }
-
-  // Records a response that is not what the scenario expects.
-  reject (status, body, reason) {
-    if (status >= 200 && status < 300) this.failedChecks++
-    let error = ''
-    try {
-      error = JSON.parse(body).error || ''
-    } catch {
-      // the body is kept as the example
-    }
-    this.note(`HTTP ${status}${error ? ` ${error}` : ''}${reason ? ` (${reason})` : ''}`, body)
   }
 }
 
@@ -293,25 +248,16 @@ function residentMebibytes (pid) {
 }
 
 function runAutocannon (config, duration, scenario, observations) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({
-      url: config.url,
-      connections: config.connections,
-      pipelining: 1,
-      duration,
-      timeout: config.timeout,
-      method: 'POST',
-      headers: FORM_HEADERS,
-      ...scenario.options(observations)
-    }, (error, result) => (error ? reject(error) : resolve(result)))
-    instance.on('reqError', error => observations.note(`request error: ${error.code || error.message}`, error.message))
-  })
-}
-
-// autocannon stops by closing its connections; the server may still be working on the requests
-// that were in flight. Give it a moment so that they do not eat into the measured run.
-function settle () {
-  return new Promise(resolve => setTimeout(resolve, 1000))
+  return runCannon({
+    url: config.url,
+    connections: config.connections,
+    pipelining: 1,
+    duration,
+    timeout: config.timeout,
+    method: 'POST',
+    headers: FORM_HEADERS,
+    ...scenario.options(observations)
+  }, observations)
 }
 
 function report (config, scenario, result, observations, cpu, generatorCores, rssMiB) {
