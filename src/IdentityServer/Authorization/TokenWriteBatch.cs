@@ -37,7 +37,8 @@ internal sealed class TokenWriteBatch
             .Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
             .UseScopedHandler<DiscardOnError>()
-            .SetOrder(int.MinValue + 100_000)
+            // Before any error handler that saves (reuse detection, audit), so that it cannot write them.
+            .SetOrder(int.MinValue + 10_000)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build(),
     ];
