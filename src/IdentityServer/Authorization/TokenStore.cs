@@ -4,6 +4,7 @@ using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using OpenIddict.EntityFrameworkCore;
 using OpenIddict.EntityFrameworkCore.Models;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityServer.Authorization;
 
@@ -90,22 +91,25 @@ internal sealed class TokenStore(
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
-        if (!batch.Deferring)
+        var database = await Context.GetDbContextAsync(cancellationToken);
+        var entry = database.Entry(token);
+        // Codes are redeemed at once, as OpenIddict does (the redemption stands even if the response
+        // fails later, and a concurrent second use fails there and is treated as reuse); so is anything
+        // not tracked here.
+        if (!batch.Deferring || entry.State == EntityState.Detached
+            || token.Type is TokenTypeIdentifiers.Private.AuthorizationCode or TokenTypeIdentifiers.Private.DeviceCode)
         {
             await base.UpdateAsync(token, cancellationToken);
             return;
         }
-
-        // As the stock store does, minus the SaveChanges: a new concurrency token, checked against the
-        // one read when the batch writes.
-        var database = await Context.GetDbContextAsync(cancellationToken);
-        if (database.Entry(token).State == EntityState.Added)
+        if (entry.State == EntityState.Added)
         {
             return; // not written yet: the batch inserts its current values
         }
-        database.Attach(token);
+        // Left to change tracking, so that the batch writes only the columns that changed (a status
+        // another request set meanwhile is not overwritten), with a new concurrency token checked
+        // against the one read.
         token.ConcurrencyToken = Guid.NewGuid().ToString();
-        database.Update(token);
     }
 
     private async ValueTask<bool> IsTrackedAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)

@@ -9,13 +9,14 @@ namespace IdentityServer.Authorization;
 
 /// <summary>
 /// One commit per token response. While OpenIddict issues the tokens of one token-endpoint response
-/// (access, refresh and ID token, and the redemption of the code or refresh token presented), each
-/// would otherwise be its own commit: on SQLite that is one turn of the single writer and one fsync
+/// (access, refresh and ID token, and its second redemption update of the refresh token presented),
+/// each would otherwise be its own commit: on SQLite that is one turn of the single writer and one fsync
 /// each, and a refresh made five. Here the rows are kept in the request's unit of work and written in
 /// one transaction just before the response is built, so the client is answered only once every row
 /// is durable, exactly as before; if the write fails, the client gets an error and no token.
-/// The one write that decides between concurrent redemptions of a refresh token stays a commit of its
-/// own, before any token is issued (see <see cref="TokenEndpoint"/>).
+/// The writes that decide between concurrent uses stay commits of their own, before any token is
+/// issued: a refresh token's redemption (see <see cref="TokenEndpoint"/>) and a code's (see
+/// <see cref="TokenStore"/>).
 /// </summary>
 internal sealed class TokenWriteBatch
 {

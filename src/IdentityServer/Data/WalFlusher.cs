@@ -28,6 +28,7 @@ internal sealed class WalFlusher : IDisposable
     private long flushes;
     private long waits;
     private volatile bool disposed;
+    private Exception? failure;
 
     public WalFlusher(string databasePath)
     {
@@ -48,6 +49,7 @@ internal sealed class WalFlusher : IDisposable
         Interlocked.Increment(ref waits);
         lock (sync)
         {
+            ObjectDisposedException.ThrowIf(disposed, this);
             // Join the batch that the next fsync will take; an fsync already running may have started
             // before this caller's commit, so it does not count.
             if (batch is null)
@@ -56,7 +58,7 @@ internal sealed class WalFlusher : IDisposable
                 if (thread is null)
                 {
                     thread = new Thread(Run) { IsBackground = true, Name = "SQLite WAL flusher" };
-                    thread.Start();
+                    thread.UnsafeStart();
                 }
                 signal.Release();
             }
@@ -97,25 +99,55 @@ internal sealed class WalFlusher : IDisposable
 
     private void Sync()
     {
-        if (wal is null)
+        if (failure is not null)
         {
-            keeper = new SqliteConnection(connectionString);
-            keeper.Open();
-            using (var command = keeper.CreateCommand())
-            {
-                // Reading opens the write-ahead log (creating it if need be).
-                command.CommandText = "PRAGMA journal_mode; SELECT count(*) FROM sqlite_master;";
-                command.ExecuteNonQuery();
-            }
-            wal = new FileStream(walPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-            // The log may have been created moments ago: make its directory entry durable once (SQLite
-            // itself would do that only at its first sync of the log, the next checkpoint).
-            if (directory is not null)
-            {
-                SyncDirectory(directory);
-            }
+            // After a failed fsync the kernel may have dropped the pages it could not write; a later
+            // fsync that succeeds says nothing about them. Every later commit fails instead.
+            throw new IOException("An earlier fsync of the SQLite write-ahead log failed; restart the server.", failure);
         }
-        wal.Flush(flushToDisk: true);
+        try
+        {
+            if (wal is null)
+            {
+                if (!File.Exists(walPath))
+                {
+                    // No write-ahead log: the database is not in WAL mode, and its connections commit
+                    // with synchronous = FULL, which syncs every commit itself.
+                    return;
+                }
+                var connection = new SqliteConnection(connectionString);
+                try
+                {
+                    connection.Open();
+                    using (var command = connection.CreateCommand())
+                    {
+                        // Reading opens the write-ahead log (creating it again if it was just deleted).
+                        command.CommandText = "SELECT count(*) FROM sqlite_master;";
+                        command.ExecuteScalar();
+                    }
+                    var log = new FileStream(walPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+                    // The log may have been created moments ago: make its directory entry durable once
+                    // (SQLite itself would do that only at its first sync of the log, the next checkpoint).
+                    if (directory is not null)
+                    {
+                        SyncDirectory(directory);
+                    }
+                    keeper = connection;
+                    wal = log;
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+            }
+            wal.Flush(flushToDisk: true);
+        }
+        catch (Exception exception) when (wal is not null)
+        {
+            failure = exception;
+            throw;
+        }
     }
 
     /// <summary>fsync of a directory, which .NET's file APIs cannot open.</summary>
