@@ -125,15 +125,14 @@ internal sealed class WalFlusher : IDisposable
                         command.CommandText = "SELECT count(*) FROM sqlite_master;";
                         command.ExecuteScalar();
                     }
-                    var log = new FileStream(walPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
                     // The log may have been created moments ago: make its directory entry durable once
                     // (SQLite itself would do that only at its first sync of the log, the next checkpoint).
                     if (directory is not null)
                     {
                         SyncDirectory(directory);
                     }
+                    wal = new FileStream(walPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
                     keeper = connection;
-                    wal = log;
                 }
                 catch
                 {
