@@ -26,9 +26,13 @@ public sealed class TokenOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan DeviceCodeLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>How long a rotated refresh token may still be presented (network retries); zero disables the grace.</summary>
+    /// <summary>
+    /// How long a rotated refresh token may still be presented (a client's network retry). Zero (the
+    /// default): any second use is reuse and revokes the grant. Inside a leeway a second use continues
+    /// the chain and revokes what the first use produced (see <see cref="RefreshTokenRotation"/>).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
-    public TimeSpan RefreshTokenReuseLeeway { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RefreshTokenReuseLeeway { get; set; } = TimeSpan.Zero;
 
     public AccessTokenFormat AccessTokenFormat { get; set; } = AccessTokenFormat.Jwt;
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityServer.Tests.Authorization;
 
-/// <summary>The host runs with RefreshTokenReuseLeeway = 0 (see <see cref="IdentityServerFactory"/>).</summary>
+/// <summary>The host runs with the default RefreshTokenReuseLeeway (none).</summary>
 public sealed class RefreshTokenTests(IdentityServerFactory factory) : IClassFixture<IdentityServerFactory>
 {
     [Fact]
@@ -136,7 +136,11 @@ public sealed class RefreshTokenTests(IdentityServerFactory factory) : IClassFix
     }
 }
 
-/// <summary>With the default 30-second leeway a network retry of a just-rotated token still works.</summary>
+/// <summary>
+/// With a reuse leeway configured, a replay of a just-rotated refresh token inside it continues the one
+/// chain: the replay gets new tokens and everything the first use produced is revoked, so there is
+/// never a second live refresh token for the grant.
+/// </summary>
 public sealed class RefreshTokenLeewayTests(RefreshTokenLeewayTests.Host factory) : IClassFixture<RefreshTokenLeewayTests.Host>
 {
     public sealed class Host : IdentityServerFactory
@@ -145,11 +149,69 @@ public sealed class RefreshTokenLeewayTests(RefreshTokenLeewayTests.Host factory
     }
 
     [Fact]
-    public async Task Refresh_RetriedWithinLeeway_Succeeds()
+    public async Task Refresh_ReplayedWithinLeeway_ContinuesTheChainAndRevokesTheFirstAnswer()
     {
         using var client = factory.CreateOidcClient();
         var tokens = await client.CodeFlowAsync();
-        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(tokens["refresh_token"]!)).Status);
-        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(tokens["refresh_token"]!)).Status);
+        var first = await client.RefreshAsync(tokens["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+
+        // The client retries (it never saw the first answer): it gets tokens.
+        var replay = await client.RefreshAsync(tokens["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.OK, replay.Status);
+        Assert.NotEqual(first["refresh_token"], replay["refresh_token"]);
+
+        // What the first answer carried is dead; presenting it is not reuse of a live token.
+        Assert.Contains(factory.Logs.Entries, e => e.EventId.Id == 4002);
+        Assert.Equal("false", (await client.IntrospectAsync(first["access_token"]!))["active"]);
+        Assert.Equal("invalid_grant", (await client.RefreshAsync(first["refresh_token"]!)).Error);
+
+        // The replay's tokens are the chain: they work and rotate on.
+        Assert.Equal("true", (await client.IntrospectAsync(replay["access_token"]!))["active"]);
+        var next = await client.RefreshAsync(replay["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.OK, next.Status);
+        Assert.Equal("true", (await client.IntrospectAsync(next["access_token"]!))["active"]);
+    }
+
+    [Fact]
+    public async Task Refresh_ReplayedTwiceWithinLeeway_LeavesExactlyOneLiveRefreshToken()
+    {
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync();
+        var answers = new List<TokenResponse>();
+        for (var i = 0; i < 3; i++)
+        {
+            var answer = await client.RefreshAsync(tokens["refresh_token"]!);
+            Assert.Equal(HttpStatusCode.OK, answer.Status);
+            answers.Add(answer);
+        }
+
+        Assert.Equal("invalid_grant", (await client.RefreshAsync(answers[0]["refresh_token"]!)).Error);
+        Assert.Equal("invalid_grant", (await client.RefreshAsync(answers[1]["refresh_token"]!)).Error);
+        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(answers[2]["refresh_token"]!)).Status);
+    }
+}
+
+/// <summary>Without configuration there is no leeway: any second use of a refresh token is reuse.</summary>
+public sealed class RefreshTokenDefaultLeewayTests(RefreshTokenDefaultLeewayTests.Host factory) : IClassFixture<RefreshTokenDefaultLeewayTests.Host>
+{
+    public sealed class Host : IdentityServerFactory
+    {
+        public Host() => Settings.Remove("IdentityServer:RefreshTokenReuseLeeway");
+    }
+
+    [Fact]
+    public async Task Refresh_ImmediateReplayWithDefaults_IsReuseAndRevokesTheGrant()
+    {
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync();
+        var first = await client.RefreshAsync(tokens["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+
+        var replay = await client.RefreshAsync(tokens["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.BadRequest, replay.Status);
+        Assert.Equal("invalid_grant", replay.Error);
+        Assert.Equal("invalid_grant", (await client.RefreshAsync(first["refresh_token"]!)).Error);
+        Assert.Equal("false", (await client.IntrospectAsync(first["access_token"]!))["active"]);
     }
 }
