@@ -91,6 +91,7 @@ log "starting the server on $BASE_URL (Production, database $DB_FILE)"
   unset DOTNET_ENVIRONMENT ASPNETCORE_URLS
   exec dotnet IdentityServer.dll \
     --urls "$BASE_URL" \
+    --IdentityServer:Issuer="https://127.0.0.1:$PORT/" \
     --ConnectionStrings:Default="Data Source=$DB_FILE" \
     --DataProtection:KeysPath="$WORK_DIR/keys" \
     --Seed:Path="$BENCH_DIR/seed.json" \

@@ -64,9 +64,10 @@ internal static class AuthorizationSetup
                     Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified,
                     Claims.Role, Claims.AuthenticationTime, SessionService.SessionIdClaim);
 
-                if (tokens.Issuer is not null)
+                if (ConfiguredIssuer(tokens, builder.Environment) is { } issuer)
                 {
-                    options.SetIssuer(tokens.Issuer);
+                    options.SetIssuer(issuer);
+                    options.AddEventHandler(IssuerBaseUri.Descriptor(issuer));
                 }
 
                 options.SetAccessTokenLifetime(tokens.AccessTokenLifetime)
@@ -139,7 +140,32 @@ internal static class AuthorizationSetup
         builder.Services.AddSingleton(typeof(LookupCache<>));
         builder.Services.AddScoped<PrincipalFactory>();
         builder.Services.AddScoped<TokenWriteBatch>();
+        builder.Services.AddScoped<RefreshTokenRotation>();
         return builder;
+    }
+
+    /// <summary>
+    /// Outside Development the issuer is configuration, never the request: taken from the request it
+    /// would follow whatever Host header a client sends, into tokens' <c>iss</c>, the authorization
+    /// response's <c>iss</c> and every endpoint URL in discovery. Development alone derives it from the
+    /// request, so that one command runs on any port.
+    /// </summary>
+    internal static Uri? ConfiguredIssuer(TokenOptions tokens, IHostEnvironment environment)
+    {
+        const string Setting = TokenOptions.Section + ":Issuer";
+        if (tokens.Issuer is not { } issuer)
+        {
+            return environment.IsDevelopment() ? null : throw new InvalidOperationException(
+                $"{Setting} is not set. Outside Development the server needs its public URL as issuer (for example https://id.example.com/); it never takes the issuer from the request's Host header.");
+        }
+        // OpenID Connect Discovery 1.0, section 3: an https URL with no query or fragment.
+        if (!issuer.IsAbsoluteUri || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment)
+            || !string.IsNullOrEmpty(issuer.UserInfo) || (issuer.Scheme != Uri.UriSchemeHttps && !environment.IsDevelopment()))
+        {
+            throw new InvalidOperationException(
+                $"{Setting} '{issuer.OriginalString}' must be an absolute https URL without user info, query or fragment.");
+        }
+        return issuer;
     }
 
     public static WebApplication MapAuthorizationEndpoints(this WebApplication app)

@@ -42,7 +42,8 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
         Settings["Certificates:Encryption:0:Path"] = TestCertificates.EncryptionPath;
         Settings["Certificates:Encryption:0:Password"] = TestCertificates.Password;
         Settings["DataProtection:KeysPath"] = Path.Combine(Folder, "keys");
-        Settings["IdentityServer:RefreshTokenReuseLeeway"] = "00:00:00";
+        // Outside Development the issuer must be configured; the test clients' base address.
+        Settings["IdentityServer:Issuer"] = BaseAddress.AbsoluteUri;
         // Test classes sign in, enter codes and send wrong secrets many times a minute from one
         // (absent) address. The limits stay on, so every request passes through them, but far above
         // what any class does; the rate-limit tests set their own.
