@@ -17,6 +17,9 @@ internal static class HostingSetup
     /// </summary>
     private static readonly string[] ProtocolPaths = ["/connect", "/.well-known", "/api", "/health"];
 
+    /// <summary>Discovery and the key set: public, and cacheable by clients.</summary>
+    private static readonly PathString PublicMetadataPath = "/.well-known";
+
     /// <summary>
     /// No inline script runs except, by its hash, the one-line auto-submit of OpenIddict's
     /// response_mode=form_post page ("document.form.submit();").
@@ -96,10 +99,25 @@ internal static class HostingSetup
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
             headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            if (!context.Request.Path.StartsWithSegments(PublicMetadataPath))
+            {
+                // Pages, the admin API and the protocol endpoints carry personal data or tokens: no
+                // cache may keep them (a shared proxy, the back button of a shared computer).
+                headers.CacheControl = "no-store";
+                headers.Pragma = "no-cache";
+            }
             return next(context);
         });
 
-        app.UseStaticFiles();
+        // The stylesheet holds nothing personal: cached, but revalidated (ETag) so an upgrade shows at once.
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = static file =>
+            {
+                file.Context.Response.Headers.CacheControl = "no-cache";
+                file.Context.Response.Headers.Remove("Pragma");
+            },
+        });
         app.UseRouting();
         app.UseFormLimits();
         // Before authentication: OpenIddict checks client secrets there.

@@ -60,6 +60,48 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
     }
 
     [Fact]
+    public async Task PersonalDataAndTokens_AreSentWithNoStore_PublicMetadataMayBeCached()
+    {
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync();
+        AssertNotStored(tokens.Message, "token");
+        AssertNotStored((await client.IntrospectAsync(tokens["access_token"]!)).Message, "introspection");
+
+        using (var userInfo = new HttpRequestMessage(HttpMethod.Get, new Uri("/connect/userinfo", UriKind.Relative)))
+        {
+            userInfo.Headers.Authorization = new("Bearer", tokens["access_token"]);
+            using var response = await client.Http.SendAsync(userInfo);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            AssertNotStored(response, "userinfo");
+        }
+
+        var adminToken = await Admin.AdminTestHelpers.AdminTokenAsync(client);
+        foreach (var path in new[] { "/api/admin/users", "/api/admin/events", "/api/admin/statistics" })
+        {
+            using var response = await Admin.AdminTestHelpers.SendAsync(client.Http, HttpMethod.Get, path, adminToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            AssertNotStored(response, path);
+        }
+
+        foreach (var path in new[] { "/.well-known/openid-configuration", "/.well-known/jwks" })
+        {
+            using var response = await client.Http.GetAsync(new Uri(path, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.False(response.Headers.CacheControl?.NoStore ?? false, path);
+        }
+        using var stylesheet = await client.Http.GetAsync(new Uri("/css/site.css", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, stylesheet.StatusCode);
+        Assert.True(stylesheet.Headers.CacheControl?.NoCache);
+        Assert.False(stylesheet.Headers.CacheControl?.NoStore);
+    }
+
+    private static void AssertNotStored(HttpResponseMessage response, string what)
+    {
+        Assert.True(response.Headers.CacheControl?.NoStore ?? false, $"{what}: Cache-Control is '{response.Headers.CacheControl}'");
+        Assert.Contains("no-cache", response.Headers.Pragma.Select(static p => p.Name));
+    }
+
+    [Fact]
     public async Task Hsts_IsSentOutsideDevelopment_OverHttps()
     {
         using var production = new IdentityServerFactory { EnvironmentName = "Production" };
@@ -94,6 +136,7 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         Assert.Equal("DENY", Assert.Single(response.Headers.GetValues("X-Frame-Options")));
         Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
         Assert.Equal("no-referrer", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
+        AssertNotStored(response, path);
 
         // What the policy would block must not be needed: no inline script, handler or style.
         var body = await response.Content.ReadAsStringAsync();
