@@ -27,6 +27,20 @@ public sealed class ClientCredentialsTests(IdentityServerFactory factory) : ICla
     }
 
     [Fact]
+    public async Task ClientCredentials_Token_HasTheClientAsSubjectAndNoUserClaim()
+    {
+        using var client = factory.CreateOidcClient();
+        var response = await client.ClientCredentialsAsync();
+
+        var access = Jwt.Payload(response["access_token"]!);
+        Assert.Equal(TestSeed.WorkerClientId, access.GetProperty("sub").GetString());
+        Assert.Equal(TestSeed.WorkerClientId, access.GetProperty("client_id").GetString());
+        Assert.Equal(
+            ["aud", "client_id", "exp", "iat", "iss", "jti", "scope", "sub"],
+            access.EnumerateObject().Select(static p => p.Name).Where(static n => !n.StartsWith("oi_", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task ClientCredentials_WrongSecret_Returns401InvalidClient()
     {
         using var client = factory.CreateOidcClient();
