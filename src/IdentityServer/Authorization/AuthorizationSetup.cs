@@ -121,6 +121,7 @@ internal static class AuthorizationSetup
                 {
                     options.AddEventHandler(descriptor);
                 }
+                options.AddEventHandler(ClientCredentialsScopePolicy.Descriptor);
 
                 options.Configure(static server =>
                 {

@@ -40,6 +40,30 @@ public sealed class ClientCredentialsTests(IdentityServerFactory factory) : ICla
             access.EnumerateObject().Select(static p => p.Name).Where(static n => !n.StartsWith("oi_", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData("openid")]
+    [InlineData("openid orders")]
+    [InlineData("orders offline_access")]
+    public async Task ClientCredentials_OpenIdOrOfflineAccess_Returns400InvalidScope(string scope)
+    {
+        using var client = factory.CreateOidcClient();
+        var response = await client.ClientCredentialsAsync(scope);
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Equal("invalid_scope", response.Error);
+        Assert.Null(response["id_token"]);
+        Assert.Null(response["access_token"]);
+    }
+
+    [Fact]
+    public async Task ClientCredentials_OpenIdWithWrongSecret_Returns401InvalidClient()
+    {
+        using var client = factory.CreateOidcClient();
+        var response = await client.TokenAsync(
+            ("grant_type", "client_credentials"), ("client_id", TestSeed.WorkerClientId), ("client_secret", "wrong"), ("scope", "openid orders"));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.Status);
+        Assert.Equal("invalid_client", response.Error);
+    }
+
     [Fact]
     public async Task ClientCredentials_WrongSecret_Returns401InvalidClient()
     {
