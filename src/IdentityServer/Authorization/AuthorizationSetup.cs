@@ -117,7 +117,7 @@ internal static class AuthorizationSetup
                 {
                     options.AddEventHandler(descriptor);
                 }
-                foreach (var descriptor in ErrorCorrectionHandler.Descriptors)
+                foreach (var descriptor in ErrorCorrectionHandler.Descriptors.Concat(UserInfoRequestPolicy.Descriptors))
                 {
                     options.AddEventHandler(descriptor);
                 }
