@@ -118,10 +118,11 @@ internal static class AuthorizationSetup
                 {
                     options.AddEventHandler(descriptor);
                 }
-                foreach (var descriptor in ErrorCorrectionHandler.Descriptors)
+                foreach (var descriptor in ErrorCorrectionHandler.Descriptors.Concat(UserInfoRequestPolicy.Descriptors))
                 {
                     options.AddEventHandler(descriptor);
                 }
+                options.AddEventHandler(ClientCredentialsScopePolicy.Descriptor);
 
                 options.Configure(static server =>
                 {

@@ -77,26 +77,25 @@ public sealed class PrincipalFactory(
         var principal = new ClaimsPrincipal(identity);
         principal.SetScopes(scopes);
         principal.SetResources(await scopeManager.ListResourcesAsync(scopes, cancellationToken).ToListAsync(cancellationToken));
-        principal.SetDestinations(GetDestinations);
+        var accessTokenClaims = await AccessTokenClaims.ForScopesAsync(scopeManager, scopes, cancellationToken);
+        principal.SetDestinations(claim => GetDestinations(claim, accessTokenClaims));
         return principal;
     }
 
-    public async Task<ClaimsPrincipal> CreateForClientAsync(
-        string clientId, string? displayName, ImmutableArray<string> scopes, CancellationToken cancellationToken)
+    public async Task<ClaimsPrincipal> CreateForClientAsync(string clientId, ImmutableArray<string> scopes, CancellationToken cancellationToken)
     {
         var identity = new ClaimsIdentity(
             authenticationType: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme,
             nameType: Claims.Name,
             roleType: Claims.Role);
 
-        // The client acts on its own behalf: its client_id is the subject.
-        identity.SetClaim(Claims.Subject, clientId)
-            .SetClaim(Claims.Name, displayName ?? clientId);
+        // The client acts on its own behalf: its client_id is the subject. No user claim: there is no user.
+        identity.SetClaim(Claims.Subject, clientId);
 
         var principal = new ClaimsPrincipal(identity);
         principal.SetScopes(scopes);
         principal.SetResources(await scopeManager.ListResourcesAsync(scopes, cancellationToken).ToListAsync(cancellationToken));
-        principal.SetDestinations(GetDestinations);
+        principal.SetDestinations(static claim => GetDestinations(claim, AccessTokenClaims.None));
         return principal;
     }
 
@@ -104,10 +103,19 @@ public sealed class PrincipalFactory(
     /// Decides which token carries a claim. Nothing leaves unless listed here, so a new claim type
     /// never leaks into tokens by accident.
     /// </summary>
-    internal static IEnumerable<string> GetDestinations(Claim claim)
+    /// <remarks>
+    /// The ID token follows OpenID Connect Core 5.4, as userinfo does: profile claims with
+    /// <c>profile</c>, email claims with <c>email</c>. The access token is read by every API it is
+    /// sent to, so it carries the user's <c>sub</c> (and <c>sid</c>) only, plus what a granted scope
+    /// asks for in <paramref name="accessTokenClaims"/> (<see cref="AccessTokenClaims"/>); a profile
+    /// or email claim needs its standard scope granted as well. <c>role</c> never goes to the ID
+    /// token: no standard scope covers it, so the user never agreed to show it to the client.
+    /// </remarks>
+    internal static IEnumerable<string> GetDestinations(Claim claim, IReadOnlySet<string> accessTokenClaims)
     {
         var principal = claim.Subject is { } subject ? new ClaimsPrincipal(subject) : null;
         bool Has(string scope) => principal?.HasScope(scope) ?? false;
+        var asked = accessTokenClaims.Contains(claim.Type);
 
         switch (claim.Type)
         {
@@ -127,9 +135,12 @@ public sealed class PrincipalFactory(
                 yield break;
 
             case var type when ProfileClaims.Contains(type):
-                yield return Destinations.AccessToken;
                 if (Has(Scopes.Profile))
                 {
+                    if (asked)
+                    {
+                        yield return Destinations.AccessToken;
+                    }
                     yield return Destinations.IdentityToken;
                 }
                 yield break;
@@ -137,13 +148,19 @@ public sealed class PrincipalFactory(
             case Claims.Email or Claims.EmailVerified:
                 if (Has(Scopes.Email))
                 {
-                    yield return Destinations.AccessToken;
+                    if (asked)
+                    {
+                        yield return Destinations.AccessToken;
+                    }
                     yield return Destinations.IdentityToken;
                 }
                 yield break;
 
             case Claims.Role:
-                yield return Destinations.AccessToken;
+                if (asked)
+                {
+                    yield return Destinations.AccessToken;
+                }
                 yield break;
 
             // Never copy OpenIddict's private claims or the security stamp anywhere.

@@ -24,7 +24,6 @@ internal static class TokenEndpoint
 
     private static async Task<IResult> ExchangeAsync(
         HttpContext context,
-        IOpenIddictApplicationManager applications,
         RefreshTokenRotation rotation,
         UserManager<ApplicationUser> users,
         SignInManager<ApplicationUser> signIn,
@@ -52,13 +51,7 @@ internal static class TokenEndpoint
 
         if (request.IsClientCredentialsGrantType())
         {
-            var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
-                ?? throw new InvalidOperationException("The authenticated client cannot be found.");
-            var principal = await principals.CreateForClientAsync(
-                request.ClientId!,
-                await applications.GetDisplayNameAsync(application, cancellationToken),
-                request.GetScopes(),
-                cancellationToken);
+            var principal = await principals.CreateForClientAsync(request.ClientId!, request.GetScopes(), cancellationToken);
             return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
 

@@ -7,7 +7,11 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityServer.Authorization;
 
-/// <summary>The userinfo endpoint (OpenID Connect Core 5.3): the claims the access token's scopes allow.</summary>
+/// <summary>
+/// The userinfo endpoint (OpenID Connect Core 5.3): the claims the access token's scopes allow, read
+/// fresh from the account. OpenIddict has already validated the token; <see cref="UserInfoRequestPolicy"/>
+/// has refused tokens outside the Authorization header and tokens without <c>openid</c>.
+/// </summary>
 internal static class UserInfoEndpoint
 {
     public static void MapUserInfoEndpoint(this IEndpointRouteBuilder endpoints) =>
@@ -53,6 +57,9 @@ internal static class UserInfoEndpoint
             claims[Claims.EmailVerified] = user.EmailConfirmed;
         }
 
+        // Personal data: no cache may keep it (errors get the same header from OpenIddict).
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.Pragma = "no-cache";
         return Results.Ok(claims);
     }
 }

@@ -20,6 +20,14 @@ public sealed class SeedScope
 
     /// <summary>The resource servers (audiences) an access token with this scope is for.</summary>
     public List<string> Resources { get; set; } = [];
+
+    /// <summary>
+    /// User claims that an access token carrying this scope also carries (empty by default: an
+    /// access token names the user by <c>sub</c> only). Allowed: the <c>profile</c> claims (<c>name</c>,
+    /// <c>preferred_username</c>, ...), which still need the <c>profile</c> scope granted too;
+    /// <c>email</c> and <c>email_verified</c>, which still need the <c>email</c> scope; and <c>role</c>.
+    /// </summary>
+    public List<string> AccessTokenClaims { get; set; } = [];
 }
 
 public sealed class SeedClient

@@ -67,6 +67,11 @@ internal static partial class SeedLoader
             {
                 errors.Add($"{entry}: Resources must not contain empty names.");
             }
+            foreach (var claim in scope.AccessTokenClaims.Where(static c => c is null || !AccessTokenClaims.Releasable.Contains(c)))
+            {
+                errors.Add($"{entry}: AccessTokenClaims contains '{claim}', which is not a claim this server puts in access tokens; "
+                    + $"allowed: {string.Join(", ", AccessTokenClaims.Releasable.Order(StringComparer.Ordinal))}.");
+            }
         }
 
         var clientIds = new HashSet<string>(StringComparer.Ordinal);
@@ -184,6 +189,8 @@ internal static partial class SeedLoader
             Check(scope, $"Scopes[{i}]");
             Check(scope?.Resources, $"Scopes[{i}].Resources");
             scope?.Resources?.Select((r, j) => (r, j)).ToList().ForEach(x => Check(x.r, $"Scopes[{i}].Resources[{x.j}]"));
+            Check(scope?.AccessTokenClaims, $"Scopes[{i}].AccessTokenClaims");
+            scope?.AccessTokenClaims?.Select((c, j) => (c, j)).ToList().ForEach(x => Check(x.c, $"Scopes[{i}].AccessTokenClaims[{x.j}]"));
         }
         for (var i = 0; i < (document.Clients?.Count ?? 0); i++)
         {

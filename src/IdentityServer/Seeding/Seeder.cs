@@ -24,7 +24,8 @@ internal sealed class Seeder(
     /// <summary>Scopes the server itself serves, ensured at every start; a seed cannot redefine them.</summary>
     internal static readonly SeedScope[] BuiltInScopes =
     [
-        new() { Name = AdminScope.Name, DisplayName = "Administer the identity provider", Resources = [AdminScope.Resource] },
+        // The admin API authorizes a user's token by its role claim (AdminAccess): the scope asks for it.
+        new() { Name = AdminScope.Name, DisplayName = "Administer the identity provider", Resources = [AdminScope.Resource], AccessTokenClaims = [Claims.Role] },
     ];
 
     public async Task ApplyAsync(SeedDocument document, string source, CancellationToken cancellationToken)
@@ -57,6 +58,10 @@ internal sealed class Seeder(
             Description = seed.Description,
         };
         descriptor.Resources.UnionWith(seed.Resources);
+        if (seed.AccessTokenClaims.Count > 0)
+        {
+            descriptor.Properties[AccessTokenClaims.Property] = AccessTokenClaims.ToProperty(seed.AccessTokenClaims);
+        }
 
         var existing = await scopes.FindByNameAsync(seed.Name!, cancellationToken);
         if (existing is null)
@@ -67,9 +72,15 @@ internal sealed class Seeder(
 
         var current = new OpenIddictScopeDescriptor();
         await scopes.PopulateAsync(current, existing, cancellationToken);
+        // Properties the seed does not own (set by other tools) are kept; the seed owns its claim list.
+        foreach (var (name, value) in current.Properties.Where(static p => p.Key != AccessTokenClaims.Property))
+        {
+            descriptor.Properties[name] = value;
+        }
         if (current.DisplayName == descriptor.DisplayName
             && current.Description == descriptor.Description
-            && current.Resources.SetEquals(descriptor.Resources))
+            && current.Resources.SetEquals(descriptor.Resources)
+            && PropertyEquals(current.Properties, descriptor.Properties, AccessTokenClaims.Property))
         {
             return false;
         }
@@ -130,8 +141,11 @@ internal sealed class Seeder(
     private static readonly string[] SeededProperties = [BackchannelLogoutOutbox.UriProperty];
 
     private static bool SeededPropertiesEqual(OpenIddictApplicationDescriptor current, OpenIddictApplicationDescriptor wanted) =>
-        SeededProperties.All(name => current.Properties.TryGetValue(name, out var have) == wanted.Properties.TryGetValue(name, out var want)
-            && (have.ValueKind == JsonValueKind.Undefined || JsonElement.DeepEquals(have, want)));
+        SeededProperties.All(name => PropertyEquals(current.Properties, wanted.Properties, name));
+
+    private static bool PropertyEquals(Dictionary<string, JsonElement> current, Dictionary<string, JsonElement> wanted, string name) =>
+        current.TryGetValue(name, out var have) == wanted.TryGetValue(name, out var want)
+            && (have.ValueKind == JsonValueKind.Undefined || JsonElement.DeepEquals(have, want));
 
     internal static OpenIddictApplicationDescriptor ToDescriptor(SeedClient seed)
     {

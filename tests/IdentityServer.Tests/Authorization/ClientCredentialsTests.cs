@@ -27,6 +27,44 @@ public sealed class ClientCredentialsTests(IdentityServerFactory factory) : ICla
     }
 
     [Fact]
+    public async Task ClientCredentials_Token_HasTheClientAsSubjectAndNoUserClaim()
+    {
+        using var client = factory.CreateOidcClient();
+        var response = await client.ClientCredentialsAsync();
+
+        var access = Jwt.Payload(response["access_token"]!);
+        Assert.Equal(TestSeed.WorkerClientId, access.GetProperty("sub").GetString());
+        Assert.Equal(TestSeed.WorkerClientId, access.GetProperty("client_id").GetString());
+        Assert.Equal(
+            ["aud", "client_id", "exp", "iat", "iss", "jti", "scope", "sub"],
+            access.EnumerateObject().Select(static p => p.Name).Where(static n => !n.StartsWith("oi_", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("openid")]
+    [InlineData("openid orders")]
+    [InlineData("orders offline_access")]
+    public async Task ClientCredentials_OpenIdOrOfflineAccess_Returns400InvalidScope(string scope)
+    {
+        using var client = factory.CreateOidcClient();
+        var response = await client.ClientCredentialsAsync(scope);
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Equal("invalid_scope", response.Error);
+        Assert.Null(response["id_token"]);
+        Assert.Null(response["access_token"]);
+    }
+
+    [Fact]
+    public async Task ClientCredentials_OpenIdWithWrongSecret_Returns401InvalidClient()
+    {
+        using var client = factory.CreateOidcClient();
+        var response = await client.TokenAsync(
+            ("grant_type", "client_credentials"), ("client_id", TestSeed.WorkerClientId), ("client_secret", "wrong"), ("scope", "openid orders"));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.Status);
+        Assert.Equal("invalid_client", response.Error);
+    }
+
+    [Fact]
     public async Task ClientCredentials_WrongSecret_Returns401InvalidClient()
     {
         using var client = factory.CreateOidcClient();
@@ -63,11 +101,16 @@ public sealed class ClientCredentialsTests(IdentityServerFactory factory) : ICla
         Assert.Equal("invalid_scope", response.Error);
     }
 
-    [Fact]
-    public async Task ClientCredentials_GrantNotAllowedForClient_ReturnsUnauthorizedClient()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("openid")]
+    [InlineData("openid offline_access")]
+    public async Task ClientCredentials_GrantNotAllowedForClient_ReturnsUnauthorizedClient(string? scope)
     {
         using var client = factory.CreateOidcClient();
-        var response = await client.TokenAsync(("grant_type", "client_credentials"), ("client_id", TestSeed.WebClientId), ("client_secret", TestSeed.WebClientSecret));
+        var response = await client.TokenAsync([
+            ("grant_type", "client_credentials"), ("client_id", TestSeed.WebClientId), ("client_secret", TestSeed.WebClientSecret),
+            .. scope is null ? Array.Empty<(string, string)>() : [("scope", scope)]]);
         Assert.Equal(HttpStatusCode.BadRequest, response.Status);
         Assert.Equal("unauthorized_client", response.Error);
     }

@@ -73,6 +73,54 @@ public sealed class SeedApplyTests(IdentityServerFactory factory) : IClassFixtur
         await Apply(SeedLoader.Load(factory.SeedPath));
     }
 
+    [Fact]
+    public async Task Seed_ScopeAccessTokenClaims_AreStoredChangedAndRemovedWithTheSeed()
+    {
+        _ = factory.Server;
+        // A property another tool set on the scope must survive the seed's changes.
+        await factory.WithScopeAsync(async services =>
+        {
+            using var _ = IdentityServer.Authorization.LookupCache.Bypass();
+            var scopes = services.GetRequiredService<IOpenIddictScopeManager>();
+            var orders = await scopes.FindByNameAsync(TestSeed.ApiScope);
+            var descriptor = new OpenIddictScopeDescriptor();
+            await scopes.PopulateAsync(descriptor, orders!);
+            descriptor.Properties["owner"] = System.Text.Json.JsonSerializer.SerializeToElement("team-a");
+            await scopes.UpdateAsync(orders!, descriptor);
+            return 0;
+        });
+
+        var document = SeedLoader.Load(factory.SeedPath);
+        document.Scopes.Single(s => s.Name == TestSeed.ApiScope).AccessTokenClaims = ["role", "name", "role"];
+        await Apply(document);
+        Assert.Equal("""["name","role"]""", await StoredProperty(TestSeed.ApiScope, "access_token_claims"));
+        Assert.Equal("\"team-a\"", await StoredProperty(TestSeed.ApiScope, "owner"));
+
+        // Applying the same list again changes nothing.
+        var before = await Snapshot();
+        await Apply(document);
+        Assert.Equal(before, await Snapshot());
+
+        await Apply(SeedLoader.Load(factory.SeedPath));
+        Assert.Null(await StoredProperty(TestSeed.ApiScope, "access_token_claims"));
+        Assert.Equal("\"team-a\"", await StoredProperty(TestSeed.ApiScope, "owner"));
+    }
+
+    [Fact]
+    public async Task Seed_BuiltInAdminScope_AsksForTheRoleClaim()
+    {
+        _ = factory.Server;
+        Assert.Equal("""["role"]""", await StoredProperty("idp.admin", "access_token_claims"));
+    }
+
+    private Task<string?> StoredProperty(string scope, string name) => factory.WithScopeAsync(async services =>
+    {
+        using var _ = IdentityServer.Authorization.LookupCache.Bypass();
+        var scopes = services.GetRequiredService<IOpenIddictScopeManager>();
+        var properties = await scopes.GetPropertiesAsync((await scopes.FindByNameAsync(scope))!);
+        return properties.TryGetValue(name, out var value) ? value.GetRawText() : null;
+    });
+
     private Task<int> Apply(SeedDocument document) => factory.WithScopeAsync(async services =>
     {
         await services.GetRequiredService<Seeder>().ApplyAsync(document, "test", CancellationToken.None);

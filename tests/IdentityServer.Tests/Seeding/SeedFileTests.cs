@@ -62,6 +62,29 @@ public sealed class SeedFileTests : IDisposable
     }
 
     [Fact]
+    public void Load_UnknownAccessTokenClaim_NamesScopeAndClaim()
+    {
+        var path = Write("""{ "Scopes": [ { "Name": "staff", "AccessTokenClaims": ["role", "idp_stamp"] } ] }""");
+        var error = Assert.Throws<SeedException>(() => SeedLoader.Load(path));
+        Assert.Contains("Scopes[0] ('staff'): AccessTokenClaims contains 'idp_stamp'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("'role'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_NullAccessTokenClaim_NamesTheEntry()
+    {
+        var error = Assert.Throws<SeedException>(() => SeedLoader.Load(Write("""{ "Scopes": [ { "Name": "staff", "AccessTokenClaims": [null] } ] }""")));
+        Assert.Contains("Scopes[0].AccessTokenClaims[0]: must not be null", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_AccessTokenClaims_AcceptsProfileEmailAndRoleClaims()
+    {
+        var document = SeedLoader.Load(Write("""{ "Scopes": [ { "Name": "staff", "AccessTokenClaims": ["name", "preferred_username", "email", "email_verified", "role"] } ] }"""));
+        Assert.Equal(5, document.Scopes.Single().AccessTokenClaims.Count);
+    }
+
+    [Fact]
     public void Load_MissingFile_NamesTheSetting()
     {
         var error = Assert.Throws<SeedException>(() => SeedLoader.Load(Path.Combine(folder, "missing.json")));
