@@ -121,6 +121,10 @@ internal static class AuthorizationSetup
                 {
                     options.AddEventHandler(descriptor);
                 }
+                foreach (var descriptor in RevocationPolicy.Descriptors)
+                {
+                    options.AddEventHandler(descriptor);
+                }
 
                 options.Configure(static server =>
                 {
