@@ -121,7 +121,7 @@ internal static class AuthorizationSetup
                 {
                     options.AddEventHandler(descriptor);
                 }
-                foreach (var descriptor in RevocationPolicy.Descriptors)
+                foreach (var descriptor in RevocationPolicy.Descriptors.Concat(IntrospectionPolicy.Descriptors))
                 {
                     options.AddEventHandler(descriptor);
                 }

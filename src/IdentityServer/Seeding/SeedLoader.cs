@@ -108,6 +108,10 @@ internal static partial class SeedLoader
             {
                 errors.Add($"{entry}: a public client cannot use client_credentials.");
             }
+            if (type == ClientTypes.Public && client.Introspection)
+            {
+                errors.Add($"{entry}: a public client cannot have Introspection; it has no secret to authenticate to the introspection endpoint with, so anyone could use its client id (RFC 7662 2.1).");
+            }
             if (client.GrantTypes.Contains(GrantTypes.AuthorizationCode) && client.RedirectUris.Count == 0)
             {
                 errors.Add($"{entry}: the authorization_code grant needs at least one RedirectUri.");
