@@ -63,6 +63,8 @@ public sealed class BackchannelLogoutSeedTests(IdentityServerFactory factory) : 
     [InlineData("https://127.8.9.10/logout", "a loopback address")]
     [InlineData("https://[::1]/logout", "a loopback address")]
     [InlineData("https://[::ffff:127.0.0.1]/logout", "a loopback address")]
+    [InlineData("https://2130706433/logout", "a loopback address")]
+    [InlineData("https://0x7f.1/logout", "a loopback address")]
     [InlineData("http://localhost:5001/logout", "a loopback address")]
     [InlineData("https://shop.localhost/logout", "a loopback address")]
     [InlineData("https://10.1.2.3/logout", "a private network address (RFC 1918, fc00::/7)")]
