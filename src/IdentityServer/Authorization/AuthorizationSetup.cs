@@ -123,6 +123,10 @@ internal static class AuthorizationSetup
                     options.AddEventHandler(descriptor);
                 }
                 options.AddEventHandler(ClientCredentialsScopePolicy.Descriptor);
+                foreach (var descriptor in RevocationPolicy.Descriptors.Concat(IntrospectionPolicy.Descriptors))
+                {
+                    options.AddEventHandler(descriptor);
+                }
 
                 options.Configure(static server =>
                 {

@@ -7,12 +7,14 @@ namespace IdentityServer.Authorization;
 
 /// <summary>
 /// Where OpenIddict's error code differs from the one RFC 6749 names, this corrects it before the
-/// response is sent: <c>invalid_scope</c> for a scope the client may not request (4.1.2.1, 5.2), and
-/// <c>invalid_client</c> when a confidential client sends no credentials at all (5.2).
+/// response is sent: <c>invalid_scope</c> for a scope the client may not request (4.1.2.1, 5.2; at the
+/// device authorization endpoint RFC 8628 3.2 points to the same 5.2 codes), and <c>invalid_client</c>
+/// when a confidential client sends no credentials at all (5.2).
 /// </summary>
 internal sealed class ErrorCorrectionHandler :
     IOpenIddictServerHandler<ApplyTokenResponseContext>,
-    IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
+    IOpenIddictServerHandler<ApplyAuthorizationResponseContext>,
+    IOpenIddictServerHandler<ApplyDeviceAuthorizationResponseContext>
 {
     // "This client application is not allowed to use the specified scope."
     private const string ScopeNotAllowed = "ID2051";
@@ -26,6 +28,8 @@ internal sealed class ErrorCorrectionHandler :
             .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(int.MinValue + 40_000).SetType(OpenIddictServerHandlerType.Custom).Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
             .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(int.MinValue + 40_000).SetType(OpenIddictServerHandlerType.Custom).Build(),
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyDeviceAuthorizationResponseContext>()
+            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(int.MinValue + 40_000).SetType(OpenIddictServerHandlerType.Custom).Build(),
     ];
 
     public ValueTask HandleAsync(ApplyTokenResponseContext context)
@@ -36,6 +40,13 @@ internal sealed class ErrorCorrectionHandler :
     }
 
     public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        Correct(context.Response);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask HandleAsync(ApplyDeviceAuthorizationResponseContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         Correct(context.Response);

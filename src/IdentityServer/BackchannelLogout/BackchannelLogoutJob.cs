@@ -11,21 +11,30 @@ namespace IdentityServer.BackchannelLogout;
 /// Delivers the logout notifications that ended sessions queued (<see cref="BackchannelLogoutOutbox"/>):
 /// POSTs a logout token to each client's back-channel logout URI. A 2xx answer completes the
 /// notification; anything else is tried again later with a doubling delay, and given up as failed
-/// (with a security event) after <see cref="BackchannelLogoutOptions.MaxAttempts"/>. Runs when a
-/// session ends and every <see cref="BackchannelLogoutOptions.PollInterval"/>; one run at a time.
+/// (with a security event) after <see cref="BackchannelLogoutOptions.MaxAttempts"/>. A URI that leads
+/// to an address the client may not use (<see cref="BackchannelLogoutTargets"/>) fails at once: asking
+/// again would not change the answer. Runs when a session ends and every
+/// <see cref="BackchannelLogoutOptions.PollInterval"/>; one run at a time.
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed partial class BackchannelLogoutJob(
     ApplicationDbContext database,
     LogoutTokenFactory logoutTokens,
     IHttpClientFactory httpClients,
+    BackchannelLogoutTargets targets,
     AuditLog audit,
     IOptions<BackchannelLogoutOptions> options,
     TimeProvider clock,
     ILogger<BackchannelLogoutJob> logger) : IJob
 {
-    /// <summary>The named HTTP client: no redirects, no cookies, <see cref="BackchannelLogoutOptions.Timeout"/>.</summary>
+    /// <summary>The named HTTP client: no redirects, no cookies, no proxy, <see cref="BackchannelLogoutOptions.Timeout"/>, public addresses only.</summary>
     public const string HttpClientName = "backchannel-logout";
+
+    /// <summary>The same, for clients that may use private networks (<see cref="BackchannelLogoutTargets.AllowsPrivateNetworks"/>).</summary>
+    public const string PrivateNetworksHttpClientName = "backchannel-logout-private-networks";
+
+    /// <summary>The length of <see cref="BackchannelLogoutDelivery.LastError"/>'s column.</summary>
+    private const int LastErrorLength = 256;
 
     /// <summary>Rows read and updated per round trip: bounds memory and the length of one write.</summary>
     internal const int BatchSize = 50;
@@ -43,7 +52,8 @@ internal sealed partial class BackchannelLogoutJob(
 
     public async Task<BackchannelLogoutResult> RunAsync(CancellationToken cancellationToken)
     {
-        using var http = httpClients.CreateClient(HttpClientName);
+        using var publicHttp = httpClients.CreateClient(HttpClientName);
+        using var privateHttp = httpClients.CreateClient(PrivateNetworksHttpClientName);
         int delivered = 0, retrying = 0, failed = 0;
         while (true)
         {
@@ -59,11 +69,12 @@ internal sealed partial class BackchannelLogoutJob(
             }
 
             // Only the HTTP calls run in parallel; the DbContext is touched by this thread alone.
-            var errors = new string?[batch.Count];
+            var errors = new Failure?[batch.Count];
             await Parallel.ForEachAsync(
                 Enumerable.Range(0, batch.Count),
                 new ParallelOptions { MaxDegreeOfParallelism = ParallelRequests, CancellationToken = cancellationToken },
-                async (i, token) => errors[i] = await SendAsync(http, batch[i], token));
+                async (i, token) => errors[i] = await SendAsync(
+                    targets.AllowsPrivateNetworks(batch[i].ClientId) ? privateHttp : publicHttp, batch[i], token));
 
             var finishedAt = clock.GetUtcNow();
             for (var i = 0; i < batch.Count; i++)
@@ -98,7 +109,7 @@ internal sealed partial class BackchannelLogoutJob(
     }
 
     /// <summary>Posts the logout token; null when the client accepted it, otherwise what went wrong (never the response body).</summary>
-    private async Task<string?> SendAsync(HttpClient http, BackchannelLogoutDelivery delivery, CancellationToken cancellationToken)
+    private async Task<Failure?> SendAsync(HttpClient http, BackchannelLogoutDelivery delivery, CancellationToken cancellationToken)
     {
         try
         {
@@ -108,21 +119,26 @@ internal sealed partial class BackchannelLogoutJob(
             };
             // Headers only: the body is of no interest and a hostile client could make it large.
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
+            return response.IsSuccessStatusCode ? null : new Failure($"HTTP {(int)response.StatusCode}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return "timeout";
+            return new Failure("timeout");
+        }
+        catch (HttpRequestException exception) when (exception.InnerException is BackchannelLogoutTargetRefusedException refused)
+        {
+            LogRefused(logger, delivery.ClientId, refused.Message);
+            return new Failure("refused: " + refused.Message, Final: true);
         }
         catch (HttpRequestException exception)
         {
-            return $"{nameof(HttpRequestException)} ({exception.HttpRequestError})";
+            return new Failure($"{nameof(HttpRequestException)} ({exception.HttpRequestError})");
         }
     }
 
-    private string Record(BackchannelLogoutDelivery delivery, string? error, DateTimeOffset now)
+    private string Record(BackchannelLogoutDelivery delivery, Failure? failure, DateTimeOffset now)
     {
-        if (error is null)
+        if (failure is null)
         {
             delivery.Status = BackchannelLogoutStatus.Delivered;
             delivery.CompletedAt = now;
@@ -130,9 +146,10 @@ internal sealed partial class BackchannelLogoutJob(
             return delivery.Status;
         }
 
+        var error = failure.Error.Length <= LastErrorLength ? failure.Error : failure.Error[..LastErrorLength];
         delivery.Attempts++;
         delivery.LastError = error;
-        if (delivery.Attempts >= Options.MaxAttempts)
+        if (failure.Final || delivery.Attempts >= Options.MaxAttempts)
         {
             delivery.Status = BackchannelLogoutStatus.Failed;
             delivery.CompletedAt = now;
@@ -159,6 +176,13 @@ internal sealed partial class BackchannelLogoutJob(
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information,
         Message = "Back-channel logout: {Delivered} notifications delivered, {Retrying} to be retried, {Failed} given up.")]
     private static partial void LogRun(ILogger logger, int delivered, int retrying, int failed);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning,
+        Message = "Back-channel logout to client {ClientId} refused and given up: {Reason}.")]
+    private static partial void LogRefused(ILogger logger, string clientId, string reason);
+
+    /// <summary>Why an attempt failed; <paramref name="Final"/> when trying again cannot help.</summary>
+    private sealed record Failure(string Error, bool Final = false);
 }
 
 /// <summary>What one delivery run did.</summary>

@@ -36,4 +36,12 @@ public sealed class BackchannelLogoutOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:10", "00:30:00")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Client ids whose back-channel logout URI may point at loopback, private, link-local or shared
+    /// (carrier-grade NAT) addresses outside Development: an app deployed next to the identity provider
+    /// on an internal network. Every other client's URI must reach a public address. Cloud metadata,
+    /// unspecified, multicast and reserved addresses stay refused for every client.
+    /// </summary>
+    public List<string> AllowPrivateNetworks { get; } = [];
 }

@@ -15,17 +15,16 @@ internal static class BackchannelLogoutSetup
             .Bind(builder.Configuration.GetSection(BackchannelLogoutOptions.Section))
             .ValidateDataAnnotations()
             .Validate(static o => o.MaxRetryDelay >= o.RetryDelay, "BackchannelLogout:MaxRetryDelay must not be shorter than BackchannelLogout:RetryDelay.")
+            .Validate(static o => !o.AllowPrivateNetworks.Any(string.IsNullOrWhiteSpace), "BackchannelLogout:AllowPrivateNetworks lists client ids; it must not contain empty entries.")
             .ValidateOnStart();
+        builder.Services.AddSingleton(static services => BackchannelLogoutTargets.For(
+            services.GetRequiredService<IHostEnvironment>(), services.GetRequiredService<IOptions<BackchannelLogoutOptions>>().Value));
 
         builder.Services.AddSingleton<LogoutTokenFactory>();
         builder.Services.AddOpenIddict().AddServer(static server => server.AddEventHandler(BackchannelLogoutDiscoveryHandler.Descriptor));
 
-        builder.Services.AddHttpClient(BackchannelLogoutJob.HttpClientName, static (services, client) =>
-            {
-                client.Timeout = services.GetRequiredService<IOptions<BackchannelLogoutOptions>>().Value.Timeout;
-            })
-            // A redirect could send the token somewhere the client never registered.
-            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
+        AddHttpClient(builder.Services, BackchannelLogoutJob.HttpClientName, allowPrivateNetworks: false);
+        AddHttpClient(builder.Services, BackchannelLogoutJob.PrivateNetworksHttpClientName, allowPrivateNetworks: true);
 
         var interval = builder.Configuration.GetSection(BackchannelLogoutOptions.Section).Get<BackchannelLogoutOptions>()?.PollInterval
             ?? new BackchannelLogoutOptions().PollInterval;
@@ -33,4 +32,23 @@ internal static class BackchannelLogoutSetup
         builder.AddRecurringJob<BackchannelLogoutJob>(BackchannelLogoutOutbox.JobKey, "deliver-backchannel-logout-every-interval", interval);
         return builder;
     }
+
+    /// <summary>
+    /// One client per target policy (<see cref="BackchannelLogoutConnector"/>), so that their connection
+    /// pools stay apart: a pooled connection is reused without asking the connector again.
+    /// </summary>
+    private static void AddHttpClient(IServiceCollection services, string name, bool allowPrivateNetworks) =>
+        services.AddHttpClient(name, static (services, client) =>
+            {
+                client.Timeout = services.GetRequiredService<IOptions<BackchannelLogoutOptions>>().Value.Timeout;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // A redirect could send the token somewhere the client never registered.
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                // Through a proxy the connector would check the proxy's address, and the proxy would reach anything.
+                UseProxy = false,
+                ConnectCallback = new BackchannelLogoutConnector(allowPrivateNetworks).ConnectAsync,
+            });
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using IdentityServer.Authorization;
+using IdentityServer.BackchannelLogout;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityServer.Seeding;
@@ -19,7 +20,8 @@ internal static partial class SeedLoader
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
-    public static SeedDocument Load(string path)
+    /// <param name="backchannelTargets">Where back-channel logout URIs may point; <see cref="BackchannelLogoutTargets.Strict"/> when not given.</param>
+    public static SeedDocument Load(string path, BackchannelLogoutTargets? backchannelTargets = null)
     {
         if (!File.Exists(path))
         {
@@ -42,12 +44,13 @@ internal static partial class SeedLoader
             throw new SeedException($"Seed file '{path}': the file is empty.");
         }
         RejectNulls(document, path);
-        Validate(document, path);
+        Validate(document, path, backchannelTargets);
         return document;
     }
 
-    public static void Validate(SeedDocument document, string source)
+    public static void Validate(SeedDocument document, string source, BackchannelLogoutTargets? backchannelTargets = null)
     {
+        backchannelTargets ??= BackchannelLogoutTargets.Strict;
         var errors = new List<string>();
         var scopeNames = new HashSet<string>(AuthorizationSetup.StandardScopes.Concat(Seeder.BuiltInScopes.Select(static s => s.Name!)), StringComparer.Ordinal);
 
@@ -113,6 +116,10 @@ internal static partial class SeedLoader
             {
                 errors.Add($"{entry}: a public client cannot use client_credentials.");
             }
+            if (type == ClientTypes.Public && client.Introspection)
+            {
+                errors.Add($"{entry}: a public client cannot have Introspection; it has no secret to authenticate to the introspection endpoint with, so anyone could use its client id (RFC 7662 2.1).");
+            }
             if (client.GrantTypes.Contains(GrantTypes.AuthorizationCode) && client.RedirectUris.Count == 0)
             {
                 errors.Add($"{entry}: the authorization_code grant needs at least one RedirectUri.");
@@ -127,7 +134,7 @@ internal static partial class SeedLoader
             }
             if (client.BackchannelLogoutUri is not null)
             {
-                CheckBackchannelLogoutUri(client.BackchannelLogoutUri, $"{entry}: BackchannelLogoutUri", errors);
+                CheckBackchannelLogoutUri(client.ClientId ?? "", client.BackchannelLogoutUri, $"{entry}: BackchannelLogoutUri", backchannelTargets, errors);
                 if (!client.GrantTypes.Contains(GrantTypes.AuthorizationCode))
                 {
                     errors.Add($"{entry}: BackchannelLogoutUri needs the authorization_code grant; only clients users sign in to take part in sessions.");
@@ -236,15 +243,24 @@ internal static partial class SeedLoader
         }
     }
 
-    /// <summary>The identity provider itself calls this URI, so only http(s) makes sense (Back-Channel Logout 1.0, section 2.2).</summary>
-    private static void CheckBackchannelLogoutUri(string value, string entry, List<string> errors)
+    /// <summary>
+    /// The identity provider itself calls this URI, so only http(s) makes sense (Back-Channel Logout 1.0,
+    /// section 2.2), and only where the client may be reached (<see cref="BackchannelLogoutTargets"/>):
+    /// plain http stays limited to loopback, which only Development and allowed clients may use.
+    /// </summary>
+    private static void CheckBackchannelLogoutUri(string clientId, string value, string entry, BackchannelLogoutTargets targets, List<string> errors)
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
             errors.Add($"{entry}: '{value}' is not an absolute http(s) URI.");
             return;
         }
+        var count = errors.Count;
         CheckUri(value, entry, errors);
+        if (errors.Count == count && targets.CheckUri(clientId, uri) is { } problem)
+        {
+            errors.Add($"{entry}: '{value}' points at {problem}.");
+        }
     }
 
     private static string FirstSentence(string message) =>

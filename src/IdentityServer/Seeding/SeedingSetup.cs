@@ -1,3 +1,4 @@
+using IdentityServer.BackchannelLogout;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -20,7 +21,7 @@ internal static class SeedingSetup
         if (!string.IsNullOrWhiteSpace(path))
         {
             source = Path.GetFullPath(path);
-            document = SeedLoader.Load(source);
+            document = SeedLoader.Load(source, app.Services.GetRequiredService<BackchannelLogoutTargets>());
         }
         else if (app.Environment.IsDevelopment())
         {

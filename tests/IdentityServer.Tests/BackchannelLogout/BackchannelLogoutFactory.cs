@@ -27,6 +27,11 @@ public class BackchannelLogoutFactory : IdentityServerFactory
     public BackchannelLogoutFactory()
     {
         Receiver = LogoutReceiver.Start();
+        // The receiver listens on loopback, which outside Development only allowed clients may use.
+        foreach (var (client, i) in new[] { Shop, Notes, Wiki }.Select((c, i) => (c, i)))
+        {
+            Settings[$"BackchannelLogout:AllowPrivateNetworks:{i}"] = client;
+        }
         // Every client users sign in to has a back-channel URI except the portal; the wiki is never used.
         File.WriteAllText(SeedPath, $$"""
         {

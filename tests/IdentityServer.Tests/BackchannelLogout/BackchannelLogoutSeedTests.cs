@@ -38,12 +38,96 @@ public sealed class BackchannelLogoutSeedTests(IdentityServerFactory factory) : 
 
     [Theory]
     [InlineData("https://shop.example/logout")]
-    [InlineData("http://127.0.0.1:5001/logout")]
-    [InlineData("http://localhost/logout?tenant=a")]
+    [InlineData("https://203.0.113.7/logout")]
+    [InlineData("https://[2001:db8::7]/logout")]
     public void Seed_ValidBackchannelLogoutUri_IsAccepted(string uri)
     {
-        var path = Write($$"""{ "Clients": [ { "ClientId": "shop", "ClientSecret": "s", "GrantTypes": ["authorization_code"], "RedirectUris": ["https://shop.example/cb"], "BackchannelLogoutUri": "{{uri}}" } ] }""");
+        var path = WriteShop(uri);
         Assert.Equal(uri, Assert.Single(SeedLoader.Load(path).Clients).BackchannelLogoutUri);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:5001/logout")]
+    [InlineData("http://localhost/logout?tenant=a")]
+    [InlineData("http://[::1]:5001/logout")]
+    [InlineData("https://10.0.0.5/logout")]
+    public void Seed_PrivateNetworkBackchannelLogoutUri_IsAcceptedInDevelopmentAndForAllowedClients(string uri)
+    {
+        var path = WriteShop(uri);
+        Assert.Equal(uri, Assert.Single(SeedLoader.Load(path, BackchannelLogoutTargets.Development).Clients).BackchannelLogoutUri);
+        Assert.Equal(uri, Assert.Single(SeedLoader.Load(path, new BackchannelLogoutTargets(isDevelopment: false, ["shop"])).Clients).BackchannelLogoutUri);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:5001/logout", "a loopback address")]
+    [InlineData("https://127.8.9.10/logout", "a loopback address")]
+    [InlineData("https://[::1]/logout", "a loopback address")]
+    [InlineData("https://[::ffff:127.0.0.1]/logout", "a loopback address")]
+    [InlineData("https://2130706433/logout", "a loopback address")]
+    [InlineData("https://0x7f.1/logout", "a loopback address")]
+    [InlineData("http://localhost:5001/logout", "a loopback address")]
+    [InlineData("https://shop.localhost/logout", "a loopback address")]
+    [InlineData("https://10.1.2.3/logout", "a private network address (RFC 1918, fc00::/7)")]
+    [InlineData("https://172.16.0.1/logout", "a private network address (RFC 1918, fc00::/7)")]
+    [InlineData("https://192.168.1.10/logout", "a private network address (RFC 1918, fc00::/7)")]
+    [InlineData("https://[fd12:3456::1]/logout", "a private network address (RFC 1918, fc00::/7)")]
+    [InlineData("https://169.254.10.20/logout", "a link-local address (169.254.0.0/16, fe80::/10)")]
+    [InlineData("https://[fe80::1]/logout", "a link-local address (169.254.0.0/16, fe80::/10)")]
+    [InlineData("https://100.64.0.1/logout", "a shared (carrier-grade NAT) address (100.64.0.0/10)")]
+    public void Seed_PrivateNetworkBackchannelLogoutUriOutsideDevelopment_IsRefusedNamingClientAndRule(string uri, string kind)
+    {
+        var path = WriteShop(uri);
+        var error = Assert.Throws<SeedException>(() => SeedLoader.Load(path, new BackchannelLogoutTargets(isDevelopment: false, ["another-client"])));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"Clients[0] ('shop'): BackchannelLogoutUri: '{uri}' points at {kind}; outside Development only clients listed in BackchannelLogout:AllowPrivateNetworks may use loopback, private, link-local or shared addresses.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://169.254.169.254/latest/meta-data/", "a cloud metadata endpoint")]
+    [InlineData("https://[fd00:ec2::254]/logout", "a cloud metadata endpoint")]
+    [InlineData("https://metadata.google.internal/computeMetadata/v1/", "a cloud metadata endpoint")]
+    [InlineData("https://100.100.100.200/logout", "a cloud metadata endpoint")]
+    [InlineData("https://0.0.0.0/logout", "the unspecified address")]
+    [InlineData("https://[::]/logout", "the unspecified address")]
+    [InlineData("https://224.0.0.1/logout", "a multicast address")]
+    [InlineData("https://255.255.255.255/logout", "a reserved or broadcast address")]
+    public void Seed_NeverAllowedBackchannelLogoutUri_IsRefusedEvenInDevelopmentAndForAllowedClients(string uri, string kind)
+    {
+        var path = WriteShop(uri);
+        foreach (var targets in new[] { BackchannelLogoutTargets.Strict, BackchannelLogoutTargets.Development, new BackchannelLogoutTargets(isDevelopment: false, ["shop"]) })
+        {
+            var error = Assert.Throws<SeedException>(() => SeedLoader.Load(path, targets));
+            Assert.Contains($"Clients[0] ('shop'): BackchannelLogoutUri: '{uri}' points at {kind}, which is never allowed.", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("shop")]
+    public void Startup_SeedWithLoopbackBackchannelLogoutUri_StartsOnlyWhenTheClientIsAllowed(string? allowed)
+    {
+        // The "Testing" environment is not Development: the rules of production apply.
+        using var host = new IdentityServerFactory();
+        File.WriteAllText(host.SeedPath, File.ReadAllText(WriteShop("http://127.0.0.1:5001/logout")));
+        if (allowed is null)
+        {
+            var error = Assert.Throws<SeedException>(() => host.Services);
+            Assert.Contains("Clients[0] ('shop'): BackchannelLogoutUri: 'http://127.0.0.1:5001/logout' points at a loopback address", error.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            host.Settings["BackchannelLogout:AllowPrivateNetworks:0"] = allowed;
+            Assert.NotNull(host.Services);
+        }
+    }
+
+    [Fact]
+    public void Startup_EmptyClientIdInAllowPrivateNetworks_Stops()
+    {
+        using var host = new IdentityServerFactory();
+        host.Settings["BackchannelLogout:AllowPrivateNetworks:0"] = " ";
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.Services);
+        Assert.Contains("BackchannelLogout:AllowPrivateNetworks", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -76,6 +160,9 @@ public sealed class BackchannelLogoutSeedTests(IdentityServerFactory factory) : 
         await Apply(document);
         Assert.Equal(stamp, await ConcurrencyToken());
     }
+
+    private string WriteShop(string backchannelLogoutUri) =>
+        Write($$"""{ "Clients": [ { "ClientId": "shop", "ClientSecret": "s", "GrantTypes": ["authorization_code"], "RedirectUris": ["https://shop.example/cb"], "BackchannelLogoutUri": "{{backchannelLogoutUri}}" } ] }""");
 
     private string Write(string json)
     {

@@ -165,6 +165,16 @@ public sealed class DeviceFlowTests(DeviceFlowFactory factory) : IClassFixture<D
         Assert.Equal("invalid_client", response.Error);
     }
 
+    [Fact]
+    public async Task DeviceAuthorization_ScopeTheClientMayNotUse_Returns400InvalidScope()
+    {
+        // "email" is a scope the server knows, but not one the TV app is registered for (RFC 8628 3.2, RFC 6749 5.2).
+        using var device = factory.CreateOidcClient();
+        var response = await device.PostAsync("/connect/device", [new("client_id", DeviceFlowFactory.DeviceClientId), new("scope", "openid email")]);
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Equal("invalid_scope", response.Error);
+    }
+
     internal static async Task<TokenResponse> StartAsync(OidcTestClient device)
     {
         var start = await device.PostAsync("/connect/device",
