@@ -100,7 +100,8 @@ internal static class AuthorizationSetup
                     .EnableEndSessionEndpointPassthrough()
                     .EnableEndUserVerificationEndpointPassthrough()
                     // Errors that cannot be returned to the client (unknown client, unregistered
-                    // redirect_uri) are rendered by our own error page instead of a plain-text body.
+                    // redirect_uri) are rendered by our own error page instead of a plain-text body;
+                    // AuthorizationErrorRedirect returns every other authorization error to the client.
                     .EnableErrorPassthrough();
 
                 if (builder.Environment.IsDevelopment())
@@ -118,6 +119,12 @@ internal static class AuthorizationSetup
                     options.AddEventHandler(descriptor);
                 }
                 foreach (var descriptor in ErrorCorrectionHandler.Descriptors)
+                {
+                    options.AddEventHandler(descriptor);
+                }
+                // RFC 6749 3.1, 3.2 and 4.1.2.1, OpenID Connect Core 3.1.2.1: strict request parameters,
+                // and errors returned to the client once its redirect_uri is known to be valid.
+                foreach (var descriptor in RepeatedParameterCheck.Descriptors.Concat(MaxAgeParameterCheck.Descriptors).Concat(AuthorizationErrorRedirect.Descriptors))
                 {
                     options.AddEventHandler(descriptor);
                 }

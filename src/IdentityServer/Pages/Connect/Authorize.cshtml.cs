@@ -83,7 +83,9 @@ public sealed class AuthorizeModel(
 
     private async Task<IActionResult> HandleAsync(string? decision)
     {
-        // Errors OpenIddict must not redirect (unknown client, unregistered redirect_uri, ...).
+        // Errors OpenIddict could not return to the client (unknown client, unregistered or missing
+        // redirect_uri, ...): every other error went back to the client's redirect_uri already
+        // (see AuthorizationErrorRedirect).
         if (HttpContext.GetOpenIddictServerResponse() is { Error: not null } failure)
         {
             Problem = new(failure.Error, failure.ErrorDescription);
