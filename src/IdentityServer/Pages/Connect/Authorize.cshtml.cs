@@ -102,6 +102,13 @@ public sealed class AuthorizeModel(
         var authTime = ReadClaim(cookie.Principal, Claims.AuthenticationTime);
         var sessionId = cookie.Principal?.FindFirst(SessionService.SessionIdClaim)?.Value;
 
+        // OpenID Connect Core 3.1.2.1: the client expects the user its ID token names. Someone else
+        // signed in here is, for a request that may not show any page, as good as nobody.
+        if (request.HasPromptValue(PromptValues.None) && user is not null && !await HintNamesAsync(request, user.Id))
+        {
+            return Forbid(Errors.LoginRequired, "The user the id_token_hint names is not signed in.");
+        }
+
         // Signed in again after being sent to the sign-in page for this request (strictly later).
         var reauthenticated = ReauthenticatedSince() is { } since
             && ReadClaim(cookie.Principal, PrincipalFactory.AuthenticationInstantClaim) is { } instant && instant > since;
@@ -181,6 +188,17 @@ public sealed class AuthorizeModel(
 
     private ForbidResult Forbid(string error, string description) =>
         Forbid(ProtocolErrors.Properties(error, description), OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+
+    /// <summary>Whether the request's id_token_hint, if any, names this user (OpenIddict has validated the token).</summary>
+    private async Task<bool> HintNamesAsync(OpenIddictRequest request, string userId)
+    {
+        if (string.IsNullOrEmpty(request.IdTokenHint))
+        {
+            return true;
+        }
+        var hint = await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        return hint.Principal?.GetClaim(Claims.Subject) is { } subject && string.Equals(subject, userId, StringComparison.Ordinal);
+    }
 
     private static long? ReadClaim(ClaimsPrincipal? principal, string type) =>
         long.TryParse(principal?.FindFirst(type)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
