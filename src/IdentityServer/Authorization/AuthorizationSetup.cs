@@ -146,6 +146,7 @@ internal static class AuthorizationSetup
         builder.Services.AddSingleton(typeof(LookupCache<>));
         builder.Services.AddScoped<PrincipalFactory>();
         builder.Services.AddScoped<TokenWriteBatch>();
+        builder.Services.AddScoped<ReauthenticationMarkers>();
         return builder;
     }
 
