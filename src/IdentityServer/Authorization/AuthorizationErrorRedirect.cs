@@ -15,8 +15,8 @@ namespace IdentityServer.Authorization;
 /// error page. For those this handler makes the checks OpenIddict makes of the client and the
 /// redirect_uri itself: client_id and redirect_uri each given once, a known client, the exact
 /// registered redirect_uri. Only then does the error go to the client; an unknown client or an
-/// unregistered, missing or malformed redirect_uri still gets our error page (a redirect there
-/// would be an open redirector).
+/// unregistered, missing or malformed redirect_uri still gets our error page (a redirect to an
+/// unchecked URI would make the server an open redirector).
 /// </summary>
 internal sealed class AuthorizationErrorRedirect(IOpenIddictApplicationManager applications)
     : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
@@ -51,21 +51,12 @@ internal sealed class AuthorizationErrorRedirect(IOpenIddictApplicationManager a
     private async Task<string?> TrustedRedirectUriAsync(OpenIddictRequest request, CancellationToken cancellationToken)
     {
         // A repeated client_id or redirect_uri reads as null here: no single value can be trusted.
-        if (string.IsNullOrEmpty(request.ClientId)
+        // A missing redirect_uri is not inferred (RFC 6749 3.1.2.3 would allow the only registered
+        // one for a request without openid): an error then stays on our page.
+        if (string.IsNullOrEmpty(request.ClientId) || string.IsNullOrEmpty(request.RedirectUri)
             || await applications.FindByClientIdAsync(request.ClientId, cancellationToken) is not { } application)
         {
             return null;
-        }
-        if (string.IsNullOrEmpty(request.RedirectUri))
-        {
-            // OAuth 2.0 lets a client with one registered redirect URI omit it (RFC 6749 3.1.2.3);
-            // OpenID Connect requires it, and OpenIddict refuses an openid request without it.
-            if (request.HasScope(Scopes.OpenId) || request.GetParameter(Parameters.RedirectUri) is { Count: > 1 })
-            {
-                return null;
-            }
-            var registered = await applications.GetRedirectUrisAsync(application, cancellationToken);
-            return registered.Length == 1 ? registered[0] : null;
         }
         // OpenIddict's checks of the parameter itself (ValidateRedirectUriParameter), then the exact match.
         if (!Uri.TryCreate(request.RedirectUri, UriKind.Absolute, out var uri) || !string.IsNullOrEmpty(uri.Fragment)

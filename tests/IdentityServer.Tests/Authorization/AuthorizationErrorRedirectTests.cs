@@ -142,21 +142,6 @@ public sealed class AuthorizationErrorRedirectTests(IdentityServerFactory factor
     }
 
     [Fact]
-    public async Task Authorize_OAuthRequestWithoutRedirectUri_RedirectsToTheOnlyRegisteredOne()
-    {
-        // RFC 6749 3.1.2.3: without openid, a client with one registered redirect URI may omit it.
-        using var client = factory.CreateOidcClient();
-        var parameters = OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, TestSeed.ApiScope, Pkce.Create(), state: State, nonce: null);
-        parameters.Remove("redirect_uri");
-        parameters["prompt"] = "made_up";
-        using var response = await client.GetAuthorizeAsync(parameters);
-
-        var returned = AssertRedirected(response, TestSeed.PublicRedirectUri, '?');
-        Assert.Equal("invalid_request", returned["error"]);
-        Assert.Equal(State, returned["state"]);
-    }
-
-    [Fact]
     public async Task Authorize_UnknownClientWithInvalidRequest_ShowsErrorPageWithoutRedirect()
     {
         using var client = factory.CreateOidcClient();
@@ -183,12 +168,16 @@ public sealed class AuthorizationErrorRedirectTests(IdentityServerFactory factor
         await OidcTestClient.AssertErrorPageAsync(response);
     }
 
-    [Fact]
-    public async Task Authorize_OpenIdRequestWithoutRedirectUri_ShowsErrorPageWithoutRedirect()
+    [Theory]
+    [InlineData("openid")]
+    [InlineData(TestSeed.ApiScope)]
+    public async Task Authorize_InvalidRequestWithoutRedirectUri_ShowsErrorPageWithoutRedirect(string scope)
     {
+        // The client has one registered redirect URI, but a missing one is never inferred for an error.
         using var client = factory.CreateOidcClient();
-        var parameters = OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, "openid", Pkce.Create(), state: State);
+        var parameters = OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, scope, Pkce.Create(), state: State, nonce: null);
         parameters.Remove("redirect_uri");
+        parameters["prompt"] = "made_up";
         using var response = await client.GetAuthorizeAsync(parameters);
 
         await OidcTestClient.AssertErrorPageAsync(response, "invalid_request");
