@@ -101,7 +101,8 @@ internal static class AuthorizationSetup
                     .EnableEndSessionEndpointPassthrough()
                     .EnableEndUserVerificationEndpointPassthrough()
                     // Errors that cannot be returned to the client (unknown client, unregistered
-                    // redirect_uri) are rendered by our own error page instead of a plain-text body.
+                    // redirect_uri) are rendered by our own error page instead of a plain-text body;
+                    // AuthorizationErrorRedirect returns every other authorization error to the client.
                     .EnableErrorPassthrough();
 
                 if (builder.Environment.IsDevelopment())
@@ -127,6 +128,12 @@ internal static class AuthorizationSetup
                 {
                     options.AddEventHandler(descriptor);
                 }
+                // RFC 6749 3.1, 3.2 and 4.1.2.1, OpenID Connect Core 3.1.2.1: strict request parameters,
+                // and errors returned to the client once its redirect_uri is known to be valid.
+                foreach (var descriptor in RepeatedParameterCheck.Descriptors.Concat(MaxAgeParameterCheck.Descriptors).Concat(AuthorizationErrorRedirect.Descriptors))
+                {
+                    options.AddEventHandler(descriptor);
+                }
 
                 options.Configure(static server =>
                 {
@@ -146,6 +153,7 @@ internal static class AuthorizationSetup
         builder.Services.AddScoped<PrincipalFactory>();
         builder.Services.AddScoped<TokenWriteBatch>();
         builder.Services.AddScoped<RefreshTokenRotation>();
+        builder.Services.AddScoped<ReauthenticationMarkers>();
         return builder;
     }
 

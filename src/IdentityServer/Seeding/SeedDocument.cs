@@ -44,8 +44,12 @@ public sealed class SeedClient
     /// <summary><c>explicit</c> (default: the user is asked once) or <c>implicit</c> (first-party app, no consent page).</summary>
     public string? ConsentType { get; set; }
 
-    /// <summary>PKCE is always required for public clients; this requires it for a confidential one too.</summary>
-    public bool RequirePkce { get; set; }
+    /// <summary>
+    /// PKCE (S256) is required from every client by default (RFC 9700 2.1.1). <c>false</c> lets a
+    /// confidential client that cannot send it opt out (logged as a warning at every start); a
+    /// public client cannot.
+    /// </summary>
+    public bool RequirePkce { get; set; } = true;
 
     public List<string> RedirectUris { get; set; } = [];
 

@@ -104,6 +104,10 @@ internal static partial class SeedLoader
             {
                 errors.Add($"{entry}: a public client cannot have a ClientSecret.");
             }
+            if (type == ClientTypes.Public && !client.RequirePkce)
+            {
+                errors.Add($"{entry}: RequirePkce cannot be false for a public client; PKCE is what protects its authorization codes (RFC 9700 2.1.1).");
+            }
             if (client.ConsentType is not (null or ConsentTypes.Explicit or ConsentTypes.Implicit))
             {
                 errors.Add($"{entry}: ConsentType must be 'explicit' or 'implicit', not '{client.ConsentType}'.");

@@ -90,6 +90,12 @@ internal sealed class Seeder(
 
     private async Task<bool> ApplyClientAsync(SeedClient seed, CancellationToken cancellationToken)
     {
+        if (!seed.RequirePkce && seed.GrantTypes.Contains(GrantTypes.AuthorizationCode))
+        {
+            logger.LogWarning(
+                "Client {ClientId} is exempt from PKCE (RequirePkce: false in the seed): its authorization codes are not bound to the request that asked for them (RFC 9700 2.1.1).",
+                seed.ClientId);
+        }
         var descriptor = ToDescriptor(seed);
         var existing = await applications.FindByClientIdAsync(seed.ClientId!, cancellationToken);
         if (existing is null)
@@ -184,6 +190,7 @@ internal sealed class Seeder(
             descriptor.Permissions.Add(Permissions.Endpoints.Authorization);
             descriptor.Permissions.Add(Permissions.Endpoints.EndSession);
             descriptor.Permissions.Add(Permissions.ResponseTypes.Code);
+            // Every client by default (RFC 9700 2.1.1); SeedLoader refuses an opt-out for a public client.
             if (type == ClientTypes.Public || seed.RequirePkce)
             {
                 descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);

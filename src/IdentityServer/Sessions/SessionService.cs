@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using IdentityServer.Audit;
 using IdentityServer.BackchannelLogout;
 using IdentityServer.Data;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
@@ -101,6 +102,42 @@ public sealed class SessionService(
         }
         await database.SaveChangesAsync(cancellationToken);
         cache.Remove(CacheKey(sessionId));
+    }
+
+    /// <summary>
+    /// Removes a claim from the cookie ticket stored with an active session, as a conditional update
+    /// on the ticket read from the database: of concurrent callers on any node, exactly one gets
+    /// true. This makes a claim in the cookie usable once (see <c>ReauthenticationMarkers</c>).
+    /// </summary>
+    internal async Task<bool> RemoveTicketClaimAsync(string sessionId, string type, string value, CancellationToken cancellationToken)
+    {
+        // A retry only when the ticket changed for another reason (a cookie renewal) between read and update.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var stored = await database.Sessions.AsNoTracking()
+                .Where(s => s.Id == sessionId && s.EndedAt == null)
+                .Select(s => s.Ticket)
+                .FirstOrDefaultAsync(cancellationToken);
+            if (stored is null || TicketSerializer.Default.Deserialize(stored) is not { } ticket
+                || ticket.Principal.Claims.FirstOrDefault(c => c.Type == type && c.Value == value) is not { Subject: { } identity } claim)
+            {
+                return false;
+            }
+            identity.RemoveClaim(claim);
+            var replacement = TicketSerializer.Default.Serialize(ticket);
+            int updated;
+            using (await database.WriteGateTurnAsync(cancellationToken))
+            {
+                updated = await database.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null && s.Ticket == stored)
+                    .ExecuteUpdateAsync(s => s.SetProperty(x => x.Ticket, replacement), cancellationToken);
+            }
+            cache.Remove(CacheKey(sessionId));
+            if (updated == 1)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>

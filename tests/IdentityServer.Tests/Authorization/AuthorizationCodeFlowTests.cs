@@ -231,35 +231,33 @@ public sealed class AuthorizationCodeFlowTests(IdentityServerFactory factory) : 
     }
 
     [Fact]
-    public async Task Authorize_PublicClientWithoutPkce_ShowsInvalidRequest()
+    public async Task Authorize_PublicClientWithoutPkce_RedirectsInvalidRequest()
     {
         using var client = factory.CreateOidcClient();
         using var response = await client.GetAuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, "openid", pkce: null));
 
-        // Rejected while the request is validated, before the redirect_uri is trusted: an error page, no redirect.
-        await OidcTestClient.AssertErrorPageAsync(response, "invalid_request");
+        // The client and its redirect_uri are valid: the error goes back to the client (RFC 6749 4.1.2.1).
+        Assert.Equal("invalid_request", AuthorizationErrorRedirectTests.AssertRedirected(response, TestSeed.PublicRedirectUri, '?')["error"]);
     }
 
     [Fact]
-    public async Task Authorize_PlainCodeChallengeMethod_IsRejected()
+    public async Task Authorize_PlainCodeChallengeMethod_RedirectsInvalidRequest()
     {
         using var client = factory.CreateOidcClient();
         var parameters = OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, "openid", Pkce.Create());
         parameters["code_challenge_method"] = "plain";
         using var response = await client.GetAuthorizeAsync(parameters);
 
-        // Rejected while the request is validated, before the redirect_uri is trusted: an error page, no redirect.
-        await OidcTestClient.AssertErrorPageAsync(response, "invalid_request");
+        Assert.Equal("invalid_request", AuthorizationErrorRedirectTests.AssertRedirected(response, TestSeed.PublicRedirectUri, '?')["error"]);
     }
 
     [Fact]
-    public async Task Authorize_ScopeNotAllowedForClient_ShowsInvalidScope()
+    public async Task Authorize_ScopeNotAllowedForClient_RedirectsInvalidScope()
     {
         using var client = factory.CreateOidcClient();
         using var response = await client.GetAuthorizeAsync(OidcTestClient.CodeRequest(TestSeed.PublicClientId, TestSeed.PublicRedirectUri, "openid email", Pkce.Create()));
 
-        // Rejected while the request is validated, before the redirect_uri is trusted: an error page, no redirect.
-        await OidcTestClient.AssertErrorPageAsync(response, "invalid_scope");
+        Assert.Equal("invalid_scope", AuthorizationErrorRedirectTests.AssertRedirected(response, TestSeed.PublicRedirectUri, '?')["error"]);
     }
 
     [Fact]

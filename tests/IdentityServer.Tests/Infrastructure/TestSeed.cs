@@ -1,6 +1,10 @@
 namespace IdentityServer.Tests.Infrastructure;
 
-/// <summary>The seed every test host starts with: one of each kind of client, an API scope and two users.</summary>
+/// <summary>
+/// The seed every test host starts with: one of each kind of client, an API scope and two users.
+/// The shop requires PKCE by default; the portal opts out (<c>RequirePkce: false</c>), so that tests
+/// which only need a signed-in browser sign in through it without PKCE.
+/// </summary>
 internal static class TestSeed
 {
     public const string WebClientId = "shop";
@@ -29,13 +33,13 @@ internal static class TestSeed
       "Scopes": [ { "Name": "{{ApiScope}}", "DisplayName": "Orders API", "Resources": ["{{ApiClientId}}"] } ],
       "Clients": [
         { "ClientId": "{{WebClientId}}", "ClientSecret": "{{WebClientSecret}}", "ClientType": "confidential", "DisplayName": "Shop",
-          "ConsentType": "explicit", "RequirePkce": true,
+          "ConsentType": "explicit",
           "RedirectUris": ["{{WebRedirectUri}}"],
           "PostLogoutRedirectUris": ["{{WebPostLogoutRedirectUri}}"],
           "GrantTypes": ["authorization_code", "refresh_token"],
           "Scopes": ["openid", "profile", "email", "offline_access", "{{ApiScope}}"] },
         { "ClientId": "{{ImplicitConsentClientId}}", "ClientSecret": "portal-secret-0123456789", "DisplayName": "Portal",
-          "ConsentType": "implicit",
+          "ConsentType": "implicit", "RequirePkce": false,
           "RedirectUris": ["{{PortalRedirectUri}}"],
           "GrantTypes": ["authorization_code", "refresh_token"],
           "Scopes": ["openid", "profile", "offline_access", "{{ApiScope}}"] },

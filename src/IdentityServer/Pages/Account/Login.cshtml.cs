@@ -151,6 +151,8 @@ public sealed class LoginModel(
             new Claim(PrincipalFactory.AuthenticationInstantClaim, now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
             new Claim(Claims.AuthenticationMethodReference, methods[0]),
             new Claim(SessionService.SessionIdClaim, sessionId),
+            // Which prompt=login / max_age request this sign-in was made for (used up by that request).
+            .. HttpContext.RequestServices.GetRequiredService<ReauthenticationMarkers>().ClaimsForSignIn(ReturnUrl),
         ]);
 
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");

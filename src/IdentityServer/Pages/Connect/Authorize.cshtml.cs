@@ -5,10 +5,8 @@ using IdentityServer.Authorization;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
 using Microsoft.AspNetCore;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -36,17 +34,10 @@ public sealed class AuthorizeModel(
     AuditLog audit,
     TimeProvider clock,
     IAntiforgery antiforgery,
-    IDataProtectionProvider dataProtection,
+    ReauthenticationMarkers reauthentication,
     ILogger<AuthorizeModel> logger) : PageModel
 {
     private const string ConsentField = "consent";
-
-    /// <summary>
-    /// Parameter added to the return URL when prompt=login or max_age sends the user to the sign-in
-    /// page: a protected timestamp. The requirement is met only by a sign-in at or after it, so
-    /// opening the return URL without signing in again gets the user nowhere.
-    /// </summary>
-    private const string ReauthenticationField = "reauth";
 
     public ProtocolError? Problem { get; private set; }
 
@@ -83,7 +74,9 @@ public sealed class AuthorizeModel(
 
     private async Task<IActionResult> HandleAsync(string? decision)
     {
-        // Errors OpenIddict must not redirect (unknown client, unregistered redirect_uri, ...).
+        // Errors OpenIddict could not return to the client (unknown client, unregistered or missing
+        // redirect_uri, ...): every other error went back to the client's redirect_uri already
+        // (see AuthorizationErrorRedirect).
         if (HttpContext.GetOpenIddictServerResponse() is { Error: not null } failure)
         {
             Problem = new(failure.Error, failure.ErrorDescription);
@@ -99,27 +92,30 @@ public sealed class AuthorizeModel(
         var user = cookie.Succeeded ? (users.GetUserId(cookie.Principal) is { } userId ? await users.FindByIdFastAsync(userId, HttpContext.RequestAborted) : null) : null;
         var authTime = ReadClaim(cookie.Principal, Claims.AuthenticationTime);
         var sessionId = cookie.Principal?.FindFirst(SessionService.SessionIdClaim)?.Value;
+        var parameters = CurrentParameters();
 
-        // Signed in again after being sent to the sign-in page for this request (strictly later).
-        var reauthenticated = ReauthenticatedSince() is { } since
-            && ReadClaim(cookie.Principal, PrincipalFactory.AuthenticationInstantClaim) is { } instant && instant > since;
-        var mustAuthenticate = user is null
-            || authTime is null
-            || (!reauthenticated && request.HasPromptValue(PromptValues.Login))
-            || (!reauthenticated && request.MaxAge is { } maxAge && (maxAge == 0 || clock.GetUtcNow().ToUnixTimeSeconds() - authTime > maxAge));
+        // OpenID Connect Core 3.1.2.1: the client expects the user its ID token names. Someone else
+        // signed in here is, for a request that may not show any page, as good as nobody.
+        if (request.HasPromptValue(PromptValues.None) && user is not null && !await HintNamesAsync(request, user.Id))
+        {
+            return Forbid(Errors.LoginRequired, "The user the id_token_hint names is not signed in.");
+        }
 
-        if (mustAuthenticate)
+        // prompt=login and max_age need a sign-in made for this request: one the sign-in page made
+        // with this request's marker (see ReauthenticationMarkers), used up when the code is issued.
+        var freshSignInRequired = request.HasPromptValue(PromptValues.Login)
+            || (request.MaxAge is { } maxAge && (maxAge == 0 || authTime is null || clock.GetUtcNow().ToUnixTimeSeconds() - authTime > maxAge));
+        var marker = freshSignInRequired && sessionId is not null
+            ? reauthentication.Accept(ParameterValue(ReauthenticationMarkers.Parameter), parameters, cookie.Principal)
+            : null;
+
+        if (user is null || authTime is null || (freshSignInRequired && marker is null))
         {
             if (request.HasPromptValue(PromptValues.None))
             {
                 return Forbid(Errors.LoginRequired, "The user is not signed in.");
             }
-
-            // Come back with a protected "signed in again since" marker, so that the fresh sign-in
-            // satisfies prompt=login and max_age instead of looping back to the sign-in page.
-            return Challenge(
-                new AuthenticationProperties { RedirectUri = ReturnUrlAfterSignIn() },
-                IdentityConstants.ApplicationScheme);
+            return SignInAgain(parameters, freshSignInRequired);
         }
 
         var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
@@ -152,8 +148,15 @@ public sealed class AuthorizeModel(
             }
             ApplicationName = await applications.GetLocalizedDisplayNameAsync(application, cancellationToken) ?? request.ClientId;
             Scopes = await ScopeDescriptions.DescribeAsync(scopeManager, scopes, cancellationToken);
-            RequestParameters = CurrentParameters();
+            RequestParameters = parameters;
             return Page();
+        }
+
+        // A second request with the same marker (the return URL opened again, concurrently or on
+        // another node) finds it used and is sent to sign in again.
+        if (marker is not null && !await reauthentication.UseAsync(sessionId!, marker, cookie.Principal!, cancellationToken))
+        {
+            return SignInAgain(parameters, freshSignInRequired);
         }
 
         if (decision == "accept" && consents.Count == 0 && consentType != ConsentTypes.Implicit)
@@ -180,6 +183,17 @@ public sealed class AuthorizeModel(
     private ForbidResult Forbid(string error, string description) =>
         Forbid(ProtocolErrors.Properties(error, description), OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
 
+    /// <summary>Whether the request's id_token_hint, if any, names this user (OpenIddict has validated the token).</summary>
+    private async Task<bool> HintNamesAsync(OpenIddictRequest request, string userId)
+    {
+        if (string.IsNullOrEmpty(request.IdTokenHint))
+        {
+            return true;
+        }
+        var hint = await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        return hint.Principal?.GetClaim(Claims.Subject) is { } subject && string.Equals(subject, userId, StringComparison.Ordinal);
+    }
+
     private static long? ReadClaim(ClaimsPrincipal? principal, string type) =>
         long.TryParse(principal?.FindFirst(type)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             ? value
@@ -194,33 +208,23 @@ public sealed class AuthorizeModel(
             .SelectMany(static p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)))];
     }
 
-    private string ReturnUrlAfterSignIn()
+    /// <summary>
+    /// Sends the user to the sign-in page, back to this request afterwards; with a marker when the
+    /// request needs a sign-in of its own, so that the fresh sign-in satisfies prompt=login and
+    /// max_age instead of looping back to the sign-in page.
+    /// </summary>
+    private ChallengeResult SignInAgain(List<KeyValuePair<string, string?>> parameters, bool withMarker)
     {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var parameters = CurrentParameters()
-            .Where(static p => p.Key != ReauthenticationField)
-            .Append(new(ReauthenticationField, ReauthenticationProtector().Protect(now, TimeSpan.FromMinutes(30))));
-        return Request.PathBase + Request.Path + QueryString.Create(parameters);
+        IEnumerable<KeyValuePair<string, string?>> returned = parameters.Where(static p => p.Key != ReauthenticationMarkers.Parameter).ToList();
+        if (withMarker)
+        {
+            returned = returned.Append(new(ReauthenticationMarkers.Parameter, reauthentication.Create(returned)));
+        }
+        return Challenge(
+            new AuthenticationProperties { RedirectUri = Request.PathBase + Request.Path + QueryString.Create(returned) },
+            IdentityConstants.ApplicationScheme);
     }
 
-    /// <summary>When the user was sent to sign in again for this request, if the marker is genuine and fresh.</summary>
-    private long? ReauthenticatedSince()
-    {
-        var marker = (Request.HasFormContentType ? Request.Form[ReauthenticationField] : Request.Query[ReauthenticationField]).ToString();
-        if (string.IsNullOrEmpty(marker) || marker.Length > 2048)
-        {
-            return null;
-        }
-        try
-        {
-            return long.Parse(ReauthenticationProtector().Unprotect(marker), NumberStyles.None, CultureInfo.InvariantCulture);
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
-    }
-
-    private ITimeLimitedDataProtector ReauthenticationProtector() =>
-        dataProtection.CreateProtector("IdentityServer.Authorize.Reauthentication").ToTimeLimitedDataProtector();
+    private string ParameterValue(string name) =>
+        (Request.HasFormContentType ? Request.Form[name] : Request.Query[name]).ToString();
 }
