@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using IdentityServer.Audit;
 using IdentityServer.Data;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -35,6 +34,7 @@ internal sealed partial class PasswordSignIn(
     UserManager<ApplicationUser> users,
     SignInManager<ApplicationUser> signIn,
     UnknownAccountLockout unknownAccounts,
+    UnknownLoginNames unknownNames,
     IOptions<IdentityOptions> identity,
     TimeProvider clock,
     ILogger<PasswordSignIn> logger)
@@ -60,7 +60,7 @@ internal sealed partial class PasswordSignIn(
             ?? (login.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : null);
         if (user is null)
         {
-            return new PasswordCheck(CheckUnknown(login, password), null, AuditLog.Truncate(login, 256));
+            return new PasswordCheck(CheckUnknown(login, password), null, unknownNames.Pseudonym(login));
         }
         return new PasswordCheck(await CheckAccountAsync(user, password, cancellationToken), user, user.UserName);
     }
