@@ -50,6 +50,40 @@ public sealed class AccountLockoutTests(IdentityServerFactory factory) : IClassF
     }
 
     [Fact]
+    public async Task Lockout_ParallelWrongCurrentPasswordsOnChangePassword_LockAfterExactlyTheLimit()
+    {
+        var limit = Lockout.MaxFailedAccessAttempts;
+        var attempts = limit + 2;
+        var (id, name) = await CreateAccountAsync("change-password");
+        using var browser = factory.CreateOidcClient();
+        Assert.True(await Admin.AdminTestHelpers.TrySignInAsync(browser, name, Password));
+        using var form = await browser.NavigateAsync("/Account/ChangePassword");
+        var token = (await OidcTestClient.ParseAsync(form)).QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var posts = Enumerable.Range(0, attempts).Select(async i =>
+        {
+            using var content = new FormUrlEncodedContent([
+                new("Input.CurrentPassword", "guess-" + i), new("Input.NewPassword", "Changed-Passw0rd!"),
+                new("Input.ConfirmPassword", "Changed-Passw0rd!"), new("__RequestVerificationToken", token)]);
+            await start.Task;
+            using var response = await browser.Http.PostAsync(new Uri("/Account/ChangePassword", UriKind.Relative), content);
+            return (response.StatusCode, response.Headers.Location?.OriginalString);
+        }).ToList();
+        start.SetResult();
+        var answers = await Task.WhenAll(posts);
+
+        // Counted failures show the form again; the one that locks and those refused sign the browser out.
+        Assert.Equal(limit - 1, answers.Count(static a => a.StatusCode == HttpStatusCode.OK));
+        Assert.All(answers.Where(static a => a.StatusCode != HttpStatusCode.OK),
+            static a => Assert.Equal((HttpStatusCode.Redirect, "/Account/Login"), (a.StatusCode, a.OriginalString)));
+        var account = await AccountAsync(id);
+        Assert.Equal(0, account.AccessFailedCount);
+        Assert.True(account.LockoutEnd > DateTimeOffset.UtcNow);
+        Assert.Equal(attempts, (await EventsAsync(id)).Count(static e => e == (SecurityEventTypes.SignInFailed, "change_password_wrong_password")));
+    }
+
+    [Fact]
     public async Task Lockout_WrongPasswordsAndTheRightOneInABurst_EndAsSomeOrderOneAtATimeWould()
     {
         var limit = Lockout.MaxFailedAccessAttempts;
