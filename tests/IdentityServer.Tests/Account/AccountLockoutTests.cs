@@ -1,4 +1,5 @@
 using System.Net;
+using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Tests.Infrastructure;
@@ -47,6 +48,32 @@ public sealed class AccountLockoutTests(IdentityServerFactory factory) : IClassF
         var right = await SignInAsync(name, Password);
         Assert.Equal((HttpStatusCode.OK, Locked), (right.Status, right.Error));
         Assert.Equal(account.LockoutEnd, (await AccountAsync(id)).LockoutEnd);
+    }
+
+    [Fact]
+    public async Task Lockout_ParallelWrongPasswordsOnTwoNodesOfOneDatabase_LockAfterExactlyTheLimit()
+    {
+        var limit = Lockout.MaxFailedAccessAttempts;
+        var attempts = limit + 3;
+        // A second server on this one's database, as a second node behind a load balancer.
+        using var second = new IdentityServerFactory();
+        second.Settings["ConnectionStrings:Default"] = factory.ConnectionString;
+        second.Settings["DataProtection:KeysPath"] = factory.Settings["DataProtection:KeysPath"];
+        var (id, name) = await CreateAccountAsync("two-nodes");
+
+        var answers = await BurstAsync([.. Enumerable.Range(0, attempts).Select(i => (name, "wrong-" + i))], i => i % 2 == 0 ? factory : second);
+
+        Assert.All(answers, static a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        Assert.Equal(limit - 1, answers.Count(static a => a.Error == Incorrect));
+        var account = await AccountAsync(id);
+        Assert.Equal(0, account.AccessFailedCount);
+        Assert.True(account.LockoutEnd > DateTimeOffset.UtcNow);
+        var events = await EventsAsync(id);
+        Assert.Equal(attempts, events.Count);
+        Assert.Equal(1, events.Count(static e => e == (SecurityEventTypes.LockedOut, "wrong_password")));
+        // Both nodes record an unknown login under the same name: they derive the same key.
+        Assert.Equal(factory.Services.GetRequiredService<UnknownLoginNames>().Pseudonym("nobody"),
+            second.Services.GetRequiredService<UnknownLoginNames>().Pseudonym("nobody"));
     }
 
     [Fact]
@@ -260,12 +287,12 @@ public sealed class AccountLockoutTests(IdentityServerFactory factory) : IClassF
     private async Task<Answer> SignInAsync(string login, string password) => (await BurstAsync([(login, password)]))[0];
 
     /// <summary>
-    /// Sends the sign-ins at once, each from its own browser: every form is fetched first, then all
-    /// are posted together.
+    /// Sends the sign-ins at once, each from its own browser (on the node <paramref name="nodeOf"/>
+    /// picks, by default this class's server): every form is fetched first, then all are posted together.
     /// </summary>
-    private async Task<List<Answer>> BurstAsync(IReadOnlyList<(string Login, string Password)> attempts)
+    private async Task<List<Answer>> BurstAsync(IReadOnlyList<(string Login, string Password)> attempts, Func<int, IdentityServerFactory>? nodeOf = null)
     {
-        var clients = attempts.Select(_ => factory.CreateOidcClient()).ToList();
+        var clients = attempts.Select((_, i) => (nodeOf?.Invoke(i) ?? factory).CreateOidcClient()).ToList();
         try
         {
             var forms = new List<FormUrlEncodedContent>();
