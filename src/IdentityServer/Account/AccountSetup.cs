@@ -29,6 +29,8 @@ internal static class AccountSetup
             .AddDefaultTokenProviders();
 
         builder.Services.AddSingleton<UnknownAccountLockout>();
+        builder.Services.AddSingleton<UnknownLoginNames>();
+        builder.Services.AddScoped<PasswordSignIn>();
 
         // Plain-HTTP loopback is allowed only in Development (the one-command quick start).
         var secure = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;

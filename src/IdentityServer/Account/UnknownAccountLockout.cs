@@ -12,7 +12,7 @@ namespace IdentityServer.Account;
 /// With several nodes each counts its own failures, so an unknown name behind a round-robin
 /// balancer locks later than an account would: the README says so.
 /// </summary>
-public sealed class UnknownAccountLockout(IOptions<IdentityOptions> identity, TimeProvider clock) : IDisposable
+internal sealed class UnknownAccountLockout(IOptions<IdentityOptions> identity, TimeProvider clock) : IDisposable
 {
     /// <summary>Enough for a spray of unknown names; beyond it the oldest entries are compacted away.</summary>
     private const int Capacity = 100_000;
@@ -26,8 +26,12 @@ public sealed class UnknownAccountLockout(IOptions<IdentityOptions> identity, Ti
     public bool IsLockedOut(string login) =>
         _attempts.TryGetValue(Key(login), out Attempts? attempts) && attempts!.IsLockedOut(clock.GetUtcNow());
 
-    /// <summary>Counts a failed sign-in; true when it locks the name (the same failure that would lock an account).</summary>
-    public bool RecordFailure(string login)
+    /// <summary>
+    /// Counts a failed sign-in as <see cref="PasswordSignIn"/> counts one for an account: the failure
+    /// that reaches the limit locks the name, and a failure that finds the name locked by another
+    /// attempt (which finished first) is refused and not counted.
+    /// </summary>
+    public PasswordCheckOutcome RecordFailure(string login)
     {
         var lockout = identity.Value.Lockout;
         var attempts = _attempts.GetOrCreate(Key(login), entry =>
@@ -52,22 +56,26 @@ public sealed class UnknownAccountLockout(IOptions<IdentityOptions> identity, Ti
         {
             lock (this)
             {
-                return _lockedUntil > now;
+                return _lockedUntil >= now;
             }
         }
 
-        public bool Fail(DateTimeOffset now, int maxFailures, TimeSpan lockoutTime)
+        public PasswordCheckOutcome Fail(DateTimeOffset now, int maxFailures, TimeSpan lockoutTime)
         {
             lock (this)
             {
+                if (_lockedUntil >= now)
+                {
+                    return PasswordCheckOutcome.LockedOut;
+                }
                 // As Identity does: reaching the limit locks and starts counting again from zero.
                 if (++_failures < maxFailures)
                 {
-                    return false;
+                    return PasswordCheckOutcome.Failed;
                 }
                 _failures = 0;
                 _lockedUntil = now + lockoutTime;
-                return true;
+                return PasswordCheckOutcome.FailedAndLocked;
             }
         }
     }

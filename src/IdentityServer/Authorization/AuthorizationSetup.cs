@@ -22,6 +22,7 @@ internal static class AuthorizationSetup
         var tokens = builder.Configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
         var certificateOptions = builder.Configuration.GetSection(CertificateOptions.Section).Get<CertificateOptions>() ?? new CertificateOptions();
         var certificates = CertificateLoader.Load(certificateOptions, builder.Environment, DateTimeOffset.UtcNow);
+        builder.Services.AddSingleton(certificates);
 
         // The data-protection keys (cookies, antiforgery) are stored encrypted with the encryption
         // certificate, so a copy of the key store (database rows, key folder) opens nothing by

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
+using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
@@ -18,8 +19,9 @@ namespace IdentityServer.Pages.Account;
 /// grant issued before the change); this browser stays signed in.
 /// </summary>
 [Authorize]
-public sealed class ChangePasswordModel(
+internal sealed class ChangePasswordModel(
     SignInManager<ApplicationUser> signIn,
+    PasswordSignIn passwords,
     SessionService sessions,
     AuditLog audit) : PageModel
 {
@@ -29,10 +31,6 @@ public sealed class ChangePasswordModel(
     public IReadOnlyList<string> Errors { get; private set; } = [];
 
     public bool Changed { get; private set; }
-
-    public void OnGet()
-    {
-    }
 
     public async Task<IActionResult> OnPostAsync()
     {
@@ -48,13 +46,14 @@ public sealed class ChangePasswordModel(
         }
 
         // A wrong current password counts like a failed sign-in (lockout), so a browser left signed
-        // in cannot be used to guess it and then end the user's other sessions.
+        // in cannot be used to guess it and then end the user's other sessions. It is counted as the
+        // sign-in page counts, exactly even when guesses run in parallel, and whatever the client does.
         if (!await signIn.UserManager.CheckPasswordAsync(user, Input.CurrentPassword))
         {
-            await signIn.UserManager.AccessFailedAsync(user);
+            var outcome = await passwords.RecordFailureAsync(user.Id, CancellationToken.None);
             await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, User.FindFirst(SessionService.SessionIdClaim)?.Value,
-                detail: "change_password_wrong_password", cancellationToken: HttpContext.RequestAborted);
-            if (await signIn.UserManager.IsLockedOutAsync(user))
+                detail: "change_password_wrong_password", cancellationToken: CancellationToken.None);
+            if (outcome is PasswordCheckOutcome.FailedAndLocked or PasswordCheckOutcome.LockedOut)
             {
                 await signIn.SignOutAsync();
                 return RedirectToPage("/Account/Login");

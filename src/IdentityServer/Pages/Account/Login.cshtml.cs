@@ -18,25 +18,22 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace IdentityServer.Pages.Account;
 
 /// <summary>
-/// Sign-in with username or email and password; Identity counts failures and locks the account.
-/// Attempts are rate-limited per address and per login entered before any password is checked.
+/// Sign-in with username or email and password; <see cref="PasswordSignIn"/> checks it and keeps the
+/// lockout count. Attempts are rate-limited per address and per login entered before any password is checked.
 /// </summary>
-public sealed class LoginModel(
+internal sealed class LoginModel(
     UserManager<ApplicationUser> users,
     SignInManager<ApplicationUser> signIn,
+    PasswordSignIn passwords,
     IOpenIddictApplicationManager applications,
     SessionService sessions,
     AuditLog audit,
-    UnknownAccountLockout unknownAccounts,
     RateLimiters limits,
     IdentityServerMetrics metrics,
     TimeProvider clock) : PageModel
 {
     private const string GenericFailure = "The username or password is incorrect.";
     private const string LockedOut = "This account is locked because of repeated failed sign-ins. Try again later.";
-
-    // A valid Identity v3 hash of a random password: checked against for unknown accounts.
-    private static readonly string UnknownUserHash = new PasswordHasher<ApplicationUser>().HashPassword(new ApplicationUser(), Guid.NewGuid().ToString());
 
     [BindProperty]
     public LoginInput Input { get; set; } = new();
@@ -70,39 +67,12 @@ public sealed class LoginModel(
             }
         }
 
-        var login = Input.Login.Trim();
-        var user = await users.FindByNameAsync(login)
-            ?? (login.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : null);
-        if (user is null)
+        // Unknown logins get the same answers as accounts, so they tell nothing about which exist.
+        // Not cancelled with the request: a guess whose client hangs up is still counted and recorded.
+        var check = await passwords.CheckAsync(Input.Login, Input.Password, CancellationToken.None);
+        if (check.Outcome != PasswordCheckOutcome.Succeeded || check.User is not { } user)
         {
-            // Answer exactly as for an account: the same messages, lockout after as many failures, and
-            // the same hashing work (none while locked, as Identity skips it for a locked account).
-            var locked = unknownAccounts.IsLockedOut(login);
-            if (!locked)
-            {
-                users.PasswordHasher.VerifyHashedPassword(new ApplicationUser(), UnknownUserHash, Input.Password);
-                locked = unknownAccounts.RecordFailure(login);
-            }
-            metrics.SignIn(locked ? SignInResultTag.LockedOut : SignInResultTag.Failed);
-            await audit.RecordAsync(locked ? SecurityEventTypes.LockedOut : SecurityEventTypes.SignInFailed, userName: AuditLog.Truncate(login, 256),
-                detail: "unknown_account", cancellationToken: HttpContext.RequestAborted);
-            ErrorMessage = locked ? LockedOut : GenericFailure;
-            return Page();
-        }
-
-        var result = await signIn.CheckPasswordSignInAsync(user, Input.Password, lockoutOnFailure: true);
-        if (result.IsLockedOut)
-        {
-            metrics.SignIn(SignInResultTag.LockedOut);
-            await audit.RecordAsync(SecurityEventTypes.LockedOut, user.Id, user.UserName, cancellationToken: HttpContext.RequestAborted);
-            ErrorMessage = LockedOut;
-            return Page();
-        }
-        if (!result.Succeeded)
-        {
-            metrics.SignIn(SignInResultTag.Failed);
-            await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, detail: result.IsNotAllowed ? "not_allowed" : "wrong_password", cancellationToken: HttpContext.RequestAborted);
-            ErrorMessage = GenericFailure;
+            await RefuseAsync(check);
             return Page();
         }
 
@@ -156,6 +126,28 @@ public sealed class LoginModel(
         ]);
 
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
+    }
+
+    /// <summary>
+    /// Records a refused attempt (metrics, audit) and sets the message. The audit keeps what was
+    /// wrong: a counted wrong password is sign_in_failed; the one that locked the account is
+    /// locked_out with the same detail; an attempt refused because the account was locked (no
+    /// password accepted) is locked_out with none. Unknown logins say unknown_account.
+    /// </summary>
+    private async Task RefuseAsync(PasswordCheck check)
+    {
+        var (type, detail) = check.Outcome switch
+        {
+            PasswordCheckOutcome.FailedAndLocked => (SecurityEventTypes.LockedOut, "wrong_password"),
+            PasswordCheckOutcome.LockedOut => (SecurityEventTypes.LockedOut, null),
+            PasswordCheckOutcome.NotAllowed => (SecurityEventTypes.SignInFailed, "not_allowed"),
+            _ => (SecurityEventTypes.SignInFailed, "wrong_password"),
+        };
+        var locked = type == SecurityEventTypes.LockedOut;
+        metrics.SignIn(locked ? SignInResultTag.LockedOut : SignInResultTag.Failed);
+        await audit.RecordAsync(type, check.User?.Id, check.AuditUserName, detail: check.User is null ? "unknown_account" : detail,
+            cancellationToken: CancellationToken.None);
+        ErrorMessage = locked ? LockedOut : GenericFailure;
     }
 
     /// <summary>Shows which app asked for the sign-in when the return URL is an authorization request.</summary>
