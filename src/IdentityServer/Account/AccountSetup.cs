@@ -61,7 +61,7 @@ internal static class AccountSetup
             {
                 if (context.NewPrincipal?.Identity is ClaimsIdentity identity && context.CurrentPrincipal is { } current)
                 {
-                    foreach (var type in new[] { Claims.AuthenticationTime, PrincipalFactory.AuthenticationInstantClaim, Claims.AuthenticationMethodReference, SessionService.SessionIdClaim })
+                    foreach (var type in new[] { Claims.AuthenticationTime, Claims.AuthenticationMethodReference, SessionService.SessionIdClaim })
                     {
                         if (current.FindFirst(type) is { } claim && identity.FindFirst(type) is null)
                         {

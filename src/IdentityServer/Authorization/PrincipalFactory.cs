@@ -19,12 +19,6 @@ public sealed class PrincipalFactory(
     IOpenIddictScopeManager scopeManager)
 {
     /// <summary>
-    /// Cookie-only claim: the instant of the last password entry in Unix milliseconds, finer than
-    /// auth_time so that "signed in again after being asked to" can be decided exactly.
-    /// </summary>
-    public const string AuthenticationInstantClaim = "idp_auth_ms";
-
-    /// <summary>
     /// The account's security stamp when the grant was issued. It has no destination, so it stays in
     /// the server-only tokens (codes, refresh tokens); a refresh compares it with the current stamp,
     /// which ASP.NET Core Identity changes on a password change or reset.

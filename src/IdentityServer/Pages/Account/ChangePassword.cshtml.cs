@@ -80,8 +80,7 @@ internal sealed class ChangePasswordModel(
             HttpContext.Items[SessionTicketStore.KeptSessionItem] = current;
         }
         var kept = User.Claims
-            .Where(static c => c.Type is Claims.AuthenticationTime or PrincipalFactory.AuthenticationInstantClaim
-                or Claims.AuthenticationMethodReference or SessionService.SessionIdClaim)
+            .Where(static c => c.Type is Claims.AuthenticationTime or Claims.AuthenticationMethodReference or SessionService.SessionIdClaim)
             .Select(static c => new Claim(c.Type, c.Value, c.ValueType))
             .ToList();
         var properties = (await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme)).Properties;

@@ -25,6 +25,7 @@ internal sealed class LoginModel(
     UserManager<ApplicationUser> users,
     SignInManager<ApplicationUser> signIn,
     PasswordSignIn passwords,
+    ReauthenticationMarkers reauthentication,
     IOpenIddictApplicationManager applications,
     SessionService sessions,
     AuditLog audit,
@@ -118,11 +119,10 @@ internal sealed class LoginModel(
         await signIn.SignInWithClaimsAsync(user, isPersistent: false,
         [
             new Claim(Claims.AuthenticationTime, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
-            new Claim(PrincipalFactory.AuthenticationInstantClaim, now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
             new Claim(Claims.AuthenticationMethodReference, methods[0]),
             new Claim(SessionService.SessionIdClaim, sessionId),
             // Which prompt=login / max_age request this sign-in was made for (used up by that request).
-            .. HttpContext.RequestServices.GetRequiredService<ReauthenticationMarkers>().ClaimsForSignIn(ReturnUrl),
+            .. reauthentication.ClaimsForSignIn(ReturnUrl),
         ]);
 
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
