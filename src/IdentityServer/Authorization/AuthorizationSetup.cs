@@ -21,6 +21,7 @@ internal static class AuthorizationSetup
 
         var tokens = builder.Configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
         var certificateOptions = builder.Configuration.GetSection(CertificateOptions.Section).Get<CertificateOptions>() ?? new CertificateOptions();
+        var issuer = ConfiguredIssuer(tokens, builder.Environment);
         var certificates = CertificateLoader.Load(certificateOptions, builder.Environment, DateTimeOffset.UtcNow);
         builder.Services.AddSingleton(certificates);
 
@@ -65,10 +66,9 @@ internal static class AuthorizationSetup
                     Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified,
                     Claims.Role, Claims.AuthenticationTime, SessionService.SessionIdClaim);
 
-                if (ConfiguredIssuer(tokens, builder.Environment) is { } issuer)
+                if (issuer is not null)
                 {
                     options.SetIssuer(issuer);
-                    options.AddEventHandler(IssuerBaseUri.Descriptor(issuer));
                 }
 
                 options.SetAccessTokenLifetime(tokens.AccessTokenLifetime)
@@ -112,26 +112,7 @@ internal static class AuthorizationSetup
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
 
-                foreach (var descriptor in ReuseDetectionHandler.Descriptors.Concat(RevocationAuditHandler.Descriptors))
-                {
-                    options.AddEventHandler(descriptor);
-                }
-                foreach (var descriptor in TokenWriteBatch.Descriptors)
-                {
-                    options.AddEventHandler(descriptor);
-                }
-                foreach (var descriptor in ErrorCorrectionHandler.Descriptors.Concat(UserInfoRequestPolicy.Descriptors))
-                {
-                    options.AddEventHandler(descriptor);
-                }
-                options.AddEventHandler(ClientCredentialsScopePolicy.Descriptor);
-                foreach (var descriptor in RevocationPolicy.Descriptors.Concat(IntrospectionPolicy.Descriptors))
-                {
-                    options.AddEventHandler(descriptor);
-                }
-                // RFC 6749 3.1, 3.2 and 4.1.2.1, OpenID Connect Core 3.1.2.1: strict request parameters,
-                // and errors returned to the client once its redirect_uri is known to be valid.
-                foreach (var descriptor in RepeatedParameterCheck.Descriptors.Concat(MaxAgeParameterCheck.Descriptors).Concat(AuthorizationErrorRedirect.Descriptors))
+                foreach (var descriptor in ServerEventHandlers.All(issuer))
                 {
                     options.AddEventHandler(descriptor);
                 }

@@ -25,11 +25,11 @@ internal sealed class ErrorCorrectionHandler :
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
     [
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
-            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(int.MinValue + 40_000).SetType(OpenIddictServerHandlerType.Custom).Build(),
+            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(HandlerOrder.CorrectErrorCodes).SetType(OpenIddictServerHandlerType.Custom).Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
-            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(int.MinValue + 40_000).SetType(OpenIddictServerHandlerType.Custom).Build(),
+            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(HandlerOrder.CorrectErrorCodes).SetType(OpenIddictServerHandlerType.Custom).Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyDeviceAuthorizationResponseContext>()
-            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(int.MinValue + 40_000).SetType(OpenIddictServerHandlerType.Custom).Build(),
+            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(HandlerOrder.CorrectErrorCodes).SetType(OpenIddictServerHandlerType.Custom).Build(),
     ];
 
     public ValueTask HandleAsync(ApplyTokenResponseContext context)

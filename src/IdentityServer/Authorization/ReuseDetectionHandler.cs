@@ -30,7 +30,7 @@ internal sealed partial class ReuseDetectionHandler(
     [
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
             .UseScopedHandler<ReuseDetectionHandler>()
-            .SetOrder(int.MinValue + 50_000)
+            .SetOrder(HandlerOrder.DetectReuse)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()

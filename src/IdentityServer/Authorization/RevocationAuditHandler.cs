@@ -14,7 +14,7 @@ internal sealed class RevocationAuditHandler(AuditLog audit) : IOpenIddictServer
         OpenIddictServerHandlerDescriptor.CreateBuilder<HandleRevocationRequestContext>()
             .UseScopedHandler<RevocationAuditHandler>()
             // After OpenIddict has revoked the token.
-            .SetOrder(int.MaxValue - 100_000)
+            .SetOrder(HandlerOrder.AfterOpenIddict)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build(),
     ];

@@ -27,7 +27,7 @@ internal sealed class TokenWriteBatch
     [
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
             .UseScopedHandler<Begin>()
-            .SetOrder(int.MinValue + 100_000)
+            .SetOrder(HandlerOrder.BeginTokenWriteBatch)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
@@ -39,7 +39,7 @@ internal sealed class TokenWriteBatch
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
             .UseScopedHandler<DiscardOnError>()
             // Before any error handler that saves (reuse detection, audit), so that it cannot write them.
-            .SetOrder(int.MinValue + 10_000)
+            .SetOrder(HandlerOrder.DiscardUnwrittenTokens)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build(),
     ];

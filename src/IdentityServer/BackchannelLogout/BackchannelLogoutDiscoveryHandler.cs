@@ -18,7 +18,7 @@ internal sealed class BackchannelLogoutDiscoveryHandler : IOpenIddictServerHandl
         OpenIddictServerHandlerDescriptor.CreateBuilder<HandleConfigurationRequestContext>()
             .UseSingletonHandler<BackchannelLogoutDiscoveryHandler>()
             // After OpenIddict's own metadata handlers.
-            .SetOrder(int.MaxValue - 100_000)
+            .SetOrder(Authorization.HandlerOrder.AfterOpenIddict)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 

@@ -21,7 +21,6 @@ internal static class BackchannelLogoutSetup
             services.GetRequiredService<IHostEnvironment>(), services.GetRequiredService<IOptions<BackchannelLogoutOptions>>().Value));
 
         builder.Services.AddSingleton<LogoutTokenFactory>();
-        builder.Services.AddOpenIddict().AddServer(static server => server.AddEventHandler(BackchannelLogoutDiscoveryHandler.Descriptor));
 
         AddHttpClient(builder.Services, BackchannelLogoutJob.HttpClientName, allowPrivateNetworks: false);
         AddHttpClient(builder.Services, BackchannelLogoutJob.PrivateNetworksHttpClientName, allowPrivateNetworks: true);

@@ -45,7 +45,6 @@ internal static class ObservabilitySetup
             services.GetService<IExternalScopeProvider>()))));
         builder.Services.AddSingleton<ActiveSessionsGauge>();
         builder.Services.AddSingleton<IdentityServerMetrics>();
-        builder.Services.AddOpenIddict().AddServer(static options => options.AddEventHandler(TokenMetricsHandler.Descriptor));
 
         var settings = section.Get<ObservabilityOptions>() ?? new ObservabilityOptions();
         var standardEndpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? builder.Configuration["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"];

@@ -11,7 +11,7 @@ internal sealed class TokenMetricsHandler(IdentityServerMetrics metrics) : IOpen
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
             .UseSingletonHandler<TokenMetricsHandler>()
             // Before OpenIddict writes the response (which ends the event's processing).
-            .SetOrder(int.MinValue + 100_000)
+            .SetOrder(Authorization.HandlerOrder.CountTokens)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
