@@ -65,14 +65,15 @@ internal sealed partial class PasswordSignIn(
         return new PasswordCheck(await CheckAccountAsync(user, password, cancellationToken), user, user.UserName);
     }
 
-    /// <summary>Counts a wrong password given elsewhere (the current password when changing it), exactly as a failed sign-in.</summary>
-    public async Task<PasswordCheckOutcome> RecordFailureAsync(string userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks the password of a known account (the current password when changing it) exactly as a
+    /// sign-in does: refused while locked, counted when wrong, the count reset when right.
+    /// </summary>
+    public Task<PasswordCheckOutcome> CheckAccountPasswordAsync(ApplicationUser user, string password, CancellationToken cancellationToken)
     {
-        if (await ReadAsync(userId, cancellationToken) is not { } state)
-        {
-            return PasswordCheckOutcome.Failed;
-        }
-        return state.IsLockedOut(clock.GetUtcNow()) ? PasswordCheckOutcome.LockedOut : await RecordFailureAsync(userId, state, cancellationToken);
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(password);
+        return CheckAccountAsync(user, password, cancellationToken);
     }
 
     /// <summary>

@@ -107,7 +107,40 @@ public sealed class AccountLockoutTests(IdentityServerFactory factory) : IClassF
         var account = await AccountAsync(id);
         Assert.Equal(0, account.AccessFailedCount);
         Assert.True(account.LockoutEnd > DateTimeOffset.UtcNow);
-        Assert.Equal(attempts, (await EventsAsync(id)).Count(static e => e == (SecurityEventTypes.SignInFailed, "change_password_wrong_password")));
+        var events = await EventsAsync(id);
+        Assert.Equal(limit - 1, events.Count(static e => e == (SecurityEventTypes.SignInFailed, "change_password_wrong_password")));
+        Assert.Equal(1, events.Count(static e => e == (SecurityEventTypes.LockedOut, "change_password_wrong_password")));
+        Assert.Equal(attempts - limit, events.Count(static e => e == (SecurityEventTypes.LockedOut, "change_password")));
+    }
+
+    [Fact]
+    public async Task Lockout_RightCurrentPasswordOnChangePasswordWhileLocked_IsRefusedAndChangesNothing()
+    {
+        var (id, name) = await CreateAccountAsync("change-password-locked");
+        using var browser = factory.CreateOidcClient();
+        Assert.True(await Admin.AdminTestHelpers.TrySignInAsync(browser, name, Password));
+        using var form = await browser.NavigateAsync("/Account/ChangePassword");
+        var token = (await OidcTestClient.ParseAsync(form)).QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+        // Locked by wrong passwords at the sign-in page (another browser); this one is still signed in.
+        using var attacker = factory.CreateOidcClient();
+        for (var i = 0; i < Lockout.MaxFailedAccessAttempts; i++)
+        {
+            Assert.False(await Admin.AdminTestHelpers.TrySignInAsync(attacker, name, "wrong-" + i));
+        }
+        var hash = (await AccountAsync(id)).PasswordHash;
+
+        using var content = new FormUrlEncodedContent([
+            new("Input.CurrentPassword", Password), new("Input.NewPassword", "Changed-Passw0rd!"),
+            new("Input.ConfirmPassword", "Changed-Passw0rd!"), new("__RequestVerificationToken", token)]);
+        using var response = await browser.Http.PostAsync(new Uri("/Account/ChangePassword", UriKind.Relative), content);
+
+        Assert.Equal((HttpStatusCode.Redirect, "/Account/Login"), (response.StatusCode, response.Headers.Location?.OriginalString));
+        var account = await AccountAsync(id);
+        Assert.Equal(hash, account.PasswordHash);
+        Assert.True(account.LockoutEnd > DateTimeOffset.UtcNow);
+        var events = await EventsAsync(id);
+        Assert.Contains((SecurityEventTypes.LockedOut, "change_password"), events);
+        Assert.DoesNotContain(events, static e => e.Type == SecurityEventTypes.PasswordChanged);
     }
 
     [Fact]

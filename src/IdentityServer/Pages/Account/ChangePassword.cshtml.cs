@@ -4,6 +4,7 @@ using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
+using IdentityServer.RateLimiting;
 using IdentityServer.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -22,6 +23,7 @@ namespace IdentityServer.Pages.Account;
 internal sealed class ChangePasswordModel(
     SignInManager<ApplicationUser> signIn,
     PasswordSignIn passwords,
+    RateLimiters limits,
     SessionService sessions,
     AuditLog audit) : PageModel
 {
@@ -45,14 +47,31 @@ internal sealed class ChangePasswordModel(
             return Challenge();
         }
 
-        // A wrong current password counts like a failed sign-in (lockout), so a browser left signed
-        // in cannot be used to guess it and then end the user's other sessions. It is counted as the
-        // sign-in page counts, exactly even when guesses run in parallel, and whatever the client does.
-        if (!await signIn.UserManager.CheckPasswordAsync(user, Input.CurrentPassword))
+        // The current password is checked as a sign-in checks it: refused while the account is
+        // locked, a wrong one counted (exactly, even when guesses run in parallel), under the same
+        // per-account rate limit. A browser left signed in cannot be used to guess it and then end
+        // the user's other sessions. Not cancelled with the request: a guess still counts.
+        using (var lease = limits.AcquireSignIn(HttpContext, user.UserName ?? user.Id))
         {
-            var outcome = await passwords.RecordFailureAsync(user.Id, CancellationToken.None);
-            await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, User.FindFirst(SessionService.SessionIdClaim)?.Value,
-                detail: "change_password_wrong_password", cancellationToken: CancellationToken.None);
+            if (!lease.IsAcquired)
+            {
+                var seconds = RateLimitResponses.Refuse(Response, lease);
+                Errors = [$"Too many attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again."];
+                return Page();
+            }
+        }
+        var outcome = await passwords.CheckAccountPasswordAsync(user, Input.CurrentPassword, CancellationToken.None);
+        if (outcome != PasswordCheckOutcome.Succeeded)
+        {
+            var (type, detail) = outcome switch
+            {
+                PasswordCheckOutcome.LockedOut => (SecurityEventTypes.LockedOut, "change_password"),
+                PasswordCheckOutcome.FailedAndLocked => (SecurityEventTypes.LockedOut, "change_password_wrong_password"),
+                PasswordCheckOutcome.NotAllowed => (SecurityEventTypes.SignInFailed, "change_password_not_allowed"),
+                _ => (SecurityEventTypes.SignInFailed, "change_password_wrong_password"),
+            };
+            await audit.RecordAsync(type, user.Id, user.UserName, User.FindFirst(SessionService.SessionIdClaim)?.Value,
+                detail: detail, cancellationToken: CancellationToken.None);
             if (outcome is PasswordCheckOutcome.FailedAndLocked or PasswordCheckOutcome.LockedOut)
             {
                 await signIn.SignOutAsync();
