@@ -10,6 +10,7 @@ public static class SecurityEventTypes
     public const string SessionEnded = "session_ended";
     public const string ConsentGranted = "consent_granted";
     public const string TokenReuseDetected = "token_reuse_detected";
+    public const string RefreshTokenReplayed = "refresh_token_replayed";
     public const string TokenRevoked = "token_revoked";
     public const string PasswordChanged = "password_changed";
     public const string UserLocked = "user_locked";
@@ -20,6 +21,6 @@ public static class SecurityEventTypes
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, TokenReuseDetected,
-        TokenRevoked, PasswordChanged, UserLocked, UserUnlocked, UserDeleted, BackchannelLogoutFailed,
+        RefreshTokenReplayed, TokenRevoked, PasswordChanged, UserLocked, UserUnlocked, UserDeleted, BackchannelLogoutFailed,
     };
 }

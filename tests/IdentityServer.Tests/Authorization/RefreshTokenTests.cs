@@ -1,8 +1,12 @@
 using System.Net;
+using System.Security.Claims;
 using IdentityServer.Data;
 using IdentityServer.Tests.Infrastructure;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityServer.Tests.Authorization;
 
@@ -138,8 +142,8 @@ public sealed class RefreshTokenTests(IdentityServerFactory factory) : IClassFix
 
 /// <summary>
 /// With a reuse leeway configured, a replay of a just-rotated refresh token inside it continues the one
-/// chain: the replay gets new tokens and everything the first use produced is revoked, so there is
-/// never a second live refresh token for the grant.
+/// chain: the replay gets new tokens, and the branch the first use started is closed (its access
+/// tokens revoked, its refresh tokens marked redeemed so that presenting one is caught as reuse).
 /// </summary>
 public sealed class RefreshTokenLeewayTests(RefreshTokenLeewayTests.Host factory) : IClassFixture<RefreshTokenLeewayTests.Host>
 {
@@ -149,7 +153,7 @@ public sealed class RefreshTokenLeewayTests(RefreshTokenLeewayTests.Host factory
     }
 
     [Fact]
-    public async Task Refresh_ReplayedWithinLeeway_ContinuesTheChainAndRevokesTheFirstAnswer()
+    public async Task Refresh_ReplayedWithinLeeway_ContinuesTheChainAndClosesTheFirstBranch()
     {
         using var client = factory.CreateOidcClient();
         var tokens = await client.CodeFlowAsync();
@@ -160,13 +164,11 @@ public sealed class RefreshTokenLeewayTests(RefreshTokenLeewayTests.Host factory
         var replay = await client.RefreshAsync(tokens["refresh_token"]!);
         Assert.Equal(HttpStatusCode.OK, replay.Status);
         Assert.NotEqual(first["refresh_token"], replay["refresh_token"]);
-
-        // What the first answer carried is dead; presenting it is not reuse of a live token.
         Assert.Contains(factory.Logs.Entries, e => e.EventId.Id == 4002);
-        Assert.Equal("false", (await client.IntrospectAsync(first["access_token"]!))["active"]);
-        Assert.Equal("invalid_grant", (await client.RefreshAsync(first["refresh_token"]!)).Error);
+        Assert.Contains(await EventTypesAsync(), static t => t == Audit.SecurityEventTypes.RefreshTokenReplayed);
 
-        // The replay's tokens are the chain: they work and rotate on.
+        // The first answer's access token is dead; the replay's tokens are the chain and rotate on.
+        Assert.Equal("false", (await client.IntrospectAsync(first["access_token"]!))["active"]);
         Assert.Equal("true", (await client.IntrospectAsync(replay["access_token"]!))["active"]);
         var next = await client.RefreshAsync(replay["refresh_token"]!);
         Assert.Equal(HttpStatusCode.OK, next.Status);
@@ -174,9 +176,28 @@ public sealed class RefreshTokenLeewayTests(RefreshTokenLeewayTests.Host factory
     }
 
     [Fact]
+    public async Task Refresh_FirstAnswerPresentedAfterAReplay_IsCaughtAsReuseAndEndsTheGrant()
+    {
+        // Whoever replayed (the client retrying, or a thief), the other holder's refresh token is
+        // now a redeemed one: presenting it is reuse, and the whole grant dies.
+        using var client = factory.CreateOidcClient();
+        var tokens = await client.CodeFlowAsync();
+        var first = await client.RefreshAsync(tokens["refresh_token"]!);
+        var replay = await client.RefreshAsync(tokens["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.OK, replay.Status);
+
+        var reuse = await client.RefreshAsync(first["refresh_token"]!);
+        Assert.Equal("invalid_grant", reuse.Error);
+        Assert.Contains(factory.Logs.Entries, e => e.EventId.Id == 4001);
+        Assert.Equal("invalid_grant", (await client.RefreshAsync(replay["refresh_token"]!)).Error);
+        Assert.Equal("false", (await client.IntrospectAsync(replay["access_token"]!))["active"]);
+    }
+
+    [Fact]
     public async Task Refresh_ReplayedTwiceWithinLeeway_LeavesExactlyOneLiveRefreshToken()
     {
         using var client = factory.CreateOidcClient();
+        var before = await ValidRefreshTokenIdsAsync();
         var tokens = await client.CodeFlowAsync();
         var answers = new List<TokenResponse>();
         for (var i = 0; i < 3; i++)
@@ -186,10 +207,54 @@ public sealed class RefreshTokenLeewayTests(RefreshTokenLeewayTests.Host factory
             answers.Add(answer);
         }
 
-        Assert.Equal("invalid_grant", (await client.RefreshAsync(answers[0]["refresh_token"]!)).Error);
-        Assert.Equal("invalid_grant", (await client.RefreshAsync(answers[1]["refresh_token"]!)).Error);
+        Assert.Single((await ValidRefreshTokenIdsAsync()).Except(before));
         Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(answers[2]["refresh_token"]!)).Status);
     }
+
+    [Fact]
+    public async Task Refresh_ReplayWhileTheFirstAnswerIsBeingRedeemed_StopsThatRedemptionFromIssuingTokens()
+    {
+        // R0 rotated to R1. Request A is redeeming R1 (its redemption written, its new tokens not yet:
+        // they are written together with a second update of R1). Request B replays R0 meanwhile, having
+        // read R1 before A's redemption. B must close R1 so that A's pending write fails: otherwise A
+        // and B would each hold a live refresh token.
+        using var client = factory.CreateOidcClient();
+        var before = await ValidRefreshTokenIdsAsync();
+        var tokens = await client.CodeFlowAsync();
+        var r0 = Assert.Single((await ValidRefreshTokenIdsAsync()).Except(before));
+        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(tokens["refresh_token"]!)).Status);
+        var r1 = Assert.Single((await ValidRefreshTokenIdsAsync()).Except(before));
+        Assert.NotEqual(r0, r1);
+
+        await using var b = factory.Services.CreateAsyncScope();
+        var bTokens = b.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+        var r0Entry = (await bTokens.FindByIdAsync(r0))!;
+        _ = await bTokens.FindByIdAsync(r1); // B has read R1 while it was valid
+
+        await using var a = factory.Services.CreateAsyncScope();
+        var aTokens = a.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+        var r1InA = (await aTokens.FindByIdAsync(r1))!;
+        Assert.True(await aTokens.TryRedeemAsync(r1InA));
+
+        var presented = new ClaimsPrincipal(new ClaimsIdentity(
+        [
+            new Claim(Claims.Private.TokenId, r0),
+            new Claim(Claims.Private.AuthorizationId, (await bTokens.GetAuthorizationIdAsync(r0Entry))!),
+            new Claim(Claims.Subject, (await bTokens.GetSubjectAsync(r0Entry))!),
+        ], "test"));
+        Assert.True(await b.ServiceProvider.GetRequiredService<IdentityServer.Authorization.RefreshTokenRotation>().TryRedeemAsync(presented, CancellationToken.None));
+
+        // A's pending write of R1 (what OpenIddict does when it issues A's tokens) now loses.
+        Assert.False(await aTokens.TryRedeemAsync(r1InA));
+    }
+
+    private Task<List<string>> ValidRefreshTokenIdsAsync() => factory.WithScopeAsync(async services =>
+        await services.GetRequiredService<ApplicationDbContext>().Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken>()
+            .Where(static t => t.Type == TokenTypeIdentifiers.RefreshToken && t.Status == Statuses.Valid)
+            .Select(static t => t.Id!).ToListAsync());
+
+    private Task<List<string>> EventTypesAsync() => factory.WithScopeAsync(async services =>
+        await services.GetRequiredService<ApplicationDbContext>().SecurityEvents.Select(static e => e.Type).ToListAsync());
 }
 
 /// <summary>Without configuration there is no leeway: any second use of a refresh token is reuse.</summary>
@@ -198,6 +263,13 @@ public sealed class RefreshTokenDefaultLeewayTests(RefreshTokenDefaultLeewayTest
     public sealed class Host : IdentityServerFactory
     {
         public Host() => Settings.Remove("IdentityServer:RefreshTokenReuseLeeway");
+    }
+
+    [Fact]
+    public void Leeway_Default_IsZeroInCodeAndConfiguration()
+    {
+        Assert.Equal(TimeSpan.Zero, new IdentityServer.Authorization.TokenOptions().RefreshTokenReuseLeeway);
+        Assert.Equal(TimeSpan.Zero, factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IdentityServer.Authorization.TokenOptions>>().Value.RefreshTokenReuseLeeway);
     }
 
     [Fact]
