@@ -47,6 +47,18 @@ internal sealed class SessionTicketStore : ITicketStore
         {
             throw new InvalidOperationException("A cookie may only be renewed with a ticket of its own session.");
         }
+        // A sliding renewal writes back the ticket as this request read it. A re-authentication record
+        // in it may have been used up meanwhile (by this request or another, see
+        // ReauthenticationMarkers): it never comes back this way. Only a sign-in that keeps the
+        // session (which also arrives here) writes a record, the one it has just made.
+        var signingIn = httpContext.Items[KeptSessionItem] as string == key;
+        foreach (var identity in signingIn ? [] : ticket.Principal.Identities)
+        {
+            foreach (var claim in identity.FindAll(Authorization.ReauthenticationMarkers.SatisfiedClaim).ToList())
+            {
+                identity.RemoveClaim(claim);
+            }
+        }
         await httpContext.RequestServices.GetRequiredService<SessionService>()
             .UpdateTicketAsync(key, TicketSerializer.Default.Serialize(ticket), cancellationToken);
     }

@@ -1,6 +1,13 @@
 using System.Net;
+using IdentityServer.Authorization;
+using IdentityServer.Data;
+using IdentityServer.Sessions;
 using IdentityServer.Tests.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityServer.Tests.Authorization;
 
@@ -129,6 +136,40 @@ public sealed class ReauthenticationTests(IdentityServerFactory factory) : IClas
         // The consent form posted again: used up.
         using var reposted = await client.SubmitAsync(consentPage, button: "accept");
         AssertSentToSignIn(reposted);
+        using var replay = await client.Http.GetAsync(new Uri(postSignInUrl, UriKind.Relative));
+        AssertSentToSignIn(replay);
+    }
+
+    [Fact]
+    public async Task Reauthentication_CookieRenewalWritingBackAnOlderTicket_DoesNotBringTheMarkerBack()
+    {
+        // A sliding cookie renewal writes back the ticket as its request read it, possibly before the
+        // marker in it was used up: the marker must not come back with it.
+        var userId = await Admin.AdminTestHelpers.CreateUserAsync(factory, "renewal-user");
+        using var client = factory.CreateOidcClient();
+        await client.SignInThroughPortalAsync("renewal-user", Admin.AdminTestHelpers.Password);
+        var parameters = PortalRequest("renewal");
+        parameters["prompt"] = "login";
+        var (postSignInUrl, signedIn) = await SignInForAsync(client, parameters, "renewal-user", Admin.AdminTestHelpers.Password);
+        signedIn.Dispose();
+        var (sessionId, readBefore) = await factory.WithScopeAsync(async services =>
+        {
+            var session = await services.GetRequiredService<ApplicationDbContext>().Sessions
+                .SingleAsync(s => s.UserId == userId && s.EndedAt == null);
+            return (session.Id, TicketSerializer.Default.Deserialize(session.Ticket!)!);
+        });
+        Assert.True(readBefore.Principal.HasClaim(static c => c.Type == ReauthenticationMarkers.SatisfiedClaim));
+
+        using (var used = await client.Http.GetAsync(new Uri(postSignInUrl, UriKind.Relative)))
+        {
+            AssertCode(used);
+        }
+        await factory.WithScopeAsync(async services =>
+        {
+            await new SessionTicketStore().RenewAsync(sessionId, readBefore, new DefaultHttpContext { RequestServices = services }, CancellationToken.None);
+            return true;
+        });
+
         using var replay = await client.Http.GetAsync(new Uri(postSignInUrl, UriKind.Relative));
         AssertSentToSignIn(replay);
     }
