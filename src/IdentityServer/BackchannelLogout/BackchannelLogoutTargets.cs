@@ -22,6 +22,8 @@ internal sealed class BackchannelLogoutTargets(bool isDevelopment, IEnumerable<s
 {
     private static readonly IPAddress AwsMetadataIPv6 = IPAddress.Parse("fd00:ec2::254");
 
+    private static readonly IPAddress GcpMetadataIPv6 = IPAddress.Parse("fd20:ce::254");
+
     private readonly HashSet<string> privateNetworkClients = new(privateNetworkClients, StringComparer.Ordinal);
 
     /// <summary>The rules outside Development with no client allowed on private networks.</summary>
@@ -108,6 +110,8 @@ internal sealed class BackchannelLogoutTargets(bool isDevelopment, IEnumerable<s
         [100, >= 64 and <= 127, ..] => TargetKind.SharedAddressSpace,
         [>= 224 and <= 239, ..] => TargetKind.Multicast,
         [>= 240, ..] => TargetKind.Reserved,                                 // 240.0.0.0/4 and 255.255.255.255
+        [192, 0, 0, ..] => TargetKind.Reserved,                              // IETF protocol assignments
+        [198, 18 or 19, ..] => TargetKind.Reserved,                          // benchmarking (RFC 2544)
         _ => TargetKind.Public,
     };
 
@@ -122,9 +126,21 @@ internal sealed class BackchannelLogoutTargets(bool isDevelopment, IEnumerable<s
         {
             return TargetKind.Loopback;
         }
-        if (address.Equals(AwsMetadataIPv6))
+        if (address.Equals(AwsMetadataIPv6) || address.Equals(GcpMetadataIPv6))
         {
             return TargetKind.Metadata;
+        }
+        if (b is [0x20, 0x02, ..])
+        {
+            // 6to4 (2002::/16): the relay connects to the IPv4 address in bytes 2 to 5.
+            return ClassifyIPv4(b[2..6]);
+        }
+        if (b is [0x00, 0x64, 0xff, 0x9b, 0x00, 0x01, ..] or [0x20, 0x01, 0x00, 0x00, ..])
+        {
+            // Local-use NAT64 (64:ff9b:1::/48, RFC 8215: where the IPv4 address sits depends on the
+            // operator's prefix length) and Teredo (2001::/32, an obfuscated IPv4 address): an address
+            // we cannot read is not one we connect to.
+            return TargetKind.Reserved;
         }
         if (b is [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, ..])
         {
