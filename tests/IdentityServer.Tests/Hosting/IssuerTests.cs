@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using IdentityServer.Tests.Infrastructure;
 
 namespace IdentityServer.Tests.Hosting;
@@ -34,6 +35,7 @@ public sealed class IssuerTests
     {
         using var factory = new IdentityServerFactory { EnvironmentName = "Production" };
         factory.Settings["IdentityServer:Issuer"] = "https://id.example.com/";
+        AddDeviceClient(factory);
         using var client = factory.CreateOidcClient();
 
         using var discovery = new HttpRequestMessage(HttpMethod.Get, new Uri("/.well-known/openid-configuration", UriKind.Relative));
@@ -50,6 +52,43 @@ public sealed class IssuerTests
         var token = await client.ClientCredentialsAsync();
         Assert.Equal(HttpStatusCode.OK, token.Status);
         Assert.Equal("https://id.example.com/", Jwt.Payload(token["access_token"]!).GetProperty("iss").GetString());
+
+        // The authorization response's iss (RFC 9207), here on an error sent back to the client.
+        var parameters = OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null);
+        parameters["prompt"] = "none";
+        using var authorize = new HttpRequestMessage(HttpMethod.Get, new Uri(OidcTestClient.AuthorizeUrl(parameters), UriKind.Relative));
+        authorize.Headers.Host = "evil.example";
+        using var redirect = await client.Http.SendAsync(authorize);
+        Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+        var query = OidcTestClient.Query(redirect.Headers.Location!);
+        Assert.Equal(("login_required", "https://id.example.com/"), (query["error"], query["iss"]));
+
+        // The device flow's verification_uri.
+        using var device = new HttpRequestMessage(HttpMethod.Post, new Uri("/connect/device", UriKind.Relative))
+        {
+            Content = new FormUrlEncodedContent([new("client_id", DeviceClientId), new("scope", "openid")]),
+        };
+        device.Headers.Host = "evil.example";
+        var deviceResponse = await TokenResponse.ReadAsync(await client.Http.SendAsync(device));
+        Assert.Equal(HttpStatusCode.OK, deviceResponse.Status);
+        Assert.Equal("https://id.example.com/connect/verify", deviceResponse["verification_uri"]);
+        Assert.StartsWith("https://id.example.com/connect/verify?user_code=", deviceResponse["verification_uri_complete"], StringComparison.Ordinal);
+    }
+
+    private const string DeviceClientId = "tv";
+
+    /// <summary>The test seed plus a device-flow client.</summary>
+    private static void AddDeviceClient(IdentityServerFactory factory)
+    {
+        var seed = JsonNode.Parse(TestSeed.Json)!;
+        seed["Clients"]!.AsArray().Add(new JsonObject
+        {
+            ["ClientId"] = DeviceClientId,
+            ["ClientType"] = "public",
+            ["GrantTypes"] = new JsonArray("urn:ietf:params:oauth:grant-type:device_code"),
+            ["Scopes"] = new JsonArray("openid"),
+        });
+        File.WriteAllText(factory.SeedPath, seed.ToJsonString());
     }
 
     [Fact]
