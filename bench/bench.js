@@ -131,8 +131,8 @@ function refreshTokenScenario (config, oidc) {
   }
 
   // A request still in flight when autocannon stopped may have rotated the token without the new
-  // one reaching us. Within the reuse leeway (30 s) the last token we hold is still accepted once
-  // more, so redeem it now to get a token that is certainly current.
+  // one reaching us. Within the reuse leeway (the benchmark runs the server with 30 s) the last token
+  // we hold is still accepted once more, so redeem it now to get a token that is certainly current.
   async function repair (chain, observations) {
     let last = null
     for (let attempt = 0; attempt < 3; attempt++) {

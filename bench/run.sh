@@ -100,6 +100,7 @@ log "starting the server on $BASE_URL (Production, database $DB_FILE)"
     --Certificates:Encryption:0:Path="$WORK_DIR/encryption.pfx" \
     --Certificates:Encryption:0:Password="$CERT_PASSWORD" \
     --Logging:LogLevel:Default=Warning \
+    --IdentityServer:RefreshTokenReuseLeeway=00:00:30 \
     --RateLimits:Token:ExemptClients:0=bench-worker \
     --RateLimits:Token:ExemptClients:1=bench-web \
     ${BENCH_SERVER_ARGS:-}
