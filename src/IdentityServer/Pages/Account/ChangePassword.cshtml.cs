@@ -94,10 +94,6 @@ internal sealed class ChangePasswordModel(
 
         // The cookie carries the old security stamp: issue it again for the same session, keeping
         // when and how the user signed in.
-        if (current is not null)
-        {
-            HttpContext.Items[SessionTicketStore.KeptSessionItem] = current;
-        }
         var kept = User.Claims
             .Where(static c => c.Type is Claims.AuthenticationTime or Claims.AuthenticationMethodReference or SessionService.SessionIdClaim)
             .Select(static c => new Claim(c.Type, c.Value, c.ValueType))
