@@ -5,6 +5,7 @@ using IdentityServer.Authorization;
 using IdentityServer.Data;
 using IdentityServer.Observability;
 using IdentityServer.Sessions;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -28,8 +29,12 @@ internal sealed class SessionSignIn(
     /// <param name="context">The sign-in request.</param>
     /// <param name="user">Who proved who they are.</param>
     /// <param name="methods">How: RFC 8176 <c>amr</c> values (<see cref="AuthenticationMethods"/>).</param>
+    /// <param name="remember">
+    /// "Remember me": a persistent cookie that expires with the session (idle timeout or absolute end,
+    /// whichever is first, and follows it on every renewal); otherwise a cookie that ends with the browser.
+    /// </param>
     /// <param name="returnUrl">Where the sign-in leads: a re-authentication marker in it is recorded for the session.</param>
-    public async Task<SessionSignInResult> SignInAsync(HttpContext context, ApplicationUser user, IReadOnlyList<string> methods, string? returnUrl)
+    public async Task<SessionSignInResult> SignInAsync(HttpContext context, ApplicationUser user, IReadOnlyList<string> methods, bool remember, string? returnUrl)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(user);
@@ -39,7 +44,7 @@ internal sealed class SessionSignIn(
             await SignOutOtherAccountAsync(context, current, previousUser);
             return SessionSignInResult.OtherAccountSignedOut;
         }
-        if (await StartOrKeepSessionAsync(context, user, current, methods) is not { } sessionId)
+        if (await StartOrKeepSessionAsync(context, user, current, methods) is not { } session)
         {
             metrics.SignIn(SignInResultTag.Failed);
             await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, detail: "session_limit", cancellationToken: context.RequestAborted);
@@ -48,17 +53,17 @@ internal sealed class SessionSignIn(
 
         metrics.SignIn(SignInResultTag.Succeeded);
         // Saved with the session's cookie ticket, in the same write.
-        audit.Add(SecurityEventTypes.SignInSucceeded, user.Id, user.UserName, sessionId, detail: string.Join(' ', methods));
+        audit.Add(SecurityEventTypes.SignInSucceeded, user.Id, user.UserName, session.Id, detail: string.Join(' ', methods));
         // auth_time and amr travel in the cookie so the authorization endpoint can honour max_age.
         Claim[] claims =
         [
             new(Claims.AuthenticationTime, clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
             .. methods.Select(static method => new Claim(Claims.AuthenticationMethodReference, method)),
-            new(SessionService.SessionIdClaim, sessionId),
+            new(SessionService.SessionIdClaim, session.Id),
         ];
-        await signIn.SignInWithClaimsAsync(user, isPersistent: false, claims);
+        await signIn.SignInWithClaimsAsync(user, new AuthenticationProperties { IsPersistent = remember, ExpiresUtc = session.CookieExpiry }, claims);
         // Which prompt=login / max_age request this sign-in was made for (used up by that request).
-        await reauthentication.RecordAsync(sessionId, returnUrl, context.RequestAborted);
+        await reauthentication.RecordAsync(session.Id, returnUrl, context.RequestAborted);
         return SessionSignInResult.SignedIn;
     }
 
@@ -66,12 +71,12 @@ internal sealed class SessionSignIn(
     /// Signing in again as the same user in the same browser keeps the session and the grants
     /// issued in it; any other sign-in starts a new one. Null when <c>Sessions:MaxPerUser</c> refuses it.
     /// </summary>
-    private async Task<string?> StartOrKeepSessionAsync(
+    private async Task<(string Id, DateTimeOffset CookieExpiry)?> StartOrKeepSessionAsync(
         HttpContext context, ApplicationUser user, string? current, IReadOnlyList<string> methods)
     {
         if (current is not null && await sessions.FindActiveAsync(current, context.RequestAborted) is { } kept)
         {
-            return kept.Id;
+            return (kept.Id, sessions.ExpiryOf(kept));
         }
         if (await sessions.PrepareAsync(user, methods, context) is not { } started)
         {
@@ -79,7 +84,7 @@ internal sealed class SessionSignIn(
         }
         // Saved, with its ticket, when the cookie handler stores the new cookie (SessionTicketStore).
         context.Items[SessionTicketStore.StartingSessionItem] = started;
-        return started.Id;
+        return (started.Id, sessions.ExpiryOf(started));
     }
 
     /// <summary>

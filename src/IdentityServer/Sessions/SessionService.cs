@@ -75,7 +75,10 @@ public sealed class SessionService(
             UserName = user.UserName ?? user.Id,
             CreatedAt = now,
             LastSeenAt = now,
-            ExpiresAt = now + Options.AbsoluteLifetime,
+            // In whole seconds, as cookie expiry times are written: a renewed cookie's expiry comes
+            // from two clock readings microseconds apart (see SessionsSetup), and must not round
+            // up to the second after the session's end.
+            ExpiresAt = WholeSeconds(now + Options.AbsoluteLifetime),
             IpAddress = context.Connection.RemoteIpAddress?.ToString(),
             UserAgent = userAgent,
             DeviceName = DeviceNames.Describe(userAgent),
@@ -231,6 +234,13 @@ public sealed class SessionService(
         return idleEnd < state.ExpiresAt ? idleEnd : state.ExpiresAt;
     }
 
+    /// <summary><see cref="ExpiryOf(SessionState)"/> of a session a sign-in is starting.</summary>
+    internal DateTimeOffset ExpiryOf(UserSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return ExpiryOf(new SessionState(session.Id, session.UserId, session.ExpiresAt, session.LastSeenAt, session.EndedAt, null));
+    }
+
     /// <summary>
     /// Creates the authorization (grant) for a code issued in a session, linked to the session, and
     /// records the client as a participant of the session (a second write only the first time).
@@ -350,6 +360,8 @@ public sealed class SessionService(
         var idleSince = now - Options.IdleTimeout;
         return database.Sessions.Where(s => s.UserId == userId && s.EndedAt == null && s.ExpiresAt > now && s.LastSeenAt > idleSince);
     }
+
+    private static DateTimeOffset WholeSeconds(DateTimeOffset time) => time.AddTicks(-(time.Ticks % TimeSpan.TicksPerSecond));
 
     private static string CacheKey(string sessionId) => "idp:session:" + sessionId;
 

@@ -60,7 +60,9 @@ internal sealed class SessionTicketStore : ITicketStore
         if (ticket is not null)
         {
             // The session decides when the cookie expires: at its absolute end or idle timeout,
-            // never earlier because the cookie was issued long ago.
+            // never earlier because the cookie was issued long ago. A renewal (see SessionsSetup)
+            // re-issues the cookie with this expiry, so a persistent cookie follows the session and
+            // never outlives its absolute end.
             ticket.Properties.ExpiresUtc = sessions.ExpiryOf(state);
         }
         return ticket;

@@ -96,6 +96,8 @@ public sealed class SignInFlowTests(IdentityServerHost host, ChromiumFixture chr
         // Script on the page must never read the session; Lax still lets client apps' top-level redirects carry it.
         Assert.True(cookie.HttpOnly);
         Assert.Equal(SameSiteAttribute.Lax, cookie.SameSite);
+        // Without "Remember me" it ends with the browser (Playwright's -1: no expiry).
+        Assert.Equal(-1, cookie.Expires);
     }
 
     [BrowserFact]
@@ -114,6 +116,24 @@ public sealed class SignInFlowTests(IdentityServerHost host, ChromiumFixture chr
         Assert.Equal("access_denied", callback["error"]);
         Assert.Equal(request.State, callback["state"]);
         Assert.DoesNotContain("code", callback.Keys);
+    }
+
+    [BrowserFact]
+    public async Task RememberMe_Ticked_KeepsTheSessionCookieBeyondTheBrowser()
+    {
+        await using var browser = await BrowserSession.OpenAsync(chromium.Browser, host.BaseAddress);
+        await browser.StartAsync(AuthorizationRequest.Create() with { Prompt = "consent" });
+        await browser.Login.WaitAsync();
+
+        await browser.Login.RememberMe.CheckAsync();
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, DevelopmentSeed.Password);
+        await browser.Consent.WaitAsync();
+
+        // Playwright gives a browser-session cookie the expiry -1.
+        var cookie = await browser.CookieAsync(SessionCookie);
+        Assert.NotNull(cookie);
+        var expires = DateTimeOffset.FromUnixTimeSeconds((long)cookie.Expires);
+        Assert.InRange(expires, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(90));
     }
 
     private async Task<string> IssuerAsync()

@@ -9,6 +9,8 @@ internal sealed class LoginPage(IPage page)
 
     public ILocator Error => page.Locator("#login-error");
 
+    public ILocator RememberMe => page.GetByLabel("Remember me");
+
     public bool IsCurrent => string.Equals(new Uri(page.Url).AbsolutePath, Path, StringComparison.OrdinalIgnoreCase);
 
     public async Task WaitAsync() => await page.Locator("#sign-in").WaitForAsync();

@@ -4,6 +4,8 @@ using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Observability;
 using IdentityServer.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.WebUtilities;
@@ -38,7 +40,12 @@ internal sealed class LoginModel(
 
     public string? ClientName { get; private set; }
 
-    public async Task OnGetAsync() => ClientName = await FindClientNameAsync();
+    public async Task OnGetAsync()
+    {
+        ClientName = await FindClientNameAsync();
+        // Signing in again (prompt=login, max_age) offers the session's own choice; the box as sent applies.
+        Input.RememberMe = (await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme)).Properties?.IsPersistent == true;
+    }
 
     public async Task<IActionResult> OnPostAsync()
     {
@@ -60,7 +67,7 @@ internal sealed class LoginModel(
             return await RefuseAsync(check);
         }
 
-        var result = await sessionSignIn.SignInAsync(HttpContext, user, [AuthenticationMethods.Password], ReturnUrl);
+        var result = await sessionSignIn.SignInAsync(HttpContext, user, [AuthenticationMethods.Password], Input.RememberMe, ReturnUrl);
         return result switch
         {
             SessionSignInResult.SignedIn => LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/"),
@@ -137,5 +144,8 @@ internal sealed class LoginModel(
 
         [Required, StringLength(512)]
         public string Password { get; set; } = "";
+
+        /// <summary>A cookie that outlives the browser, never the session (see <see cref="SessionSignIn"/>).</summary>
+        public bool RememberMe { get; set; }
     }
 }
