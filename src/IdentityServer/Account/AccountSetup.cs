@@ -31,6 +31,7 @@ internal static class AccountSetup
         builder.Services.AddSingleton<UnknownAccountLockout>();
         builder.Services.AddSingleton<UnknownLoginNames>();
         builder.Services.AddScoped<PasswordSignIn>();
+        builder.Services.AddScoped<SessionSignIn>();
 
         // Plain-HTTP loopback is allowed only in Development (the one-command quick start).
         var secure = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
@@ -63,7 +64,8 @@ internal static class AccountSetup
                 {
                     foreach (var type in new[] { Claims.AuthenticationTime, Claims.AuthenticationMethodReference, SessionService.SessionIdClaim })
                     {
-                        if (current.FindFirst(type) is { } claim && identity.FindFirst(type) is null)
+                        // All of them: a sign-in with several methods has one amr claim each.
+                        foreach (var claim in identity.HasClaim(c => c.Type == type) ? [] : current.FindAll(type))
                         {
                             identity.AddClaim(new Claim(claim.Type, claim.Value, claim.ValueType));
                         }

@@ -11,12 +11,14 @@ namespace IdentityServer.Authorization;
 /// prompt=login and max_age (OpenID Connect Core 3.1.2.1) ask for a sign-in made for this very
 /// request. The authorization page sends the user to sign in with a marker in the return URL: a
 /// random id and a hash of the request's parameters, data-protected and valid for
-/// <see cref="Lifetime"/>. The sign-in page records in the new cookie which marker it satisfied
-/// (<see cref="ClaimsForSignIn"/>). The authorization page accepts the re-authentication only with
-/// that record and the same parameters (<see cref="Accept"/>), and uses the record up when it issues
-/// the code (<see cref="UseAsync"/>): it is removed from the server-side cookie ticket by a
-/// conditional update only one request on any node can win. A return URL opened again, changed,
-/// or copied to another browser therefore leads to the sign-in page, never to a second code.
+/// <see cref="Lifetime"/>. The sign-in records in the session's server-side cookie ticket which
+/// marker it satisfied (<see cref="RecordAsync"/>). The authorization page accepts the
+/// re-authentication only with that record and the same parameters (<see cref="Accept"/>), and uses
+/// the record up when it issues the code (<see cref="UseAsync"/>). Both are conditional updates of
+/// the stored ticket, and no cookie write carries a record (see <c>SessionTicketStore</c>): only one
+/// request on any node can use a record, and a ticket written back later cannot restore it. A
+/// return URL opened again, changed, or copied to another browser therefore leads to the sign-in
+/// page, never to a second code.
 /// </summary>
 public sealed class ReauthenticationMarkers(IDataProtectionProvider dataProtection, SessionService sessions)
 {
@@ -40,19 +42,20 @@ public sealed class ReauthenticationMarkers(IDataProtectionProvider dataProtecti
     }
 
     /// <summary>
-    /// For the sign-in page: the claim recording that this sign-in satisfies the marker in the
-    /// return URL, when it carries a genuine, unexpired one; otherwise none.
+    /// For a sign-in, once its cookie is issued: when the return URL carries a genuine, unexpired
+    /// marker, records in the session's stored cookie ticket that this sign-in satisfies it. False
+    /// when there is none to record (or the session ended meanwhile).
     /// </summary>
-    public IEnumerable<Claim> ClaimsForSignIn(string? returnUrl)
+    public async Task<bool> RecordAsync(string sessionId, string? returnUrl, CancellationToken cancellationToken)
     {
         var start = returnUrl?.IndexOf('?', StringComparison.Ordinal) ?? -1;
         if (start >= 0
             && QueryHelpers.ParseQuery(returnUrl![start..]).TryGetValue(Parameter, out var values) && values.Count == 1
             && Read(values[0]) is { } marker)
         {
-            return [new Claim(SatisfiedClaim, marker.Id)];
+            return await sessions.AddTicketClaimAsync(sessionId, SatisfiedClaim, marker.Id, cancellationToken);
         }
-        return [];
+        return false;
     }
 
     /// <summary>

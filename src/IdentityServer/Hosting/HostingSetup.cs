@@ -21,11 +21,11 @@ internal static class HostingSetup
     private static readonly PathString PublicMetadataPath = "/.well-known";
 
     /// <summary>
-    /// No inline script runs except, by its hash, the one-line auto-submit of OpenIddict's
-    /// response_mode=form_post page ("document.form.submit();").
+    /// Scripts only from our own files (wwwroot/js); no inline script runs except, by its hash, the
+    /// one-line auto-submit of OpenIddict's response_mode=form_post page ("document.form.submit();").
     /// </summary>
     internal const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'sha256-j7OoGArf6XW6YY4cAyS3riSSvrJRqpSi1fOF9vQ5SrI='; img-src 'self' data:; " +
+        "default-src 'self'; script-src 'self' 'sha256-j7OoGArf6XW6YY4cAyS3riSSvrJRqpSi1fOF9vQ5SrI='; img-src 'self' data:; " +
         "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
     public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
@@ -109,7 +109,7 @@ internal static class HostingSetup
             return next(context);
         });
 
-        // The stylesheet holds nothing personal: cached, but revalidated (ETag) so an upgrade shows at once.
+        // The stylesheet and scripts hold nothing personal: cached, but revalidated (ETag) so an upgrade shows at once.
         app.UseStaticFiles(new StaticFileOptions
         {
             OnPrepareResponse = static file =>

@@ -75,7 +75,10 @@ public sealed class SessionService(
             UserName = user.UserName ?? user.Id,
             CreatedAt = now,
             LastSeenAt = now,
-            ExpiresAt = now + Options.AbsoluteLifetime,
+            // In whole seconds, as cookie expiry times are written: a renewed cookie's expiry comes
+            // from two clock readings microseconds apart (see SessionsSetup), and must not round
+            // up to the second after the session's end.
+            ExpiresAt = WholeSeconds(now + Options.AbsoluteLifetime),
             IpAddress = context.Connection.RemoteIpAddress?.ToString(),
             UserAgent = userAgent,
             DeviceName = DeviceNames.Describe(userAgent),
@@ -105,11 +108,32 @@ public sealed class SessionService(
     }
 
     /// <summary>
-    /// Removes a claim from the cookie ticket stored with an active session, as a conditional update
-    /// on the ticket read from the database: of concurrent callers on any node, exactly one gets
-    /// true. This makes a claim in the cookie usable once (see <c>ReauthenticationMarkers</c>).
+    /// Adds a claim to the cookie ticket stored with an active session (see <see cref="ChangeTicketAsync"/>).
     /// </summary>
-    internal async Task<bool> RemoveTicketClaimAsync(string sessionId, string type, string value, CancellationToken cancellationToken)
+    internal Task<bool> AddTicketClaimAsync(string sessionId, string type, string value, CancellationToken cancellationToken) =>
+        ChangeTicketAsync(sessionId, ticket =>
+        {
+            ticket.Principal.Identities.First().AddClaim(new Claim(type, value));
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Removes a claim from the cookie ticket stored with an active session: of concurrent callers
+    /// on any node, exactly one gets true. This makes a claim in the cookie usable once (see
+    /// <c>ReauthenticationMarkers</c>).
+    /// </summary>
+    internal Task<bool> RemoveTicketClaimAsync(string sessionId, string type, string value, CancellationToken cancellationToken) =>
+        ChangeTicketAsync(sessionId, ticket =>
+            ticket.Principal.Claims.FirstOrDefault(c => c.Type == type && c.Value == value) is { Subject: { } identity } claim
+            && identity.TryRemoveClaim(claim), cancellationToken);
+
+    /// <summary>
+    /// Changes the cookie ticket stored with an active session, as a conditional update on the
+    /// ticket read from the database, so that a change never overwrites another made meanwhile on
+    /// any node. False when the session is not active, <paramref name="change"/> declines (false),
+    /// or the ticket kept changing under it.
+    /// </summary>
+    private async Task<bool> ChangeTicketAsync(string sessionId, Func<AuthenticationTicket, bool> change, CancellationToken cancellationToken)
     {
         // A retry only when the ticket changed for another reason (a cookie renewal) between read and update.
         for (var attempt = 0; attempt < 3; attempt++)
@@ -118,12 +142,10 @@ public sealed class SessionService(
                 .Where(s => s.Id == sessionId && s.EndedAt == null)
                 .Select(s => s.Ticket)
                 .FirstOrDefaultAsync(cancellationToken);
-            if (stored is null || TicketSerializer.Default.Deserialize(stored) is not { } ticket
-                || ticket.Principal.Claims.FirstOrDefault(c => c.Type == type && c.Value == value) is not { Subject: { } identity } claim)
+            if (stored is null || TicketSerializer.Default.Deserialize(stored) is not { } ticket || !change(ticket))
             {
                 return false;
             }
-            identity.RemoveClaim(claim);
             var replacement = TicketSerializer.Default.Serialize(ticket);
             int updated;
             using (await database.WriteGateTurnAsync(cancellationToken))
@@ -210,6 +232,13 @@ public sealed class SessionService(
         ArgumentNullException.ThrowIfNull(state);
         var idleEnd = state.LastSeenAt + Options.IdleTimeout;
         return idleEnd < state.ExpiresAt ? idleEnd : state.ExpiresAt;
+    }
+
+    /// <summary><see cref="ExpiryOf(SessionState)"/> of a session a sign-in is starting.</summary>
+    internal DateTimeOffset ExpiryOf(UserSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return ExpiryOf(new SessionState(session.Id, session.UserId, session.ExpiresAt, session.LastSeenAt, session.EndedAt, null));
     }
 
     /// <summary>
@@ -331,6 +360,8 @@ public sealed class SessionService(
         var idleSince = now - Options.IdleTimeout;
         return database.Sessions.Where(s => s.UserId == userId && s.EndedAt == null && s.ExpiresAt > now && s.LastSeenAt > idleSince);
     }
+
+    private static DateTimeOffset WholeSeconds(DateTimeOffset time) => time.AddTicks(-(time.Ticks % TimeSpan.TicksPerSecond));
 
     private static string CacheKey(string sessionId) => "idp:session:" + sessionId;
 

@@ -1,3 +1,4 @@
+using IdentityServer.Authorization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
@@ -9,33 +10,29 @@ namespace IdentityServer.Sessions;
 /// checks the session through <see cref="SessionService.FindActiveAsync"/>: a browser whose session
 /// was ended is anonymous on its next request.
 /// </summary>
+/// <remarks>
+/// The cookie handler stores a ticket (<see cref="StoreAsync(AuthenticationTicket, HttpContext, CancellationToken)"/>)
+/// only for a request whose cookie names no active session, which is a sign-in starting one. A
+/// request with a session writes through <see cref="RenewAsync(string, AuthenticationTicket, HttpContext, CancellationToken)"/>,
+/// whether it renews the cookie or signs in again keeping the session (re-authentication, password
+/// change). No cookie write carries a re-authentication record: see <see cref="Serialize"/>.
+/// </remarks>
 internal sealed class SessionTicketStore : ITicketStore
 {
     /// <summary>HttpContext item: the session a sign-in is starting (prepared, not yet saved).</summary>
     internal const string StartingSessionItem = "idp:session:starting";
 
-    /// <summary>HttpContext item: the id of the session a re-authentication keeps (same user, same browser).</summary>
-    internal const string KeptSessionItem = "idp:session:kept";
-
     public async Task<string> StoreAsync(AuthenticationTicket ticket, HttpContext httpContext, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ticket);
         ArgumentNullException.ThrowIfNull(httpContext);
-        var sessions = httpContext.RequestServices.GetRequiredService<SessionService>();
-        var sessionId = ticket.Principal.FindFirst(SessionService.SessionIdClaim)?.Value;
-        var serialized = TicketSerializer.Default.Serialize(ticket);
-
-        if (httpContext.Items[StartingSessionItem] is UserSession starting && starting.Id == sessionId)
+        if (httpContext.Items[StartingSessionItem] is not UserSession starting
+            || starting.Id != ticket.Principal.FindFirst(SessionService.SessionIdClaim)?.Value)
         {
-            await sessions.SaveNewAsync(starting, serialized, cancellationToken);
-            return starting.Id;
+            throw new InvalidOperationException("A cookie sign-in must start a session first (see SessionService.PrepareAsync).");
         }
-        if (httpContext.Items[KeptSessionItem] is string kept && kept == sessionId)
-        {
-            await sessions.UpdateTicketAsync(kept, serialized, cancellationToken);
-            return kept;
-        }
-        throw new InvalidOperationException("A cookie sign-in must start or keep a session first (see SessionService.PrepareAsync).");
+        await httpContext.RequestServices.GetRequiredService<SessionService>().SaveNewAsync(starting, Serialize(ticket), cancellationToken);
+        return starting.Id;
     }
 
     public async Task RenewAsync(string key, AuthenticationTicket ticket, HttpContext httpContext, CancellationToken cancellationToken)
@@ -47,20 +44,7 @@ internal sealed class SessionTicketStore : ITicketStore
         {
             throw new InvalidOperationException("A cookie may only be renewed with a ticket of its own session.");
         }
-        // A sliding renewal writes back the ticket as this request read it. A re-authentication record
-        // in it may have been used up meanwhile (by this request or another, see
-        // ReauthenticationMarkers): it never comes back this way. Only a sign-in that keeps the
-        // session (which also arrives here) writes a record, the one it has just made.
-        var signingIn = httpContext.Items[KeptSessionItem] as string == key;
-        foreach (var identity in signingIn ? [] : ticket.Principal.Identities)
-        {
-            foreach (var claim in identity.FindAll(Authorization.ReauthenticationMarkers.SatisfiedClaim).ToList())
-            {
-                identity.RemoveClaim(claim);
-            }
-        }
-        await httpContext.RequestServices.GetRequiredService<SessionService>()
-            .UpdateTicketAsync(key, TicketSerializer.Default.Serialize(ticket), cancellationToken);
+        await httpContext.RequestServices.GetRequiredService<SessionService>().UpdateTicketAsync(key, Serialize(ticket), cancellationToken);
     }
 
     public async Task<AuthenticationTicket?> RetrieveAsync(string key, HttpContext httpContext, CancellationToken cancellationToken)
@@ -76,19 +60,18 @@ internal sealed class SessionTicketStore : ITicketStore
         if (ticket is not null)
         {
             // The session decides when the cookie expires: at its absolute end or idle timeout,
-            // never earlier because the cookie was issued long ago.
+            // never earlier because the cookie was issued long ago. A renewal (see SessionsSetup)
+            // re-issues the cookie with this expiry, so a persistent cookie follows the session and
+            // never outlives its absolute end.
             ticket.Properties.ExpiresUtc = sessions.ExpiryOf(state);
         }
         return ticket;
     }
 
+    /// <summary>Sign-out, or a cookie the handler found expired: the session ends.</summary>
     public async Task RemoveAsync(string key, HttpContext httpContext, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
-        if (httpContext.Items[KeptSessionItem] as string == key)
-        {
-            return;
-        }
         var sessions = httpContext.RequestServices.GetRequiredService<SessionService>();
         var actor = (await sessions.FindActiveAsync(key, cancellationToken))?.UserId ?? SessionService.SystemActor;
         await sessions.EndAsync(key, SessionEndReasons.SignedOut, actor, cancellationToken);
@@ -104,4 +87,24 @@ internal sealed class SessionTicketStore : ITicketStore
     public Task RemoveAsync(string key) => throw new NotSupportedException(NeedsContext);
 
     private const string NeedsContext = "The session ticket store is used with the current HttpContext.";
+
+    /// <summary>
+    /// The ticket as stored, without any re-authentication record. A renewal writes back the ticket
+    /// its request read, and a record in it may have been used up meanwhile (by this request or
+    /// another, see <see cref="ReauthenticationMarkers"/>): it must never come back that way. So
+    /// records enter and leave the stored ticket only through the conditional updates of
+    /// <see cref="ReauthenticationMarkers.RecordAsync"/> and <see cref="ReauthenticationMarkers.UseAsync"/>,
+    /// and no cookie write has to say whether it is a sign-in.
+    /// </summary>
+    private static byte[] Serialize(AuthenticationTicket ticket)
+    {
+        foreach (var identity in ticket.Principal.Identities)
+        {
+            foreach (var claim in identity.FindAll(ReauthenticationMarkers.SatisfiedClaim).ToList())
+            {
+                identity.RemoveClaim(claim);
+            }
+        }
+        return TicketSerializer.Default.Serialize(ticket);
+    }
 }

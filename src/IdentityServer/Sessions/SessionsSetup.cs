@@ -28,13 +28,19 @@ internal static class SessionsSetup
         builder.Services.AddScoped<BackchannelLogoutOutbox>();
         builder.Services.AddSingleton<SessionTicketStore>();
 
-        // The IdP cookie refers to a server-side session and lives as long as the session may stay idle.
+        // The IdP cookie refers to a server-side session and expires with it. The session slides,
+        // not the cookie handler: each request's ticket carries the session's current expiry (idle
+        // timeout or absolute end, see SessionTicketStore.RetrieveAsync). The handler's own sliding
+        // would re-issue a cookie for as long again as it had already lived, past the session's
+        // absolute end; without it, Identity's security-stamp check (every 30 minutes) renews the
+        // cookie from the time of renewal, so a persistent ("remember me") cookie is re-issued
+        // with exactly the session's expiry.
         builder.Services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
             .Configure<SessionTicketStore, IOptions<UserSessionOptions>>(static (cookie, store, sessions) =>
             {
                 cookie.SessionStore = store;
                 cookie.ExpireTimeSpan = sessions.Value.IdleTimeout;
-                cookie.SlidingExpiration = true;
+                cookie.SlidingExpiration = false;
             });
         return builder;
     }

@@ -96,6 +96,8 @@ public sealed class SignInFlowTests(IdentityServerHost host, ChromiumFixture chr
         // Script on the page must never read the session; Lax still lets client apps' top-level redirects carry it.
         Assert.True(cookie.HttpOnly);
         Assert.Equal(SameSiteAttribute.Lax, cookie.SameSite);
+        // Without "Remember me" it ends with the browser (Playwright's -1: no expiry).
+        Assert.Equal(-1, cookie.Expires);
     }
 
     [BrowserFact]
@@ -114,6 +116,101 @@ public sealed class SignInFlowTests(IdentityServerHost host, ChromiumFixture chr
         Assert.Equal("access_denied", callback["error"]);
         Assert.Equal(request.State, callback["state"]);
         Assert.DoesNotContain("code", callback.Keys);
+    }
+
+    [BrowserFact]
+    public async Task ShowPassword_Toggle_ShowsThePasswordAsTextAndHidesItAgain()
+    {
+        await using var browser = await BrowserSession.OpenAsync(chromium.Browser, host.BaseAddress);
+        await browser.StartAsync(AuthorizationRequest.Create() with { Prompt = "consent" });
+        await browser.Login.WaitAsync();
+        var password = browser.Login.Password;
+        var toggle = browser.Login.ShowPassword;
+        await password.FillAsync(DevelopmentSeed.Password);
+
+        await Assertions.Expect(toggle).ToBeVisibleAsync();
+        await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-pressed", "false");
+        await Assertions.Expect(password).ToHaveAttributeAsync("type", "password");
+
+        await toggle.ClickAsync();
+        await Assertions.Expect(password).ToHaveAttributeAsync("type", "text");
+        await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-pressed", "true");
+        await Assertions.Expect(password).ToHaveValueAsync(DevelopmentSeed.Password);
+
+        await toggle.ClickAsync();
+        await Assertions.Expect(password).ToHaveAttributeAsync("type", "password");
+        await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-pressed", "false");
+
+        // Sent while shown, it goes as a password field (browsers keep a history of what text
+        // fields sent). A listener added after the page's own holds the first submission back.
+        await toggle.ClickAsync();
+        await Assertions.Expect(password).ToHaveAttributeAsync("type", "text");
+        await browser.Page.EvaluateAsync("() => document.querySelector('form').addEventListener('submit', e => e.preventDefault(), { once: true })");
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, DevelopmentSeed.Password);
+        await Assertions.Expect(password).ToHaveAttributeAsync("type", "password");
+        await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-pressed", "false");
+
+        await browser.Page.Locator("#sign-in").ClickAsync();
+        await browser.Consent.WaitAsync();
+    }
+
+    [BrowserFact]
+    public async Task ShowPasswords_OnChangePassword_ShowsAllThreeFieldsAsTextAndHidesThemAgain()
+    {
+        await using var browser = await BrowserSession.OpenAsync(chromium.Browser, host.BaseAddress);
+        await browser.StartAsync(AuthorizationRequest.Create() with { Prompt = "consent" });
+        await browser.Login.WaitAsync();
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, DevelopmentSeed.Password);
+        await browser.Consent.WaitAsync();
+        var page = new ChangePasswordPage(browser.Page);
+        await page.OpenAsync(host.BaseAddress);
+
+        await Assertions.Expect(page.ShowPasswords).ToHaveAttributeAsync("aria-pressed", "false");
+        await page.ShowPasswords.ClickAsync();
+        await Assertions.Expect(page.ShowPasswords).ToHaveAttributeAsync("aria-pressed", "true");
+        foreach (var field in page.Fields)
+        {
+            await Assertions.Expect(field).ToHaveAttributeAsync("type", "text");
+        }
+        await page.ShowPasswords.ClickAsync();
+        foreach (var field in page.Fields)
+        {
+            await Assertions.Expect(field).ToHaveAttributeAsync("type", "password");
+        }
+    }
+
+    [BrowserFact]
+    public async Task SignIn_WithoutJavaScript_WorksAndOffersNoShowPasswordButton()
+    {
+        await using var browser = await BrowserSession.OpenAsync(chromium.Browser, host.BaseAddress, javaScriptEnabled: false);
+        await browser.StartAsync(AuthorizationRequest.Create() with { Prompt = "consent" });
+        await browser.Login.WaitAsync();
+
+        // A button that would do nothing is not offered.
+        await Assertions.Expect(browser.Page.Locator("#show-password")).ToBeHiddenAsync();
+        await Assertions.Expect(browser.Login.RememberMe).ToBeVisibleAsync();
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, DevelopmentSeed.Password);
+
+        await browser.Consent.WaitAsync();
+        Assert.NotNull(await browser.CookieAsync(SessionCookie));
+    }
+
+    [BrowserFact]
+    public async Task RememberMe_Ticked_KeepsTheSessionCookieBeyondTheBrowser()
+    {
+        await using var browser = await BrowserSession.OpenAsync(chromium.Browser, host.BaseAddress);
+        await browser.StartAsync(AuthorizationRequest.Create() with { Prompt = "consent" });
+        await browser.Login.WaitAsync();
+
+        await browser.Login.RememberMe.CheckAsync();
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, DevelopmentSeed.Password);
+        await browser.Consent.WaitAsync();
+
+        // Playwright gives a browser-session cookie the expiry -1.
+        var cookie = await browser.CookieAsync(SessionCookie);
+        Assert.NotNull(cookie);
+        var expires = DateTimeOffset.FromUnixTimeSeconds((long)cookie.Expires);
+        Assert.InRange(expires, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(90));
     }
 
     private async Task<string> IssuerAsync()

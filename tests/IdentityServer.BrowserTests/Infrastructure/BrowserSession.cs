@@ -48,11 +48,13 @@ internal sealed class BrowserSession : IAsyncDisposable
     /// <summary>Every main-frame response so far, in order, redirects included.</summary>
     public IReadOnlyList<(Uri Url, int Status)> Navigations => [.. navigations];
 
-    public static async Task<BrowserSession> OpenAsync(IBrowser browser, Uri server)
+    /// <param name="javaScriptEnabled">False for a browser that runs no script: the pages must work without it.</param>
+    public static async Task<BrowserSession> OpenAsync(IBrowser browser, Uri server, bool javaScriptEnabled = true)
     {
         var client = await ClientAppStub.StartAsync(ClientRedirectUri);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
+            JavaScriptEnabled = javaScriptEnabled,
             Proxy = new Proxy
             {
                 Server = client.ProxyAddress.GetLeftPart(UriPartial.Authority),

@@ -9,6 +9,13 @@ internal sealed class LoginPage(IPage page)
 
     public ILocator Error => page.Locator("#login-error");
 
+    public ILocator Password => page.Locator("input[name='Input.Password']");
+
+    /// <summary>The show-password button, found as a screen reader finds it: by role and name.</summary>
+    public ILocator ShowPassword => page.GetByRole(AriaRole.Button, new() { Name = "Show password", Exact = true });
+
+    public ILocator RememberMe => page.GetByLabel("Remember me");
+
     public bool IsCurrent => string.Equals(new Uri(page.Url).AbsolutePath, Path, StringComparison.OrdinalIgnoreCase);
 
     public async Task WaitAsync() => await page.Locator("#sign-in").WaitForAsync();
@@ -16,7 +23,7 @@ internal sealed class LoginPage(IPage page)
     public async Task SignInAsync(string login, string password)
     {
         await page.Locator("input[name='Input.Login']").FillAsync(login);
-        await page.Locator("input[name='Input.Password']").FillAsync(password);
+        await Password.FillAsync(password);
         await page.Locator("#sign-in").ClickAsync();
     }
 }

@@ -174,6 +174,33 @@ public sealed class ReauthenticationTests(IdentityServerFactory factory) : IClas
         AssertSentToSignIn(replay);
     }
 
+    [Fact]
+    public async Task Reauthentication_CookieWriteCarryingAMarker_StoresTheTicketWithoutIt()
+    {
+        // Only the sign-in records a marker (a conditional update of the stored ticket): whatever
+        // ticket the cookie handler writes, a renewal or a sign-in, the session keeps no marker from it.
+        var userId = await Admin.AdminTestHelpers.CreateUserAsync(factory, "cookie-write-user");
+        using var client = factory.CreateOidcClient();
+        await client.SignInThroughPortalAsync("cookie-write-user", Admin.AdminTestHelpers.Password);
+        var (sessionId, ticket) = await StoredTicketAsync(userId);
+        ticket.Principal.Identities.First().AddClaim(new System.Security.Claims.Claim(ReauthenticationMarkers.SatisfiedClaim, "written-by-a-cookie"));
+
+        await factory.WithScopeAsync(async services =>
+        {
+            await new SessionTicketStore().RenewAsync(sessionId, ticket, new DefaultHttpContext { RequestServices = services }, CancellationToken.None);
+            return true;
+        });
+
+        Assert.False((await StoredTicketAsync(userId)).Ticket.Principal.HasClaim(static c => c.Type == ReauthenticationMarkers.SatisfiedClaim));
+    }
+
+    private Task<(string SessionId, AuthenticationTicket Ticket)> StoredTicketAsync(string userId) => factory.WithScopeAsync(async services =>
+    {
+        var session = await services.GetRequiredService<ApplicationDbContext>().Sessions.AsNoTracking()
+            .SingleAsync(s => s.UserId == userId && s.EndedAt == null);
+        return (session.Id, TicketSerializer.Default.Deserialize(session.Ticket!)!);
+    });
+
     internal static Dictionary<string, string?> PortalRequest(string state) =>
         OidcTestClient.CodeRequest(TestSeed.ImplicitConsentClientId, TestSeed.PortalRedirectUri, "openid", null, state: state);
 

@@ -89,11 +89,44 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.False(response.Headers.CacheControl?.NoStore ?? false, path);
         }
-        using var stylesheet = await client.Http.GetAsync(new Uri("/css/site.css", UriKind.Relative));
-        Assert.Equal(HttpStatusCode.OK, stylesheet.StatusCode);
-        Assert.True(stylesheet.Headers.CacheControl?.NoCache);
-        Assert.False(stylesheet.Headers.CacheControl?.NoStore);
+        foreach (var path in new[] { "/css/site.css", "/js/password-toggle.js" })
+        {
+            using var file = await client.Http.GetAsync(new Uri(path, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+            Assert.True(file.Headers.CacheControl?.NoCache, path);
+            Assert.False(file.Headers.CacheControl?.NoStore, path);
+        }
     }
+
+    [Theory]
+    [InlineData("/Account/Login", "show-password", "Input_Password")]
+    [InlineData("/Account/ChangePassword", "show-passwords", "Input_CurrentPassword Input_NewPassword Input_ConfirmPassword")]
+    public async Task ShowPasswordButton_IsHiddenUntilItsScriptRuns_AndNamesTheFieldsItShows(string path, string id, string fields)
+    {
+        using var client = factory.CreateOidcClient();
+        await client.SignInThroughPortalAsync();
+        using var response = await client.Http.GetAsync(new Uri(path, UriKind.Relative));
+        var document = await OidcTestClient.ParseAsync(response);
+
+        // Without script the page works as it is, and offers no button that would do nothing.
+        var button = document.GetElementById(id);
+        Assert.NotNull(button);
+        Assert.Equal("button", button.GetAttribute("type"));
+        Assert.True(button.HasAttribute("hidden"));
+        Assert.Equal("false", button.GetAttribute("aria-pressed"));
+        Assert.Equal(fields, button.GetAttribute("aria-controls"));
+        Assert.All(fields.Split(' '), field => Assert.Equal("password", document.GetElementById(field)?.GetAttribute("type")));
+        Assert.StartsWith("Show password", button.TextContent.Trim(), StringComparison.Ordinal);
+
+        var script = Assert.Single(document.QuerySelectorAll("script"));
+        Assert.True(script.HasAttribute("defer"));
+        using var file = await client.Http.GetAsync(new Uri(script.GetAttribute("src")!, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+        Assert.Equal("text/javascript", file.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>The hash of OpenIddict's form_post auto-submit line, "document.form.submit();".</summary>
+    private const string FormPostScriptHash = "'sha256-j7OoGArf6XW6YY4cAyS3riSSvrJRqpSi1fOF9vQ5SrI='";
 
     private static void AssertNotStored(HttpResponseMessage response, string what)
     {
@@ -133,6 +166,8 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         Assert.Contains("object-src 'none'", csp, StringComparison.Ordinal);
         Assert.DoesNotContain("'unsafe-inline'", csp, StringComparison.Ordinal);
         Assert.DoesNotContain("'unsafe-eval'", csp, StringComparison.Ordinal);
+        // Scripts: our own files, and by its hash the auto-submit line of the form_post page.
+        Assert.Contains("; script-src 'self' " + FormPostScriptHash + ";", csp, StringComparison.Ordinal);
         Assert.Equal("DENY", Assert.Single(response.Headers.GetValues("X-Frame-Options")));
         Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
         Assert.Equal("no-referrer", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
@@ -142,6 +177,7 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         var body = await response.Content.ReadAsStringAsync();
         var document = new HtmlParser().ParseDocument(body);
         Assert.All(document.QuerySelectorAll("script"), script => Assert.True(script.HasAttribute("src"), $"{path}: inline <script>"));
+        Assert.All(document.QuerySelectorAll("script"), script => Assert.StartsWith("/js/", script.GetAttribute("src"), StringComparison.Ordinal));
         Assert.Empty(document.QuerySelectorAll("style"));
         foreach (var element in document.All)
         {

@@ -87,7 +87,10 @@ public sealed class OidcTestClient(HttpClient http) : IDisposable
     public static async Task<IHtmlDocument> ParseAsync(HttpResponseMessage response) =>
         await new HtmlParser().ParseDocumentAsync(await response.Content.ReadAsStringAsync());
 
-    /// <summary>Submits the page's first form with its hidden fields, the given values and the clicked button.</summary>
+    /// <summary>
+    /// Submits the page's first form with its fields, the given values and the clicked button. As a
+    /// browser does, an unticked checkbox sends nothing, unless the caller gives a value for it.
+    /// </summary>
     public async Task<HttpResponseMessage> SubmitAsync(HttpResponseMessage page, IDictionary<string, string>? values = null, string? button = null)
     {
         var document = await ParseAsync(page);
@@ -95,7 +98,12 @@ public sealed class OidcTestClient(HttpClient http) : IDisposable
         var fields = new List<KeyValuePair<string, string>>();
         foreach (var input in form.Elements.OfType<IHtmlInputElement>().Where(i => !string.IsNullOrEmpty(i.Name)))
         {
-            fields.Add(new(input.Name!, values is not null && values.TryGetValue(input.Name!, out var value) ? value : input.Value));
+            var given = values is not null && values.ContainsKey(input.Name!);
+            if (input.Type is "checkbox" or "radio" && !input.IsChecked && !given)
+            {
+                continue;
+            }
+            fields.Add(new(input.Name!, given ? values![input.Name!] : input.Value));
         }
         if (button is not null)
         {

@@ -93,11 +93,8 @@ internal sealed class ChangePasswordModel(
         await sessions.EndAllAsync(user.Id, SessionEndReasons.PasswordChanged, user.Id, current, HttpContext.RequestAborted);
 
         // The cookie carries the old security stamp: issue it again for the same session, keeping
-        // when and how the user signed in.
-        if (current is not null)
-        {
-            HttpContext.Items[SessionTicketStore.KeptSessionItem] = current;
-        }
+        // when and how the user signed in, and (in its properties) whether the cookie is
+        // remembered and when it expires.
         var kept = User.Claims
             .Where(static c => c.Type is Claims.AuthenticationTime or Claims.AuthenticationMethodReference or SessionService.SessionIdClaim)
             .Select(static c => new Claim(c.Type, c.Value, c.ValueType))

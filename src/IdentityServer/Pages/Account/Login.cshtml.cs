@@ -1,13 +1,10 @@
 using System.ComponentModel.DataAnnotations;
-using System.Globalization;
-using System.Security.Claims;
+using System.Diagnostics;
 using IdentityServer.Account;
 using IdentityServer.Audit;
-using IdentityServer.Authorization;
-using IdentityServer.Data;
 using IdentityServer.Observability;
 using IdentityServer.RateLimiting;
-using IdentityServer.Sessions;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -19,19 +16,16 @@ namespace IdentityServer.Pages.Account;
 
 /// <summary>
 /// Sign-in with username or email and password; <see cref="PasswordSignIn"/> checks it and keeps the
-/// lockout count. Attempts are rate-limited per address and per login entered before any password is checked.
+/// lockout count, <see cref="SessionSignIn"/> starts or keeps the session and issues the cookie.
+/// Attempts are rate-limited per address and per login entered before any password is checked.
 /// </summary>
 internal sealed class LoginModel(
-    UserManager<ApplicationUser> users,
-    SignInManager<ApplicationUser> signIn,
     PasswordSignIn passwords,
-    ReauthenticationMarkers reauthentication,
+    SessionSignIn sessionSignIn,
     IOpenIddictApplicationManager applications,
-    SessionService sessions,
     AuditLog audit,
     RateLimiters limits,
-    IdentityServerMetrics metrics,
-    TimeProvider clock) : PageModel
+    IdentityServerMetrics metrics) : PageModel
 {
     private const string GenericFailure = "The username or password is incorrect.";
     private const string LockedOut = "This account is locked because of repeated failed sign-ins. Try again later.";
@@ -46,95 +40,72 @@ internal sealed class LoginModel(
 
     public string? ClientName { get; private set; }
 
-    public async Task OnGetAsync() => ClientName = await FindClientNameAsync();
+    public async Task OnGetAsync()
+    {
+        ClientName = await FindClientNameAsync();
+        // Signing in again (prompt=login, max_age) offers the session's own choice; the box as sent applies.
+        Input.RememberMe = (await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme)).Properties?.IsPersistent == true;
+    }
 
     public async Task<IActionResult> OnPostAsync()
     {
         ClientName = await FindClientNameAsync();
         if (!ModelState.IsValid)
         {
-            ErrorMessage = "Enter your username or email and your password.";
-            return Page();
+            return Show("Enter your username or email and your password.");
         }
-
-        // The same refusal for every login, known or not, so it tells nothing about which accounts exist.
-        using (var lease = limits.AcquireSignIn(HttpContext, Input.Login))
+        if (RefuseWhenRateLimited() is { } wait)
         {
-            if (!lease.IsAcquired)
-            {
-                var seconds = RateLimitResponses.Refuse(Response, lease);
-                ErrorMessage = $"Too many sign-in attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
-                return Page();
-            }
+            return Show(wait);
         }
 
         // Unknown logins get the same answers as accounts, so they tell nothing about which exist.
         // Not cancelled with the request: a guess whose client hangs up is still counted and recorded.
         var check = await passwords.CheckAsync(Input.Login, Input.Password, CancellationToken.None);
-        if (check.Outcome != PasswordCheckOutcome.Succeeded || check.User is not { } user)
+        if (check is not { Outcome: PasswordCheckOutcome.Succeeded, User: { } user })
         {
-            await RefuseAsync(check);
-            return Page();
+            return await RefuseAsync(check);
         }
 
-        // Signing in again as the same user in the same browser (prompt=login, max_age) keeps the
-        // session and the grants issued in it; any other sign-in starts a new session.
-        string[] methods = ["pwd"];
-        string sessionId;
-        var current = User.FindFirst(SessionService.SessionIdClaim)?.Value;
-        if (current is not null && users.GetUserId(User) is { } previousUser && previousUser != user.Id)
+        var result = await sessionSignIn.SignInAsync(HttpContext, user, [AuthenticationMethods.Password], Input.RememberMe, ReturnUrl);
+        return result switch
         {
-            // Another account is signed in here. Its cookie refers to its session, which the cookie
-            // handler would renew rather than replace: end that session, sign this browser out, and
-            // ask for the new account's password again with a fresh (anonymous) form.
-            await sessions.EndAsync(current, SessionEndReasons.SignedOut, previousUser, HttpContext.RequestAborted);
-            await signIn.SignOutAsync();
-            HttpContext.User = new ClaimsPrincipal(new ClaimsIdentity());
-            ErrorMessage = "The account that was signed in here has been signed out. Sign in again to continue.";
-            return Page();
-        }
-        if (current is not null && await sessions.FindActiveAsync(current, HttpContext.RequestAborted) is not null)
-        {
-            sessionId = current;
-            HttpContext.Items[SessionTicketStore.KeptSessionItem] = current;
-        }
-        else if (await sessions.PrepareAsync(user, methods, HttpContext) is { } session)
-        {
-            sessionId = session.Id;
-            HttpContext.Items[SessionTicketStore.StartingSessionItem] = session;
-        }
-        else
-        {
-            metrics.SignIn(SignInResultTag.Failed);
-            await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, detail: "session_limit", cancellationToken: HttpContext.RequestAborted);
-            ErrorMessage = "You are signed in on too many devices. Sign out of one of them first.";
-            return Page();
-        }
+            SessionSignInResult.SignedIn => LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/"),
+            SessionSignInResult.OtherAccountSignedOut => Show("The account that was signed in here has been signed out. Sign in again to continue."),
+            SessionSignInResult.SessionLimitReached => Show("You are signed in on too many devices. Sign out of one of them first."),
+            _ => throw new UnreachableException(),
+        };
+    }
 
-        // auth_time and amr travel in the cookie so the authorization endpoint can honour max_age.
-        var now = clock.GetUtcNow();
-        metrics.SignIn(SignInResultTag.Succeeded);
-        audit.Add(SecurityEventTypes.SignInSucceeded, user.Id, user.UserName, sessionId, detail: string.Join(' ', methods));
-        // The cookie ticket is saved with the session, and the event with it (one write).
-        await signIn.SignInWithClaimsAsync(user, isPersistent: false,
-        [
-            new Claim(Claims.AuthenticationTime, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
-            new Claim(Claims.AuthenticationMethodReference, methods[0]),
-            new Claim(SessionService.SessionIdClaim, sessionId),
-            // Which prompt=login / max_age request this sign-in was made for (used up by that request).
-            .. reauthentication.ClaimsForSignIn(ReturnUrl),
-        ]);
-
-        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
+    /// <summary>The page again, with a message.</summary>
+    private PageResult Show(string message)
+    {
+        ErrorMessage = message;
+        return Page();
     }
 
     /// <summary>
-    /// Records a refused attempt (metrics, audit) and sets the message. The audit keeps what was
+    /// Null when the attempt may go on; otherwise the message, with a 429 and Retry-After already
+    /// set. The same refusal for every login, known or not, so it tells nothing about which accounts exist.
+    /// </summary>
+    private string? RefuseWhenRateLimited()
+    {
+        using var lease = limits.AcquireSignIn(HttpContext, Input.Login);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+        var seconds = RateLimitResponses.Refuse(Response, lease);
+        return $"Too many sign-in attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+    }
+
+    /// <summary>
+    /// Records a refused attempt (metrics, audit) and shows the message. The audit keeps what was
     /// wrong: a counted wrong password is sign_in_failed; the one that locked the account is
     /// locked_out with the same detail; an attempt refused because the account was locked (no
     /// password accepted) is locked_out with none. Unknown logins say unknown_account.
     /// </summary>
-    private async Task RefuseAsync(PasswordCheck check)
+    private async Task<PageResult> RefuseAsync(PasswordCheck check)
     {
         var (type, detail) = check.Outcome switch
         {
@@ -147,7 +118,7 @@ internal sealed class LoginModel(
         metrics.SignIn(locked ? SignInResultTag.LockedOut : SignInResultTag.Failed);
         await audit.RecordAsync(type, check.User?.Id, check.AuditUserName, detail: check.User is null ? "unknown_account" : detail,
             cancellationToken: CancellationToken.None);
-        ErrorMessage = locked ? LockedOut : GenericFailure;
+        return Show(locked ? LockedOut : GenericFailure);
     }
 
     /// <summary>Shows which app asked for the sign-in when the return URL is an authorization request.</summary>
@@ -173,5 +144,8 @@ internal sealed class LoginModel(
 
         [Required, StringLength(512)]
         public string Password { get; set; } = "";
+
+        /// <summary>A cookie that outlives the browser, never the session (see <see cref="SessionSignIn"/>).</summary>
+        public bool RememberMe { get; set; }
     }
 }
