@@ -94,7 +94,10 @@ internal sealed partial class MailSender
     {
         Directory.CreateDirectory(PickupFolder!);
         var path = Path.Combine(PickupFolder!, $"{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}.eml");
-        await message.WriteToAsync(path, cancellationToken);
+        // Written under another name and then renamed, so whoever watches the folder never reads half a mail.
+        var partial = path + ".partial";
+        await message.WriteToAsync(partial, cancellationToken);
+        File.Move(partial, path);
         LogWritten(logger, path);
         if (printLinks)
         {
