@@ -1,6 +1,7 @@
 using System.Net;
 using IdentityServer.Audit;
 using IdentityServer.Tests.Infrastructure;
+using IdentityServer.Tests.Sessions;
 using IdentityServer.Tests.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -112,11 +113,11 @@ public sealed class AccountMailRateLimitTests(MailLimitFactory factory) : IClass
         await client.SignInThroughPortalAsync(user.UserName!, Password);
         for (var i = 0; i < MailLimitFactory.PerUser; i++)
         {
-            var sent = await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "verify-form");
+            var sent = await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "#verify-form");
             Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
             await factory.Mail.NextMailToAsync(user.Email!);
         }
-        var refused = await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "change-form",
+        var refused = await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "#change-form",
             new Dictionary<string, string> { ["Input.NewEmail"] = "limited-user-new@example.com" });
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.StartsWith("Too many mails sent. Wait ", (await OidcTestClient.ParseAsync(refused)).QuerySelector("#email-error")?.TextContent, StringComparison.Ordinal);

@@ -4,6 +4,7 @@ using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
 using IdentityServer.Tests.Infrastructure;
+using IdentityServer.Tests.Sessions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using static IdentityServer.Tests.Email.AccountMailSteps;
@@ -26,7 +27,7 @@ public sealed class EmailAddressTests(MailServerFactory factory) : IClassFixture
         var document = await OidcTestClient.ParseAsync(page);
         Assert.Equal(user.Email, document.QuerySelector("#email")?.TextContent);
         Assert.Equal("not verified", document.QuerySelector("#email-status")?.TextContent);
-        var sent = await client.SubmitFormAsync(page, "verify-form");
+        var sent = await client.SubmitFormAsync(page, "#verify-form");
         Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
         Assert.Contains("We sent a verification link", (await OidcTestClient.ParseAsync(sent)).QuerySelector("#message")?.TextContent, StringComparison.Ordinal);
 
@@ -60,7 +61,7 @@ public sealed class EmailAddressTests(MailServerFactory factory) : IClassFixture
         var other = await CreateUserAsync(factory, "verify-tampered-other", emailVerified: false);
         using var client = factory.CreateOidcClient();
         await client.SignInThroughPortalAsync(user.UserName!, Password);
-        await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "verify-form");
+        await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "#verify-form");
         var link = TestMailServer.Link(await factory.Mail.NextMailToAsync(user.Email!));
 
         await AssertInvalidLinkPageAsync(await client.NavigateAsync(WithParameter(link, "userId", other.Id)));
@@ -81,7 +82,7 @@ public sealed class EmailAddressTests(MailServerFactory factory) : IClassFixture
         using var otherDevice = factory.CreateOidcClient();
         await otherDevice.SignInThroughPortalAsync(user.UserName!, Password);
 
-        var asked = await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "change-form",
+        var asked = await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "#change-form",
             new Dictionary<string, string> { ["Input.NewEmail"] = NewAddress });
         Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
         Assert.Contains($"We sent a link to {NewAddress}", (await OidcTestClient.ParseAsync(asked)).QuerySelector("#message")?.TextContent, StringComparison.Ordinal);
@@ -131,7 +132,7 @@ public sealed class EmailAddressTests(MailServerFactory factory) : IClassFixture
         using var client = factory.CreateOidcClient();
         await client.SignInThroughPortalAsync(user.UserName!, Password);
 
-        var asked = await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "change-form",
+        var asked = await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "#change-form",
             new Dictionary<string, string> { ["Input.NewEmail"] = owner.Email! });
         Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
         Assert.Contains($"We sent a link to {owner.Email}", (await OidcTestClient.ParseAsync(asked)).QuerySelector("#message")?.TextContent, StringComparison.Ordinal);
@@ -150,7 +151,7 @@ public sealed class EmailAddressTests(MailServerFactory factory) : IClassFixture
         const string NewAddress = "change-race-new@example.com";
         using var client = factory.CreateOidcClient();
         await client.SignInThroughPortalAsync(user.UserName!, Password);
-        await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "change-form", new Dictionary<string, string> { ["Input.NewEmail"] = NewAddress });
+        await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "#change-form", new Dictionary<string, string> { ["Input.NewEmail"] = NewAddress });
         var link = TestMailServer.Link(await factory.Mail.NextMailToAsync(NewAddress));
         var confirm = await client.NavigateAsync(Local(link));
         await CreateUserAsync(factory, "change-race-winner", email: NewAddress);

@@ -1,5 +1,6 @@
 using System.Net;
 using IdentityServer.Tests.Infrastructure;
+using IdentityServer.Tests.Sessions;
 using static IdentityServer.Tests.Email.AccountMailSteps;
 
 namespace IdentityServer.Tests.Email;
@@ -48,9 +49,9 @@ public sealed class ExpiredLinkTests(ShortLinkFactory factory) : IClassFixture<S
         var user = await CreateUserAsync(factory, "expired-email", emailVerified: false);
         using var client = factory.CreateOidcClient();
         await client.SignInThroughPortalAsync(user.UserName!, Password);
-        await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "verify-form");
+        await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "#verify-form");
         var verify = TestMailServer.Link(await factory.Mail.NextMailToAsync(user.Email!));
-        await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "change-form", new Dictionary<string, string> { ["Input.NewEmail"] = "expired-new@example.com" });
+        await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "#change-form", new Dictionary<string, string> { ["Input.NewEmail"] = "expired-new@example.com" });
         var change = TestMailServer.Link(await factory.Mail.NextMailToAsync("expired-new@example.com"));
         var verifyForm = await client.NavigateAsync(Local(verify));
         var changeForm = await client.NavigateAsync(Local(change));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using IdentityServer.Audit;
 using IdentityServer.Tests.Infrastructure;
+using IdentityServer.Tests.Sessions;
 using MimeKit;
 using static IdentityServer.Tests.Email.AccountMailSteps;
 
@@ -49,7 +50,7 @@ public sealed class SmtpDownTests(SmtpDownFactory factory) : IClassFixture<SmtpD
         var user = await CreateUserAsync(factory, "smtp-down-verify", emailVerified: false);
         using var client = factory.CreateOidcClient();
         await client.SignInThroughPortalAsync(user.UserName!, Password);
-        var answer = await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "verify-form");
+        var answer = await client.SubmitFormAsync(await client.NavigateAsync("/Account/Email"), "#verify-form");
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal("The mail could not be sent right now. Try again later.", (await OidcTestClient.ParseAsync(answer)).QuerySelector("#email-error")?.TextContent);
         Assert.Equal("email_verification send_failed", (await EventsAsync(factory, SecurityEventTypes.EmailSendFailed, user.Id)).Single().Detail);

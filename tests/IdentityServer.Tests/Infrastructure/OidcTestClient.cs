@@ -112,20 +112,6 @@ public sealed class OidcTestClient(HttpClient http) : IDisposable
         return await Http.PostAsync(action, new FormUrlEncodedContent(fields));
     }
 
-    /// <summary>Submits the page's form with the given id (pages with several forms), with its hidden fields and the given values.</summary>
-    public async Task<HttpResponseMessage> SubmitFormAsync(HttpResponseMessage page, string formId, IDictionary<string, string>? values = null)
-    {
-        var document = await ParseAsync(page);
-        var form = document.Forms.SingleOrDefault(f => f.Id == formId) ?? throw new InvalidOperationException($"The page has no form '{formId}': " + document.Title);
-        var fields = form.Elements.OfType<IHtmlInputElement>().Where(static i => !string.IsNullOrEmpty(i.Name))
-            .Select(i => new KeyValuePair<string, string>(i.Name!, values is not null && values.TryGetValue(i.Name!, out var value) ? value : i.Value))
-            .ToList();
-        var action = string.IsNullOrEmpty(form.GetAttribute("action"))
-            ? page.RequestMessage!.RequestUri!
-            : new Uri(IdentityServerFactory.BaseAddress, form.GetAttribute("action"));
-        return await Http.PostAsync(action, new FormUrlEncodedContent(fields));
-    }
-
     /// <summary>Fills in the sign-in page and follows the redirects back into the flow.</summary>
     public async Task<HttpResponseMessage> SignInAsync(HttpResponseMessage loginPage, string login, string password)
     {
