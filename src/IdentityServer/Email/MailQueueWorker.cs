@@ -30,10 +30,22 @@ internal sealed partial class MailQueueWorker(
 
         await foreach (var mail in queue.Reader.ReadAllAsync(stoppingToken))
         {
-            await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<MailDelivery>().TrySendAsync(mail, stoppingToken);
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<MailDelivery>().TrySendAsync(mail, stoppingToken);
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Recording the failure failed too (the database is away): a background service that
+                // throws stops the host, and one lost mail must not take the server down.
+                LogUnrecorded(logger, mail.Purpose, mail.UserId, exception);
+            }
         }
     }
+
+    [LoggerMessage(EventId = 4305, Level = LogLevel.Error, Message = "A {Purpose} mail for user {UserId} could not be sent, and the failure could not be recorded.")]
+    private static partial void LogUnrecorded(ILogger logger, string purpose, string? userId, Exception exception);
 
     [LoggerMessage(EventId = 4302, Level = LogLevel.Information, Message = "Mail is sent through the SMTP server {Host}:{Port} ({Security}).")]
     private static partial void LogSmtp(ILogger logger, string host, int port, SmtpSecurity security);
