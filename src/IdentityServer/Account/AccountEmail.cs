@@ -86,21 +86,21 @@ internal sealed class AccountEmail(
             : null;
     }
 
-    /// <summary>Marks the address verified if the link is still good; false otherwise (nothing changed).</summary>
-    public async Task<bool> VerifyAsync(string? userId, string? encodedToken)
+    /// <summary>Marks the address verified if the link is still good and returns the account; null otherwise (nothing changed).</summary>
+    public async Task<ApplicationUser?> VerifyAsync(string? userId, string? encodedToken)
     {
         if (await OpenVerificationLinkAsync(userId, encodedToken) is not { } user)
         {
-            return false;
+            return null;
         }
         if (!(await users.ConfirmEmailAsync(user, AccountLinks.DecodeToken(encodedToken)!)).Succeeded)
         {
             // A failed save leaves the change on the tracked account: it must not ride along with a later save.
             await database.Entry(user).ReloadAsync();
-            return false;
+            return null;
         }
         await audit.RecordAsync(SecurityEventTypes.EmailVerified, user.Id, user.UserName, cancellationToken: CancellationToken.None);
-        return true;
+        return user;
     }
 
     /// <summary>The account a change link is for, while it can still change the address.</summary>

@@ -38,8 +38,7 @@ internal sealed class ConfirmEmailModel(AccountEmail addresses) : PageModel
 
     public async Task<IActionResult> OnPostAsync()
     {
-        var user = await addresses.OpenVerificationLinkAsync(UserId, Token);
-        if (user is null || !await addresses.VerifyAsync(UserId, Token))
+        if (await addresses.VerifyAsync(UserId, Token) is not { } user)
         {
             return Refuse();
         }
