@@ -58,6 +58,21 @@ internal static class AccountMailSteps
         return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(link.AbsolutePath, query);
     }
 
+    /// <summary>
+    /// Posts a link page's form as the page would have made it (the link's parameters, an
+    /// antiforgery token of this browser, the given fields) without opening the link first.
+    /// </summary>
+    public static async Task<HttpResponseMessage> PostLinkAsync(OidcTestClient client, Uri link, IDictionary<string, string>? fields = null)
+    {
+        var anyForm = await OidcTestClient.ParseAsync(await client.NavigateAsync("/Account/ForgotPassword"));
+        var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(link.Query)
+            .Select(static p => new KeyValuePair<string, string>(p.Key, p.Value.ToString()))
+            .Append(new("__RequestVerificationToken", anyForm.QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!))
+            .Concat(fields ?? new Dictionary<string, string>())
+            .ToList();
+        return await client.Http.PostAsync(new Uri(link.AbsolutePath, UriKind.Relative), new FormUrlEncodedContent(form));
+    }
+
     /// <summary>Asserts the friendly page for a link that cannot be used: 400, the message, no form to change anything.</summary>
     public static async Task AssertInvalidLinkPageAsync(HttpResponseMessage response)
     {

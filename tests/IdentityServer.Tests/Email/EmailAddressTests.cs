@@ -70,6 +70,12 @@ public sealed class EmailAddressTests(MailServerFactory factory) : IClassFixture
         await RequestResetAsync(client, other.UserName!);
         Assert.False((await FindUserAsync(factory, user.Id)).EmailConfirmed);
         Assert.False((await FindUserAsync(factory, other.Id)).EmailConfirmed);
+
+        // The link as sent still works (posted the way its page's form posts it).
+        var done = await PostLinkAsync(client, link);
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        Assert.NotNull((await OidcTestClient.ParseAsync(done)).QuerySelector("#verified"));
+        Assert.True((await FindUserAsync(factory, user.Id)).EmailConfirmed);
     }
 
     [Fact]
