@@ -18,9 +18,22 @@ public static class SecurityEventTypes
     public const string UserDeleted = "user_deleted";
     public const string BackchannelLogoutFailed = "backchannel_logout_failed";
 
+    /// <summary>Someone asked for a password-reset mail; the detail says when none was sent, and why.</summary>
+    public const string PasswordResetRequested = "password_reset_requested";
+    public const string PasswordResetCompleted = "password_reset_completed";
+    public const string EmailVerificationRequested = "email_verification_requested";
+    public const string EmailVerified = "email_verified";
+    public const string EmailChangeRequested = "email_change_requested";
+    public const string EmailChanged = "email_changed";
+
+    /// <summary>A mail could not be sent (the SMTP server is down or refused it); the detail names its purpose.</summary>
+    public const string EmailSendFailed = "email_send_failed";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, TokenReuseDetected,
         RefreshTokenReplayed, TokenRevoked, PasswordChanged, UserLocked, UserUnlocked, UserDeleted, BackchannelLogoutFailed,
+        PasswordResetRequested, PasswordResetCompleted, EmailVerificationRequested, EmailVerified, EmailChangeRequested, EmailChanged,
+        EmailSendFailed,
     };
 }

@@ -26,6 +26,22 @@ public sealed class RateLimitOptions : IValidatableObject
     /// </summary>
     public RateLimit SignInPerAccount { get; set; } = new() { PermitLimit = 10, Window = TimeSpan.FromMinutes(1) };
 
+    /// <summary>
+    /// Forgot-password requests (form posts) per client address: one host asking for reset mails
+    /// for many accounts. Over it the page says to wait (429).
+    /// </summary>
+    public RateLimit PasswordResetPerIp { get; set; } = new() { PermitLimit = 20, Window = TimeSpan.FromHours(1) };
+
+    /// <summary>
+    /// Reset mails per account (per name typed when it matches none). Over it the page answers as
+    /// always but no mail is sent: a refusal would tell which names and addresses are one account,
+    /// and the limit is there to keep anyone from flooding a mailbox.
+    /// </summary>
+    public RateLimit PasswordResetPerAccount { get; set; } = new() { PermitLimit = 3, Window = TimeSpan.FromHours(1) };
+
+    /// <summary>Verification and change-of-address mails a signed-in user has sent from the e-mail page (to any address).</summary>
+    public RateLimit AccountEmailPerUser { get; set; } = new() { PermitLimit = 5, Window = TimeSpan.FromHours(1) };
+
     /// <summary>Tokens issued per client, counted only once the client and its grant are authenticated.</summary>
     public TokenRateLimit Token { get; set; } = new() { PermitLimit = 1000, Window = TimeSpan.FromSeconds(10) };
 
@@ -49,6 +65,8 @@ public sealed class RateLimitOptions : IValidatableObject
             (nameof(SignInPerIp), SignInPerIp), (nameof(SignInPerAccount), SignInPerAccount), (nameof(Token), Token),
             (nameof(ClientAuthenticationFailuresPerIp), ClientAuthenticationFailuresPerIp),
             (nameof(DeviceVerification), DeviceVerification), (nameof(Admin), Admin),
+            (nameof(PasswordResetPerIp), PasswordResetPerIp), (nameof(PasswordResetPerAccount), PasswordResetPerAccount),
+            (nameof(AccountEmailPerUser), AccountEmailPerUser),
         ];
         foreach (var (name, limit) in limits)
         {

@@ -19,6 +19,9 @@ public sealed class RateLimiters : IDisposable
     private readonly PartitionedRateLimiter<string> token;
     private readonly PartitionedRateLimiter<string> clientAuthenticationFailures;
     private readonly PartitionedRateLimiter<string> deviceVerification;
+    private readonly PartitionedRateLimiter<string> passwordResetPerIp;
+    private readonly PartitionedRateLimiter<string> passwordResetPerAccount;
+    private readonly PartitionedRateLimiter<string> accountEmail;
     private readonly HashSet<string> exemptClients;
     private readonly IdentityServerMetrics metrics;
 
@@ -35,6 +38,9 @@ public sealed class RateLimiters : IDisposable
         token = Create(limits.Enabled ? limits.Token : null);
         clientAuthenticationFailures = Create(limits.Enabled ? limits.ClientAuthenticationFailuresPerIp : null);
         deviceVerification = Create(limits.Enabled ? limits.DeviceVerification : null);
+        passwordResetPerIp = Create(limits.Enabled ? limits.PasswordResetPerIp : null);
+        passwordResetPerAccount = Create(limits.Enabled ? limits.PasswordResetPerAccount : null);
+        accountEmail = Create(limits.Enabled ? limits.AccountEmailPerUser : null);
         exemptClients = new HashSet<string>(limits.Token.ExemptClients, StringComparer.Ordinal);
     }
 
@@ -60,6 +66,18 @@ public sealed class RateLimiters : IDisposable
     /// <summary>One user-code lookup or decision on the device verification page.</summary>
     public RateLimitLease AcquireDeviceVerification(HttpContext context) =>
         Counted(deviceVerification.AttemptAcquire(context.User.FindFirst(Claims.Subject)?.Value ?? "ip:" + ClientAddress.PartitionKey(context)), "device_verification");
+
+    /// <summary>One forgot-password request from the caller's address.</summary>
+    public RateLimitLease AcquirePasswordResetByAddress(HttpContext context) =>
+        Counted(passwordResetPerIp.AttemptAcquire(ClientAddress.PartitionKey(context)), "password_reset_per_ip");
+
+    /// <summary>One reset mail for an account: its id, or the normalised name typed when it matches none.</summary>
+    public RateLimitLease AcquirePasswordResetForAccount(string? userId, string login) =>
+        Counted(passwordResetPerAccount.AttemptAcquire(userId is not null ? "id:" + userId : "login:" + LoginKey.Normalize(login)), "password_reset_per_account");
+
+    /// <summary>One mail sent from the e-mail page by a signed-in user.</summary>
+    public RateLimitLease AcquireAccountEmail(string userId) =>
+        Counted(accountEmail.AttemptAcquire(userId), "account_email_per_user");
 
     /// <summary>Whether the caller's address may still try to authenticate a client; takes nothing while it may.</summary>
     public RateLimitLease CheckClientAuthentication(HttpContext context)
@@ -127,5 +145,8 @@ public sealed class RateLimiters : IDisposable
         token.Dispose();
         clientAuthenticationFailures.Dispose();
         deviceVerification.Dispose();
+        passwordResetPerIp.Dispose();
+        passwordResetPerAccount.Dispose();
+        accountEmail.Dispose();
     }
 }

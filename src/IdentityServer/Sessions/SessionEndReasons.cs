@@ -18,6 +18,12 @@ public static class SessionEndReasons
     /// <summary>The user changed their password: their other sessions end.</summary>
     public const string PasswordChanged = "password_changed";
 
+    /// <summary>The password was reset through a link sent by mail: every session of the user ends.</summary>
+    public const string PasswordReset = "password_reset";
+
+    /// <summary>The user's e-mail address changed (the new one was confirmed): their other sessions end.</summary>
+    public const string EmailChanged = "email_changed";
+
     /// <summary>It reached <c>Sessions:AbsoluteLifetime</c>.</summary>
     public const string Expired = "expired";
 

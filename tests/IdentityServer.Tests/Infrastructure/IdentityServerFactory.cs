@@ -47,10 +47,14 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
         // Test classes sign in, enter codes and send wrong secrets many times a minute from one
         // (absent) address. The limits stay on, so every request passes through them, but far above
         // what any class does; the rate-limit tests set their own.
-        foreach (var limit in new[] { "SignInPerIp", "SignInPerAccount", "ClientAuthenticationFailuresPerIp", "DeviceVerification" })
+        foreach (var limit in new[] { "SignInPerIp", "SignInPerAccount", "ClientAuthenticationFailuresPerIp", "DeviceVerification",
+            "PasswordResetPerIp", "PasswordResetPerAccount", "AccountEmailPerUser" })
         {
             Settings[$"RateLimits:{limit}:PermitLimit"] = "100000";
         }
+        // No test host ever reaches a real mail server: mail goes into this folder unless a test
+        // points the host at its own SMTP server (MailServerFactory).
+        Settings["Email:PickupFolder"] = MailFolder;
         // Hosts in one process share a machine name and process id: each is its own cluster node.
         Settings["Scheduler:InstanceId"] = "test-node-" + Guid.NewGuid().ToString("N");
     }
@@ -58,6 +62,9 @@ public class IdentityServerFactory : WebApplicationFactory<Program>
     public string Folder { get; }
 
     public string SeedPath { get; }
+
+    /// <summary>Where the host writes its mail as <c>.eml</c> files when no SMTP server is configured.</summary>
+    public string MailFolder => Path.Combine(Folder, "mail");
 
     /// <summary>The SQLite file (SQLite runs only).</summary>
     public string DatabasePath { get; }

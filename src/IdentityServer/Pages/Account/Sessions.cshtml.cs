@@ -116,6 +116,13 @@ public sealed class SessionsModel(
             SecurityEventTypes.PasswordChanged => "Password changed",
             SecurityEventTypes.UserLocked => "Account locked by an administrator",
             SecurityEventTypes.UserUnlocked => "Account unlocked by an administrator",
+            SecurityEventTypes.PasswordResetRequested => entry.Detail is null ? "Password reset link sent" : "Password reset asked for; no link sent",
+            SecurityEventTypes.PasswordResetCompleted => "Password reset with a mailed link",
+            SecurityEventTypes.EmailVerificationRequested => "Verification link sent",
+            SecurityEventTypes.EmailVerified => "E-mail address verified",
+            SecurityEventTypes.EmailChangeRequested => "Change of e-mail address asked for",
+            SecurityEventTypes.EmailChanged => "E-mail address changed",
+            SecurityEventTypes.EmailSendFailed => "A mail could not be sent",
             _ => entry.Type.Replace('_', ' '),
         };
     }

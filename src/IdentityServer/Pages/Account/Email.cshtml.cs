@@ -1,0 +1,131 @@
+using System.ComponentModel.DataAnnotations;
+using IdentityServer.Account;
+using IdentityServer.Data;
+using IdentityServer.Email;
+using IdentityServer.RateLimiting;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace IdentityServer.Pages.Account;
+
+/// <summary>
+/// The signed-in user's e-mail address: whether it is verified, a (new) verification link, and a
+/// change of address that takes effect only when the link sent to the new address is followed.
+/// Mail goes out during the request, so a failure can be shown; every mail sent from here counts
+/// against <c>RateLimits:AccountEmailPerUser</c>.
+/// </summary>
+[Authorize]
+internal sealed class EmailModel(UserManager<ApplicationUser> users, AccountEmail addresses, MailSender mail, RateLimiters limits) : PageModel
+{
+    private const string SendFailed = "The mail could not be sent right now. Try again later.";
+
+    [BindProperty]
+    public ChangeInput Input { get; set; } = new();
+
+    public string? Email { get; private set; }
+
+    public bool Verified { get; private set; }
+
+    public bool MailAvailable => mail.IsEnabled;
+
+    public string? Message { get; private set; }
+
+    public string? ErrorMessage { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync() => await ShowAsync();
+
+    public async Task<IActionResult> OnPostSendVerificationAsync()
+    {
+        if (await users.GetUserAsync(User) is not { } user)
+        {
+            return Challenge();
+        }
+        if (!MailAvailable || user.Email is null || user.EmailConfirmed)
+        {
+            return await ShowAsync(user);
+        }
+        if (!TryAcquire(user))
+        {
+            return await ShowAsync(user);
+        }
+        if (await addresses.SendVerificationAsync(user, CancellationToken.None))
+        {
+            Message = $"We sent a verification link to {user.Email}.";
+        }
+        else
+        {
+            ErrorMessage = SendFailed;
+        }
+        return await ShowAsync(user);
+    }
+
+    public async Task<IActionResult> OnPostChangeAsync()
+    {
+        if (await users.GetUserAsync(User) is not { } user)
+        {
+            return Challenge();
+        }
+        if (!MailAvailable)
+        {
+            return await ShowAsync(user);
+        }
+        if (!ModelState.IsValid)
+        {
+            ErrorMessage = "Enter a valid e-mail address.";
+            return await ShowAsync(user);
+        }
+        var newEmail = Input.NewEmail.Trim();
+        if (string.Equals(users.NormalizeEmail(newEmail), user.NormalizedEmail, StringComparison.Ordinal))
+        {
+            Message = user.EmailConfirmed ? "That is already your address." : "That is already your address. Send yourself a verification link to verify it.";
+            return await ShowAsync(user);
+        }
+        if (!TryAcquire(user))
+        {
+            return await ShowAsync(user);
+        }
+        if (await addresses.RequestChangeAsync(user, newEmail, CancellationToken.None))
+        {
+            Message = $"We sent a link to {newEmail}. Your address stays {user.Email ?? "unset"} until you follow it.";
+            Input = new();
+        }
+        else
+        {
+            ErrorMessage = SendFailed;
+        }
+        return await ShowAsync(user);
+    }
+
+    /// <summary>Counts one mail against the user's limit; when spent, says how long to wait (429).</summary>
+    private bool TryAcquire(ApplicationUser user)
+    {
+        using var lease = limits.AcquireAccountEmail(user.Id);
+        if (lease.IsAcquired)
+        {
+            return true;
+        }
+        var seconds = RateLimitResponses.Refuse(Response, lease);
+        ErrorMessage = $"Too many mails sent. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+        return false;
+    }
+
+    private async Task<IActionResult> ShowAsync(ApplicationUser? user = null)
+    {
+        user ??= await users.GetUserAsync(User);
+        if (user is null)
+        {
+            return Challenge();
+        }
+        Email = user.Email;
+        Verified = user.EmailConfirmed;
+        return Page();
+    }
+
+    public sealed class ChangeInput
+    {
+        [Required, EmailAddress, StringLength(256)]
+        public string NewEmail { get; set; } = "";
+    }
+}
