@@ -85,11 +85,17 @@ internal sealed class ProtocolClient(HttpClient http, Uri address)
         var forms = (await new HtmlParser().ParseDocumentAsync(loginPage.Body)).Forms;
         var form = (forms.Length > 0 ? forms[0] : null)
             ?? throw new InvalidOperationException($"{name}: the sign-in page has no form:\n{loginPage.Body}");
+        // What a browser posts: every named field in order, a checkbox only when it is checked (the
+        // "remember me" box sits next to a hidden field of the same name).
         var fields = form.Elements.OfType<IHtmlInputElement>()
-            .Where(input => !string.IsNullOrEmpty(input.Name))
-            .ToDictionary(input => input.Name!, input => input.Value, StringComparer.Ordinal);
-        fields["Input.Login"] = UserName;
-        fields["Input.Password"] = Password;
+            .Where(input => !string.IsNullOrEmpty(input.Name) && (input.Type != "checkbox" || input.IsChecked))
+            .Select(input => KeyValuePair.Create(input.Name!, input.Name switch
+            {
+                "Input.Login" => UserName,
+                "Input.Password" => Password,
+                _ => input.Value,
+            }))
+            .ToList();
         var signedIn = await SendAsync(HttpMethod.Post, loginUrl, cookies, new FormUrlEncodedContent(fields), HttpStatusCode.Redirect);
         var toClient = await GetAsync(Local(signedIn.Location!), cookies, HttpStatusCode.Redirect);
         if (!toClient.Location!.AbsoluteUri.StartsWith(RedirectUri.AbsoluteUri + "?", StringComparison.Ordinal))
