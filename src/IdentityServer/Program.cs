@@ -9,6 +9,7 @@ using IdentityServer.Pruning;
 using IdentityServer.RateLimiting;
 using IdentityServer.Seeding;
 using IdentityServer.Sessions;
+using IdentityServer.TwoFactor;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -20,6 +21,7 @@ builder.AddAccounts();
 builder.AddSessions();
 builder.AddBackchannelLogout();
 builder.AddAuthorizationServer();
+builder.AddTwoFactor();
 builder.AddRateLimits();
 builder.AddSeeding();
 builder.AddPruning();

@@ -18,6 +18,9 @@ public static class SessionEndReasons
     /// <summary>The user changed their password: their other sessions end.</summary>
     public const string PasswordChanged = "password_changed";
 
+    /// <summary>The user turned their authenticator on or off, or an admin reset it: their other sessions end.</summary>
+    public const string SecondFactorChanged = "second_factor_changed";
+
     /// <summary>It reached <c>Sessions:AbsoluteLifetime</c>.</summary>
     public const string Expired = "expired";
 
