@@ -25,6 +25,15 @@ public static class TestLogSink
     /// <summary>Values the secret list leaves out (see <see cref="SecretRecorder.Ignore"/>).</summary>
     public static void IgnoreAsSecrets(IEnumerable<string> notSecrets) => Secrets.Ignore(notSecrets);
 
+    /// <summary>Adds a value the run's logs must never hold (a link or token a test received by mail).</summary>
+    public static void RecordSecret(string secret)
+    {
+        if (Enabled)
+        {
+            Secrets.Record(secret);
+        }
+    }
+
     /// <summary>Adds the sink to a test host: Debug and up for every category, whatever the configuration says.</summary>
     public static void Attach(IWebHostBuilder builder, IReadOnlyDictionary<string, string?> settings, string seedPath)
     {
