@@ -28,6 +28,8 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         "/",
         "/Account/Sessions",
         "/Account/ChangePassword",
+        "/Account/Security",
+        "/Account/Authenticator",
         "/Account/Logout",
         "/connect/verify",
         "/connect/endsession",

@@ -98,6 +98,10 @@ public sealed class AuthenticatorSignInTests(IdentityServerFactory factory) : IC
         var document = await OidcTestClient.ParseAsync(step);
         Assert.NotNull(document.QuerySelector("input[name='Input.Code'][autocomplete=one-time-code]"));
         Assert.Null(document.QuerySelector("input[name*=User]"));
+        // The page keeps the strict policy of every page: no inline script, style or handler.
+        Assert.Contains("default-src 'self'", step.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Empty(document.QuerySelectorAll("script:not([src]), [style], style"));
+        Assert.DoesNotContain(document.All, static e => e.Attributes.Any(static a => a.Name.StartsWith("on", StringComparison.OrdinalIgnoreCase)));
         // Not signed in yet: the password alone started nothing.
         using var sessionsPage = await browser.Http.GetAsync(new Uri("/Account/Sessions", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Redirect, sessionsPage.StatusCode);
