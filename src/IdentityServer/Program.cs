@@ -10,6 +10,7 @@ using IdentityServer.Pruning;
 using IdentityServer.RateLimiting;
 using IdentityServer.Seeding;
 using IdentityServer.Sessions;
+using IdentityServer.TwoFactor;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -23,6 +24,7 @@ builder.AddAccountLinks();
 builder.AddSessions();
 builder.AddBackchannelLogout();
 builder.AddAuthorizationServer();
+builder.AddTwoFactor();
 builder.AddRateLimits();
 builder.AddSeeding();
 builder.AddPruning();

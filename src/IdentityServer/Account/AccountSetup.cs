@@ -30,6 +30,7 @@ internal static class AccountSetup
 
         builder.Services.AddSingleton<UnknownAccountLockout>();
         builder.Services.AddSingleton<UnknownLoginNames>();
+        builder.Services.AddScoped<AccountLockout>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<SessionSignIn>();
 

@@ -5,4 +5,10 @@ internal static class AuthenticationMethods
 {
     /// <summary>A password (RFC 8176 2: <c>pwd</c>).</summary>
     public const string Password = "pwd";
+
+    /// <summary>A one-time password from an authenticator app (RFC 8176 2: <c>otp</c>, RFC 6238 TOTP).</summary>
+    public const string OneTimePassword = "otp";
+
+    /// <summary>More than one factor (RFC 8176 2: <c>mfa</c>): a password and a second factor.</summary>
+    public const string MultiFactor = "mfa";
 }

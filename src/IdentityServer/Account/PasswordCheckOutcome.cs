@@ -1,6 +1,6 @@
 namespace IdentityServer.Account;
 
-/// <summary>What a password sign-in attempt came to, as far as lockout is concerned.</summary>
+/// <summary>What a sign-in attempt (a password, or a second-factor code) came to, as far as lockout is concerned.</summary>
 internal enum PasswordCheckOutcome
 {
     /// <summary>The right password; the failure count was reset.</summary>

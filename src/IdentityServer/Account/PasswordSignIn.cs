@@ -1,52 +1,23 @@
-using System.Diagnostics.CodeAnalysis;
 using IdentityServer.Data;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace IdentityServer.Account;
 
 /// <summary>
-/// Checks a login and password, keeping Identity's lockout exact however many attempts run at once,
-/// on SQLite and on a PostgreSQL database shared by several nodes. Identity's
+/// Checks a login and password, keeping Identity's lockout exact however many attempts run at once
+/// (see <see cref="AccountLockout"/>, which also counts wrong second-factor codes). Identity's
 /// <c>CheckPasswordSignInAsync</c> reads the account, hashes, and saves the whole row guarded by its
-/// concurrency stamp: of simultaneous wrong passwords only one was counted (the others lost on the
-/// stamp, and left a modified account in the unit of work that failed the next save), so a burst of
-/// guesses never locked the account. Here instead:
-/// <list type="number">
-/// <item>the lockout state is read fresh, and a locked account is refused without a password check;</item>
-/// <item>the password is verified with no lock held (the hash is slow on purpose, and a SQLite write
-/// lock covers the whole database);</item>
-/// <item>the outcome is written by one UPDATE that applies only while the lockout state is still the
-/// one read, so never to a locked account: a failure adds one to the count in the database, or at
-/// the limit locks the account and resets the count; a success resets the count. If the state has
-/// changed, it is read again: locked now means the attempt is refused and not counted; otherwise the
-/// UPDATE is tried against the new state.</item>
-/// </list>
-/// Every attempt takes effect at one statement (its UPDATE, or the read that found the account
-/// locked), in the order the database applied them: the outcomes are those of the attempts made one
-/// at a time in that order. No lock outlives a statement: writes queue at the SQLite write gate like
-/// every other bulk update, and on PostgreSQL an UPDATE re-checks its condition against the row as
-/// the previous writer committed it, so nodes need nothing of their own.
+/// concurrency stamp, so of simultaneous wrong passwords only one was counted. Here the lockout
+/// state is read fresh, the password verified with no lock held, and the outcome written by one
+/// conditional UPDATE.
 /// </summary>
-internal sealed partial class PasswordSignIn(
-    ApplicationDbContext database,
+internal sealed class PasswordSignIn(
     UserManager<ApplicationUser> users,
     SignInManager<ApplicationUser> signIn,
+    AccountLockout lockout,
     UnknownAccountLockout unknownAccounts,
-    UnknownLoginNames unknownNames,
-    IOptions<IdentityOptions> identity,
-    TimeProvider clock,
-    ILogger<PasswordSignIn> logger)
+    UnknownLoginNames unknownNames)
 {
-    /// <summary>
-    /// Each round that does not settle an attempt means another write to the same account committed
-    /// in between, and every such write is itself a counted failure, a lock or a success: a handful
-    /// of rounds settles any real burst. Running out means the stored lockout end never reads back
-    /// equal to itself (a value written outside the application): the attempt is refused.
-    /// </summary>
-    private const int MaxRounds = 32;
-
     // A valid Identity v3 hash of a random password: checked against for unknown accounts.
     private static readonly string UnknownUserHash = new PasswordHasher<ApplicationUser>().HashPassword(new ApplicationUser(), Guid.NewGuid().ToString());
 
@@ -98,11 +69,11 @@ internal sealed partial class PasswordSignIn(
             return PasswordCheckOutcome.NotAllowed;
         }
         // Read again rather than trusting the entity: the context may have been tracking it already.
-        if (await ReadAsync(user.Id, cancellationToken) is not { } state)
+        if (await lockout.ReadAsync(user.Id, cancellationToken) is not { } state)
         {
             return PasswordCheckOutcome.Failed; // deleted a moment ago
         }
-        if (state.IsLockedOut(clock.GetUtcNow()))
+        if (state.IsLockedOut(lockout.Now))
         {
             return PasswordCheckOutcome.LockedOut;
         }
@@ -110,57 +81,16 @@ internal sealed partial class PasswordSignIn(
             ? PasswordVerificationResult.Failed
             : users.PasswordHasher.VerifyHashedPassword(user, state.PasswordHash, password);
         return verification == PasswordVerificationResult.Failed
-            ? await RecordFailureAsync(user.Id, state, cancellationToken)
+            ? await lockout.RecordFailureAsync(user.Id, state, cancellationToken)
             : await RecordSuccessAsync(user, state, verification == PasswordVerificationResult.SuccessRehashNeeded ? password : null, cancellationToken);
-    }
-
-    private async Task<PasswordCheckOutcome> RecordFailureAsync(string userId, LockoutState state, CancellationToken cancellationToken)
-    {
-        var lockout = identity.Value.Lockout;
-        var lastBeforeLock = lockout.MaxFailedAccessAttempts - 1;
-        for (var round = 0; round < MaxRounds; round++)
-        {
-            if (!state.LockoutEnabled)
-            {
-                return PasswordCheckOutcome.Failed; // such an account is never locked: nothing to count towards
-            }
-            var stamp = Guid.NewGuid().ToString();
-            var locks = state.AccessFailedCount >= lastBeforeLock;
-            var lockedUntil = clock.GetUtcNow() + lockout.DefaultLockoutTimeSpan;
-            int updated;
-            using (await database.WriteGateTurnAsync(cancellationToken))
-            {
-                // The count is compared in the database too: it may have moved since the read.
-                // A new concurrency stamp, as Identity writes one, makes an account entity loaded
-                // before this fail its own save instead of writing back an old count.
-                updated = locks
-                    ? await Unchanged(userId, state).Where(u => u.AccessFailedCount >= lastBeforeLock)
-                        .ExecuteUpdateAsync(setters => setters
-                            .SetProperty(u => u.AccessFailedCount, 0)
-                            .SetProperty(u => u.LockoutEnd, lockedUntil)
-                            .SetProperty(u => u.ConcurrencyStamp, stamp), cancellationToken)
-                    : await Unchanged(userId, state).Where(u => u.AccessFailedCount < lastBeforeLock)
-                        .ExecuteUpdateAsync(setters => setters
-                            .SetProperty(u => u.AccessFailedCount, u => u.AccessFailedCount + 1)
-                            .SetProperty(u => u.ConcurrencyStamp, stamp), cancellationToken);
-            }
-            if (updated > 0)
-            {
-                return locks ? PasswordCheckOutcome.FailedAndLocked : PasswordCheckOutcome.Failed;
-            }
-            var current = await ReadAsync(userId, cancellationToken);
-            if (Settles(current, out var outcome))
-            {
-                return outcome;
-            }
-            state = current;
-        }
-        return GiveUp(userId);
     }
 
     /// <summary>
     /// Resets the count, unless the account was locked while the password was being checked: then
-    /// the right password is refused like any attempt on a locked account.
+    /// the right password is refused like any attempt on a locked account. With a second factor to
+    /// come the count is left alone, as Identity's <c>CheckPasswordSignInAsync</c> leaves it: only
+    /// the complete sign-in resets it, or a right password between wrong codes would let codes be
+    /// guessed for ever.
     /// </summary>
     private async Task<PasswordCheckOutcome> RecordSuccessAsync(ApplicationUser user, LockoutState state, string? rehashPassword, CancellationToken cancellationToken)
     {
@@ -170,18 +100,19 @@ internal sealed partial class PasswordSignIn(
         // would end the account's refresh tokens (the token endpoint compares it), so it is kept.
         var verifiedHash = state.PasswordHash;
         var newHash = rehashPassword is null ? null : users.PasswordHasher.HashPassword(user, rehashPassword);
-        for (var round = 0; round < MaxRounds; round++)
+        for (var round = 0; round < AccountLockout.MaxRounds; round++)
         {
-            if (state.AccessFailedCount == 0 && newHash is null)
+            var resetsCount = !state.TwoFactorEnabled;
+            if ((state.AccessFailedCount == 0 || !resetsCount) && newHash is null)
             {
                 // Nothing to write (Identity leaves a zero count alone too): a fresh read settles
                 // whether the account is still unlocked now that the password has been checked.
-                var fresh = await ReadAsync(user.Id, cancellationToken);
-                if (Settles(fresh, out var refused))
+                var fresh = await lockout.ReadAsync(user.Id, cancellationToken);
+                if (lockout.Settles(fresh, out var refused))
                 {
                     return refused;
                 }
-                if (fresh.AccessFailedCount == 0)
+                if (fresh.AccessFailedCount == 0 || fresh.TwoFactorEnabled)
                 {
                     return PasswordCheckOutcome.Succeeded;
                 }
@@ -189,71 +120,28 @@ internal sealed partial class PasswordSignIn(
                 continue;
             }
 
-            var stamp = Guid.NewGuid().ToString();
-            int updated;
-            using (await database.WriteGateTurnAsync(cancellationToken))
+            var updated = await lockout.UpdateIfUnchangedAsync(user.Id, state, null, setters =>
             {
-                updated = await Unchanged(user.Id, state).ExecuteUpdateAsync(setters =>
+                if (resetsCount)
                 {
-                    setters.SetProperty(u => u.AccessFailedCount, 0).SetProperty(u => u.ConcurrencyStamp, stamp);
-                    if (newHash is not null)
-                    {
-                        setters.SetProperty(u => u.PasswordHash, u => u.PasswordHash == verifiedHash ? newHash : u.PasswordHash);
-                    }
-                }, cancellationToken);
-            }
-            if (updated > 0)
+                    setters.SetProperty(u => u.AccessFailedCount, 0);
+                }
+                if (newHash is not null)
+                {
+                    setters.SetProperty(u => u.PasswordHash, u => u.PasswordHash == verifiedHash ? newHash : u.PasswordHash);
+                }
+            }, cancellationToken);
+            if (updated)
             {
                 return PasswordCheckOutcome.Succeeded;
             }
-            var current = await ReadAsync(user.Id, cancellationToken);
-            if (Settles(current, out var outcome))
+            var current = await lockout.ReadAsync(user.Id, cancellationToken);
+            if (lockout.Settles(current, out var outcome))
             {
                 return outcome;
             }
             state = current;
         }
-        return GiveUp(user.Id);
-    }
-
-    /// <summary>The account's row while its lockout state is still the one read (equality only: SQLite keeps the end as text).</summary>
-    private IQueryable<ApplicationUser> Unchanged(string userId, LockoutState state)
-    {
-        var enabled = state.LockoutEnabled;
-        var end = state.LockoutEnd;
-        return database.Users.Where(u => u.Id == userId && u.LockoutEnabled == enabled && u.LockoutEnd == end);
-    }
-
-    private Task<LockoutState?> ReadAsync(string userId, CancellationToken cancellationToken) =>
-        database.Users.AsNoTracking()
-            .Where(u => u.Id == userId)
-            .Select(u => new LockoutState(u.LockoutEnabled, u.LockoutEnd, u.AccessFailedCount, u.PasswordHash))
-            .SingleOrDefaultAsync(cancellationToken);
-
-    /// <summary>
-    /// Whether the state read after another write came first settles the attempt: an account locked
-    /// now refuses it, uncounted; one deleted meanwhile fails it. Otherwise the attempt goes on.
-    /// </summary>
-    private bool Settles([NotNullWhen(false)] LockoutState? current, out PasswordCheckOutcome outcome)
-    {
-        outcome = current is null ? PasswordCheckOutcome.Failed : PasswordCheckOutcome.LockedOut;
-        return current is null || current.IsLockedOut(clock.GetUtcNow());
-    }
-
-    private PasswordCheckOutcome GiveUp(string userId)
-    {
-        LogUnsettled(logger, userId, MaxRounds);
-        return PasswordCheckOutcome.LockedOut;
-    }
-
-    [LoggerMessage(EventId = 4200, Level = LogLevel.Error,
-        Message = "The sign-in attempt on account {UserId} was refused: its lockout state changed under each of {Rounds} updates. Unlocking the account in the admin pages rewrites that state.")]
-    private static partial void LogUnsettled(ILogger logger, string userId, int rounds);
-
-    /// <summary>What lockout needs of an account, read without tracking.</summary>
-    private sealed record LockoutState(bool LockoutEnabled, DateTimeOffset? LockoutEnd, int AccessFailedCount, string? PasswordHash)
-    {
-        /// <summary>As Identity's <c>IsLockedOutAsync</c>: an end at or after now locks, where lockout is enabled.</summary>
-        public bool IsLockedOut(DateTimeOffset now) => LockoutEnabled && LockoutEnd >= now;
+        return lockout.GiveUp(user.Id);
     }
 }

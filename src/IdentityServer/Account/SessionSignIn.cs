@@ -68,6 +68,25 @@ internal sealed class SessionSignIn(
     }
 
     /// <summary>
+    /// Issues this browser's cookie again for the same session after the account's security stamp
+    /// changed (the old cookie carries the old stamp, which Identity's periodic check would refuse),
+    /// keeping when and how the user signed in and whether the cookie is remembered and when it expires.
+    /// </summary>
+    /// <param name="context">The request of the signed-in user.</param>
+    /// <param name="user">The account as saved with its new stamp.</param>
+    public async Task RenewCookieAsync(HttpContext context, ApplicationUser user)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(user);
+        var kept = context.User.Claims
+            .Where(static c => c.Type is Claims.AuthenticationTime or Claims.AuthenticationMethodReference or SessionService.SessionIdClaim)
+            .Select(static c => new Claim(c.Type, c.Value, c.ValueType))
+            .ToList();
+        var properties = (await context.AuthenticateAsync(IdentityConstants.ApplicationScheme)).Properties;
+        await signIn.SignInWithClaimsAsync(user, properties, kept);
+    }
+
+    /// <summary>
     /// Signing in again as the same user in the same browser keeps the session and the grants
     /// issued in it; any other sign-in starts a new one. Null when <c>Sessions:MaxPerUser</c> refuses it.
     /// </summary>

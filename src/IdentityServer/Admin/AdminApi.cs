@@ -44,6 +44,9 @@ internal static class AdminApi
         api.MapPost("/users/{userId}/unlock", UnlockAsync)
             .WithName("UnlockUser").WithSummary("Lifts the account's lockout and resets its failed sign-in count.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapPost("/users/{userId}/reset-second-factors", ResetSecondFactorsAsync)
+            .WithName("ResetSecondFactors").WithSummary("Turns the account's authenticator app off, replaces its key, deletes its recovery codes and ends its sessions (reason second_factor_changed).")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapDelete("/users/{userId}", DeleteAsync)
             .WithName("DeleteUser").WithSummary("Ends the account's sessions, revokes all its grants and tokens, and deletes it.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status400BadRequest);
@@ -114,6 +117,19 @@ internal static class AdminApi
     private static async Task<Results<NoContent, ProblemHttpResult>> UnlockAsync(
         string userId, UserAdministration admin, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         await admin.UnlockAsync(userId, AdminAccess.Actor(user), cancellationToken) ? TypedResults.NoContent() : UserNotFound();
+
+    private static async Task<Results<Ok<EndedSessions>, ProblemHttpResult>> ResetSecondFactorsAsync(
+        string userId, UserAdministration admin, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var actor = AdminAccess.Actor(user);
+        // An admin turns off their own authenticator on the Security page, after a fresh sign-in.
+        if (actor == userId)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+                title: "An administrator cannot reset their own second factors here; use the Security page.");
+        }
+        return await admin.ResetSecondFactorsAsync(userId, actor, cancellationToken) is { } ended ? TypedResults.Ok(ended) : UserNotFound();
+    }
 
     private static async Task<Results<Ok<DeletedUser>, ProblemHttpResult>> DeleteAsync(
         string userId, UserAdministration admin, ClaimsPrincipal user, CancellationToken cancellationToken)

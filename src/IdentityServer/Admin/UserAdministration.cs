@@ -1,6 +1,7 @@
 using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
+using IdentityServer.TwoFactor;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ internal sealed class UserAdministration(
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictTokenManager tokens,
     IOptions<UserSessionOptions> sessionOptions,
+    SecondFactors secondFactors,
     TimeProvider clock)
 {
     /// <summary>Ended sessions listed with the active ones, newest first: enough for a review, bounded for the page.</summary>
@@ -60,8 +62,9 @@ internal sealed class UserAdministration(
             return null;
         }
         var active = await ActiveSessions(user.Id).CountAsync(cancellationToken);
+        var (authenticator, recoveryCodes) = await secondFactors.StatusAsync(user);
         return new UserDetails(user.Id, user.UserName, user.Email, user.EmailConfirmed, user.LockoutEnd > clock.GetUtcNow(), user.LockoutEnd,
-            user.AccessFailedCount, [.. await users.GetRolesAsync(user)], active);
+            user.AccessFailedCount, [.. await users.GetRolesAsync(user)], active, authenticator, recoveryCodes);
     }
 
     /// <summary>The user's sessions (active first, then up to 50 ended ones when asked); null when the user does not exist.</summary>
@@ -152,6 +155,22 @@ internal sealed class UserAdministration(
         Check(await users.ResetAccessFailedCountAsync(user));
         await audit.RecordAsync(SecurityEventTypes.UserUnlocked, user.Id, user.UserName, actor: actor, cancellationToken: cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// Resets the account's second factors, for a user who lost the phone and the recovery codes:
+    /// turns the authenticator off, replaces its key, deletes the recovery codes and ends the
+    /// account's sessions (the security stamp changed). The user signs in with the password alone
+    /// and may set up an authenticator again. Null when the user does not exist.
+    /// </summary>
+    public async Task<EndedSessions?> ResetSecondFactorsAsync(string userId, string actor, CancellationToken cancellationToken)
+    {
+        if (await FindUserAsync(userId, cancellationToken) is not { } user)
+        {
+            return null;
+        }
+        var (_, ended) = await secondFactors.DisableAsync(user.Id, SecurityEventTypes.SecondFactorsReset, actor, null, cancellationToken);
+        return new EndedSessions(ended);
     }
 
     /// <summary>

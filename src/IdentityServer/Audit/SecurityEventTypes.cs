@@ -29,11 +29,28 @@ public static class SecurityEventTypes
     /// <summary>A mail could not be sent (the SMTP server is down or refused it); the detail names its purpose.</summary>
     public const string EmailSendFailed = "email_send_failed";
 
+    /// <summary>The user turned on an authenticator app (second factor); <see cref="AuthenticatorDisabled"/> when they turned it off.</summary>
+    public const string AuthenticatorEnabled = "authenticator_enabled";
+    public const string AuthenticatorDisabled = "authenticator_disabled";
+
+    /// <summary>New recovery codes replaced the old ones; the detail says how many.</summary>
+    public const string RecoveryCodesGenerated = "recovery_codes_generated";
+
+    /// <summary>A recovery code was used to sign in; the detail says how many are left.</summary>
+    public const string RecoveryCodeUsed = "recovery_code_used";
+
+    /// <summary>A wrong, used or malformed code at the second sign-in step (counted towards lockout); the detail says which.</summary>
+    public const string SecondFactorFailed = "second_factor_failed";
+
+    /// <summary>An administrator turned off the account's authenticator and deleted its recovery codes.</summary>
+    public const string SecondFactorsReset = "second_factors_reset";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, TokenReuseDetected,
         RefreshTokenReplayed, TokenRevoked, PasswordChanged, UserLocked, UserUnlocked, UserDeleted, BackchannelLogoutFailed,
         PasswordResetRequested, PasswordResetCompleted, EmailVerificationRequested, EmailVerified, EmailChangeRequested, EmailChanged,
         EmailSendFailed,
+        AuthenticatorEnabled, AuthenticatorDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed, SecondFactorsReset,
     };
 }

@@ -64,7 +64,7 @@ internal static class AuthorizationSetup
                 options.RegisterScopes([.. StandardScopes, Admin.AdminScope.Name]);
                 options.RegisterClaims(
                     Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified,
-                    Claims.Role, Claims.AuthenticationTime, SessionService.SessionIdClaim);
+                    Claims.Role, Claims.AuthenticationTime, Claims.AuthenticationMethodReference, SessionService.SessionIdClaim);
 
                 if (issuer is not null)
                 {

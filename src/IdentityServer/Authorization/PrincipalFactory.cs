@@ -33,9 +33,17 @@ public sealed class PrincipalFactory(
         Claims.Zoneinfo, Claims.Locale, Claims.UpdatedAt,
     };
 
+    /// <param name="user">The account.</param>
+    /// <param name="scopes">The scopes granted.</param>
+    /// <param name="authenticationTime">When the user signed in (<c>auth_time</c>), if known.</param>
+    /// <param name="authenticationMethods">How the user signed in (<c>amr</c>, RFC 8176), as the session's cookie or the grant recorded it.</param>
+    /// <param name="sessionId">The session the grant belongs to.</param>
+    /// <param name="cancellationToken">Cancels the lookups.</param>
     public async Task<ClaimsPrincipal> CreateForUserAsync(
-        ApplicationUser user, ImmutableArray<string> scopes, long? authenticationTime, string? sessionId, CancellationToken cancellationToken)
+        ApplicationUser user, ImmutableArray<string> scopes, long? authenticationTime, IEnumerable<string> authenticationMethods, string? sessionId,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(authenticationMethods);
         var identity = new ClaimsIdentity(
             authenticationType: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme,
             nameType: Claims.Name,
@@ -62,6 +70,9 @@ public sealed class PrincipalFactory(
         {
             identity.AddClaim(new Claim(Claims.AuthenticationTime, authTime.ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
         }
+
+        // One claim per method: OpenIddict writes them to the ID token as the array RFC 8176 asks for.
+        identity.SetClaims(Claims.AuthenticationMethodReference, [.. authenticationMethods.Distinct(StringComparer.Ordinal)]);
 
         if (sessionId is not null)
         {
@@ -118,7 +129,7 @@ public sealed class PrincipalFactory(
                 yield return Destinations.IdentityToken;
                 yield break;
 
-            case Claims.AuthenticationTime:
+            case Claims.AuthenticationTime or Claims.AuthenticationMethodReference:
                 yield return Destinations.IdentityToken;
                 yield break;
 

@@ -93,7 +93,8 @@ internal static class TokenEndpoint
                 : null;
 
             // Claims are rebuilt from the account so that a refresh picks up profile changes.
-            var principal = await principals.CreateForUserAsync(user, stored.GetScopes(), authTime, sessionId, cancellationToken);
+            var principal = await principals.CreateForUserAsync(
+                user, stored.GetScopes(), authTime, stored.GetClaims(Claims.AuthenticationMethodReference), sessionId, cancellationToken);
             if (session is not null)
             {
                 // Using the grant is activity (it pushes the idle timeout back). No token outlives the

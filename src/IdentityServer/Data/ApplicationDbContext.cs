@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace IdentityServer.Data;
@@ -111,6 +112,10 @@ public class ApplicationDbContext : IdentityDbContext<ApplicationUser>, IDataPro
     {
         base.OnModelCreating(builder);
         builder.UseOpenIddict();
+
+        // Only conditional updates (ExecuteUpdate) write it: an account saved through Identity
+        // with an older value loaded must not move it back, which would let a used code work again.
+        builder.Entity<ApplicationUser>().Property(u => u.AuthenticatorTimeStep).Metadata.SetAfterSaveBehavior(PropertySaveBehavior.Ignore);
 
         builder.Entity<UserSession>(session =>
         {

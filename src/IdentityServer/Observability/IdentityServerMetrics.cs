@@ -28,7 +28,7 @@ public sealed class IdentityServerMetrics
         reuseDetected = meter.CreateCounter<long>("idp.refresh_token.reuse_detected", "{event}",
             "A redeemed refresh token or authorization code presented again: its grant and session were revoked.");
         signIns = meter.CreateCounter<long>("idp.sign_ins", "{sign_in}",
-            "Password sign-ins by result (succeeded, failed, locked_out).");
+            "Sign-in attempts by result (succeeded, failed, locked_out; second_factor_required when a right password leads to the second step, second_factor_failed for a wrong code there).");
         pruned = meter.CreateCounter<long>("idp.pruning.removed", "{row}",
             "Rows removed by pruning, by kind (tokens, authorizations, sessions, security_events, backchannel_deliveries).");
         rateLimited = meter.CreateCounter<long>("idp.rate_limit.rejections", "{request}",
@@ -55,6 +55,8 @@ public sealed class IdentityServerMetrics
         {
             SignInResultTag.Succeeded => "succeeded",
             SignInResultTag.LockedOut => "locked_out",
+            SignInResultTag.SecondFactorRequired => "second_factor_required",
+            SignInResultTag.SecondFactorFailed => "second_factor_failed",
             _ => "failed",
         }));
 
@@ -76,4 +78,10 @@ public enum SignInResultTag
     Succeeded,
     Failed,
     LockedOut,
+
+    /// <summary>The password was right and the second step (an authenticator or recovery code) is asked for.</summary>
+    SecondFactorRequired,
+
+    /// <summary>A wrong code at the second step (one that locked the account counts as <see cref="LockedOut"/>).</summary>
+    SecondFactorFailed,
 }

@@ -24,6 +24,9 @@ public static class SessionEndReasons
     /// <summary>The user's e-mail address changed (the new one was confirmed): their other sessions end.</summary>
     public const string EmailChanged = "email_changed";
 
+    /// <summary>The user turned their authenticator on or off, or an admin reset it: their other sessions end.</summary>
+    public const string SecondFactorChanged = "second_factor_changed";
+
     /// <summary>It reached <c>Sessions:AbsoluteLifetime</c>.</summary>
     public const string Expired = "expired";
 

@@ -33,6 +33,8 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         "/Account/Sessions",
         "/Account/ChangePassword",
         "/Account/Email",
+        "/Account/Security",
+        "/Account/Authenticator",
         "/Account/Logout",
         "/connect/verify",
         "/connect/endsession",

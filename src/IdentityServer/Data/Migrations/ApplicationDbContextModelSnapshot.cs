@@ -15,7 +15,7 @@ namespace IdentityServer.Data.Migrations
         protected override void BuildModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
-            modelBuilder.HasAnnotation("ProductVersion", "10.0.14");
+            modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
             modelBuilder.Entity("IdentityServer.Audit.SecurityEvent", b =>
                 {
@@ -141,6 +141,9 @@ namespace IdentityServer.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<int>("AccessFailedCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("AuthenticatorTimeStep")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("ConcurrencyStamp")

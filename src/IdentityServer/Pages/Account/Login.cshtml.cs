@@ -4,6 +4,7 @@ using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Observability;
 using IdentityServer.RateLimiting;
+using IdentityServer.TwoFactor;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -22,6 +23,7 @@ namespace IdentityServer.Pages.Account;
 internal sealed class LoginModel(
     PasswordSignIn passwords,
     SessionSignIn sessionSignIn,
+    PendingSignIns secondStep,
     IOpenIddictApplicationManager applications,
     AuditLog audit,
     RateLimiters limits,
@@ -65,6 +67,13 @@ internal sealed class LoginModel(
         if (check is not { Outcome: PasswordCheckOutcome.Succeeded, User: { } user })
         {
             return await RefuseAsync(check);
+        }
+        if (user.TwoFactorEnabled)
+        {
+            // The session starts only after the second step (LoginWith2fa).
+            await secondStep.StartAsync(HttpContext, user, Input.RememberMe);
+            metrics.SignIn(SignInResultTag.SecondFactorRequired);
+            return RedirectToPage("/Account/LoginWith2fa", new { ReturnUrl });
         }
 
         var result = await sessionSignIn.SignInAsync(HttpContext, user, [AuthenticationMethods.Password], Input.RememberMe, ReturnUrl);

@@ -170,7 +170,8 @@ public sealed class AuthorizeModel(
                 cancellationToken: cancellationToken);
         }
 
-        var principal = await principals.CreateForUserAsync(user!, scopes, authTime, sessionId, cancellationToken);
+        var methods = cookie.Principal!.FindAll(Claims.AuthenticationMethodReference).Select(static c => c.Value);
+        var principal = await principals.CreateForUserAsync(user!, scopes, authTime, methods, sessionId, cancellationToken);
         if (sessionId is not null)
         {
             // The grant belongs to the browser's session: ending the session ends its tokens.

@@ -62,6 +62,17 @@ internal sealed class DetailsModel(UserAdministration admin) : PageModel
     public async Task<IActionResult> OnPostUnlockAsync() =>
         await admin.UnlockAsync(Id, AdminAccess.Actor(User), HttpContext.RequestAborted) ? Back("The account was unlocked.") : NotFound();
 
+    public async Task<IActionResult> OnPostResetSecondFactorsAsync()
+    {
+        if (IsSelf)
+        {
+            return Back("Turn off your own authenticator app on your Security page.");
+        }
+        return await admin.ResetSecondFactorsAsync(Id, AdminAccess.Actor(User), HttpContext.RequestAborted) is { } ended
+            ? Back($"The second factors were reset and {ended.Ended} sessions were ended.")
+            : NotFound();
+    }
+
     public async Task<IActionResult> OnPostDeleteAsync(string? confirmUserName)
     {
         var cancellationToken = HttpContext.RequestAborted;

@@ -1,0 +1,101 @@
+using System.ComponentModel.DataAnnotations;
+using IdentityServer.Account;
+using IdentityServer.Data;
+using IdentityServer.Sessions;
+using IdentityServer.TwoFactor;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+
+namespace IdentityServer.Pages.Account;
+
+/// <summary>
+/// Setting up an authenticator app: a QR code and the key to type, then a code from the app to
+/// confirm, then ten recovery codes shown once. Needs a fresh sign-in (<see cref="FreshSignIn"/>):
+/// whoever turns the authenticator on decides who can sign in afterwards.
+/// </summary>
+[Authorize]
+internal sealed class AuthenticatorModel(
+    UserManager<ApplicationUser> users,
+    SecondFactors secondFactors,
+    SecondFactorCheck check,
+    SessionSignIn sessionSignIn,
+    FreshSignIn freshSignIn,
+    IOptions<TwoFactorOptions> options) : PageModel
+{
+    private const string ThisPage = "/Account/Authenticator";
+
+    [BindProperty]
+    public CodeInput Input { get; set; } = new();
+
+    /// <summary>The key, grouped for typing.</summary>
+    public string Key { get; private set; } = "";
+
+    public string QrCode { get; private set; } = "";
+
+    public string? ErrorMessage { get; private set; }
+
+    /// <summary>Set once the authenticator is on: shown on this response only.</summary>
+    public IReadOnlyList<string>? RecoveryCodes { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (await GateAsync() is { } elsewhere)
+        {
+            return elsewhere;
+        }
+        return await ShowKeyAsync();
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        if (await GateAsync() is { } elsewhere)
+        {
+            return elsewhere;
+        }
+        var user = (await users.GetUserAsync(User))!;
+        if (!ModelState.IsValid || !await check.ConfirmEnrolmentAsync(user, Input.Code, CancellationToken.None))
+        {
+            ErrorMessage = "That code is not right. Enter the code the app shows now; if it still fails, check that the time on your phone is set automatically.";
+            return await ShowKeyAsync();
+        }
+        var sessionId = User.FindFirst(SessionService.SessionIdClaim)?.Value;
+        var (codes, saved) = await secondFactors.EnableAsync(user.Id, sessionId, HttpContext.RequestAborted);
+        // Turning the authenticator on changed the security stamp this browser's cookie carries.
+        await sessionSignIn.RenewCookieAsync(HttpContext, saved);
+        RecoveryCodes = codes;
+        return Page();
+    }
+
+    /// <summary>Where to go instead of this page: sign in again when the sign-in is not fresh; the Security page when the authenticator is on already.</summary>
+    private async Task<IActionResult?> GateAsync()
+    {
+        if (!freshSignIn.IsFresh(User))
+        {
+            return RedirectToPage("/Account/Login", new { ReturnUrl = ThisPage });
+        }
+        if (await users.GetUserAsync(User) is not { } user)
+        {
+            return Challenge();
+        }
+        return user.TwoFactorEnabled ? RedirectToPage("/Account/Security") : null;
+    }
+
+    private async Task<PageResult> ShowKeyAsync()
+    {
+        var user = (await users.GetUserAsync(User))!;
+        var key = await secondFactors.KeyToSetUpAsync(user.Id);
+        Key = AuthenticatorCodes.Grouped(key);
+        QrCode = AuthenticatorQrCode.PngDataUri(AuthenticatorQrCode.Uri(options.Value.AuthenticatorIssuer, user.UserName ?? user.Id, key));
+        Input = new();
+        return Page();
+    }
+
+    public sealed class CodeInput
+    {
+        [Required, StringLength(64)]
+        public string Code { get; set; } = "";
+    }
+}
