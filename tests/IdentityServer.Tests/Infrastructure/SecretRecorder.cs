@@ -60,12 +60,18 @@ public sealed class SecretRecorder(Action<string>? onNew = null)
         }
     }
 
-    /// <summary>Records configuration values whose keys name a password or secret.</summary>
+    /// <summary>
+    /// Records configuration values whose keys name a password or secret: judged by the last segment,
+    /// so the settings of a feature about passwords (<c>RateLimits:PasswordResetPerIp:Window</c>,
+    /// <c>Accounts:PasswordResetLinkLifetime</c>) are not taken for one and then found in a start-up
+    /// error that quotes their allowed range.
+    /// </summary>
     public void RecordSettings(IEnumerable<KeyValuePair<string, string?>> settings)
     {
         foreach (var (key, value) in settings)
         {
-            if (IsSensitive(key))
+            var name = key[(key.LastIndexOf(':') + 1)..];
+            if (IsSensitive(name) && !name.EndsWith("Lifetime", StringComparison.OrdinalIgnoreCase))
             {
                 Record(value);
             }
