@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
+using IdentityServer.Email;
 using IdentityServer.Sessions;
 using Microsoft.AspNetCore.Identity;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -26,6 +27,7 @@ internal static class AccountSetup
                 options.ClaimsIdentity.EmailClaimType = Claims.Email;
             })
             .AddEntityFrameworkStores<ApplicationDbContext>()
+            .AddUserValidator<MailAddresses>()
             .AddDefaultTokenProviders();
 
         builder.Services.AddSingleton<UnknownAccountLockout>();

@@ -51,10 +51,18 @@ internal static class AdminAccess
     public static bool IsCookie(ClaimsPrincipal user) =>
         user.Identity is { IsAuthenticated: true } identity && identity.AuthenticationType == IdentityConstants.ApplicationScheme;
 
-    /// <summary>Who is acting, as recorded on sessions and events: the admin's user id, or the token's client id.</summary>
-    public static string Actor(ClaimsPrincipal user) =>
-        (IsCookie(user) ? user.FindFirst(Claims.Subject)?.Value : user.GetClaim(Claims.ClientId) ?? user.GetClaim(Claims.Subject))
-        ?? throw new InvalidOperationException("An authorized admin principal has no subject or client id.");
+    /// <summary>
+    /// Who is acting, as recorded on sessions and events and compared with the account acted on: the
+    /// admin's user id (cookie, or a token issued to the admin through an app), or the client id of a
+    /// token the client obtained for itself (its subject is the client id). A token acting for an admin
+    /// is that admin, so it cannot do to their own account what the pages refuse.
+    /// </summary>
+    public static string Actor(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return (user.FindFirst(Claims.Subject)?.Value ?? (IsCookie(user) ? null : user.GetClaim(Claims.ClientId)))
+            ?? throw new InvalidOperationException("An authorized admin principal has no subject or client id.");
+    }
 }
 
 /// <summary>

@@ -22,6 +22,10 @@ internal sealed class SecondFactors(
     /// <summary>An Identity save fails when another write to the account came between its read and its save; it is tried again on a fresh read.</summary>
     private const int MaxAttempts = 5;
 
+    /// <summary>Where the session that was shown the stored authenticator key is kept (a user token row).</summary>
+    private const string KeyOwnerProvider = "[IdentityServer]";
+    private const string KeyOwnerName = "AuthenticatorKeySession";
+
     /// <summary>Whether the authenticator is on, and how many recovery codes are left.</summary>
     public async Task<(bool Enabled, int RecoveryCodesLeft)> StatusAsync(ApplicationUser user)
     {
@@ -30,22 +34,29 @@ internal sealed class SecondFactors(
     }
 
     /// <summary>
-    /// The key the user is setting up: the stored one, or a new one. A new key is stored through
-    /// Identity's key store without <c>ResetAuthenticatorKeyAsync</c>, which would also change the
-    /// security stamp, and so end the account's refresh tokens, just because the page was opened.
-    /// The key does nothing until the authenticator is turned on.
+    /// The key the user is setting up in the session <paramref name="sessionId"/>: the stored one when
+    /// this session was shown it, otherwise a new one. A key shown to another session (a set-up
+    /// abandoned there, perhaps by someone who had the password) is never shown again: it could
+    /// already be in their app. A new key is stored through Identity's key store without
+    /// <c>ResetAuthenticatorKeyAsync</c>, which would also change the security stamp, and so end the
+    /// account's refresh tokens, just because the page was opened. The key does nothing until the
+    /// authenticator is turned on.
     /// </summary>
-    public async Task<string> KeyToSetUpAsync(string userId)
+    public async Task<string> KeyToSetUpAsync(string userId, string sessionId)
     {
+        ArgumentException.ThrowIfNullOrEmpty(sessionId);
+        var tokens = (IUserAuthenticationTokenStore<ApplicationUser>)store;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var user = await FreshAsync(userId);
-            if (await users.GetAuthenticatorKeyAsync(user) is { Length: > 0 } key)
+            if (await users.GetAuthenticatorKeyAsync(user) is { Length: > 0 } key
+                && await tokens.GetTokenAsync(user, KeyOwnerProvider, KeyOwnerName, CancellationToken.None) == sessionId)
             {
                 return key;
             }
             var keys = (IUserAuthenticatorKeyStore<ApplicationUser>)store;
             await keys.SetAuthenticatorKeyAsync(user, users.GenerateNewAuthenticatorKey(), CancellationToken.None);
+            await tokens.SetTokenAsync(user, KeyOwnerProvider, KeyOwnerName, sessionId, CancellationToken.None);
             // Another tab storing its own key at the same moment wins: this one reads that key next.
             Check(await users.UpdateAsync(user));
         }

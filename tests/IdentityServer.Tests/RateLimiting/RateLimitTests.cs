@@ -36,6 +36,30 @@ public sealed class RateLimitTests(RateLimitFactory factory) : IClassFixture<Rat
         Assert.Equal(WrongPasswordMessage, await ErrorMessageAsync(response));
     }
 
+    [Fact]
+    public async Task SecurityPage_RecoveryCodeGuessesOverTheAccountLimit_Get429_AndAreNotCounted()
+    {
+        var id = await AdminTestHelpers.CreateUserAsync(factory, "rl-recovery-codes");
+        using var browser = factory.CreateOidcClient("10.1.9.1");
+        // The sign-in spends one of the account's permits; setting up the authenticator spends none.
+        Assert.True(await AdminTestHelpers.TrySignInAsync(browser, "rl-recovery-codes"));
+        await TwoFactor.TwoFactorSteps.EnrolAsync(browser);
+
+        for (var i = 1; i < RateLimitFactory.SignInPerAccount; i++)
+        {
+            using var page = await browser.NavigateAsync("/Account/Security");
+            using var wrong = await Sessions.SessionProbe.SubmitFormAsync(browser, page, "#recovery-codes-form", new Dictionary<string, string> { ["Input.Code"] = "000000" });
+            Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
+        }
+        using var form = await browser.NavigateAsync("/Account/Security");
+        using var refused = await Sessions.SessionProbe.SubmitFormAsync(browser, form, "#recovery-codes-form", new Dictionary<string, string> { ["Input.Code"] = "000000" });
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        AssertRetryAfter(refused);
+        Assert.StartsWith("Too many attempts. Wait ", (await OidcTestClient.ParseAsync(refused)).QuerySelector("#code-error")?.TextContent, StringComparison.Ordinal);
+        Assert.Equal(RateLimitFactory.SignInPerAccount - 1, (await TwoFactor.TwoFactorSteps.AccountAsync(factory, id)).AccessFailedCount);
+    }
+
     private async Task<(string Message, TimeSpan RetryAfter)> TripAccountLimitAsync(string[] logins, string network)
     {
         Assert.Equal(RateLimitFactory.SignInPerAccount, logins.Length);

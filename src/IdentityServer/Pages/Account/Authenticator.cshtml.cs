@@ -76,7 +76,7 @@ internal sealed class AuthenticatorModel(
         {
             return RedirectToPage("/Account/Login", new { ReturnUrl = ThisPage });
         }
-        if (await users.GetUserAsync(User) is not { } user)
+        if (await users.GetUserAsync(User) is not { } user || User.FindFirst(SessionService.SessionIdClaim) is null)
         {
             return Challenge();
         }
@@ -86,7 +86,8 @@ internal sealed class AuthenticatorModel(
     private async Task<PageResult> ShowKeyAsync()
     {
         var user = (await users.GetUserAsync(User))!;
-        var key = await secondFactors.KeyToSetUpAsync(user.Id);
+        // The gate let through only a cookie that names its session.
+        var key = await secondFactors.KeyToSetUpAsync(user.Id, User.FindFirst(SessionService.SessionIdClaim)!.Value);
         Key = AuthenticatorCodes.Grouped(key);
         QrCode = AuthenticatorQrCode.PngDataUri(AuthenticatorQrCode.Uri(options.Value.AuthenticatorIssuer, user.UserName ?? user.Id, key));
         Input = new();

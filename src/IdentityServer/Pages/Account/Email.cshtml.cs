@@ -3,6 +3,7 @@ using IdentityServer.Account;
 using IdentityServer.Data;
 using IdentityServer.Email;
 using IdentityServer.RateLimiting;
+using IdentityServer.TwoFactor;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -17,7 +18,7 @@ namespace IdentityServer.Pages.Account;
 /// against <c>RateLimits:AccountEmailPerUser</c>.
 /// </summary>
 [Authorize]
-internal sealed class EmailModel(UserManager<ApplicationUser> users, AccountEmail addresses, MailSender mail, RateLimiters limits) : PageModel
+internal sealed class EmailModel(UserManager<ApplicationUser> users, AccountEmail addresses, MailSender mail, RateLimiters limits, FreshSignIn freshSignIn) : PageModel
 {
     private const string SendFailed = "The mail could not be sent right now. Try again later.";
 
@@ -29,6 +30,14 @@ internal sealed class EmailModel(UserManager<ApplicationUser> users, AccountEmai
     public bool Verified { get; private set; }
 
     public bool MailAvailable => mail.IsEnabled;
+
+    /// <summary>
+    /// Whether the sign-in is recent enough to change the address. The address is where password
+    /// resets go: a browser left signed in must not be enough to move it and take the account over.
+    /// </summary>
+    public bool SignInIsFresh => freshSignIn.IsFresh(User);
+
+    public int FreshSignInMinutes => freshSignIn.Minutes;
 
     public string? Message { get; private set; }
 
@@ -71,7 +80,11 @@ internal sealed class EmailModel(UserManager<ApplicationUser> users, AccountEmai
         {
             return await ShowAsync(user);
         }
-        if (!ModelState.IsValid)
+        if (!SignInIsFresh)
+        {
+            return RedirectToPage("/Account/Login", new { ReturnUrl = "/Account/Email" });
+        }
+        if (!ModelState.IsValid || !MailAddresses.CanSendTo(Input.NewEmail.Trim()))
         {
             ErrorMessage = "Enter a valid e-mail address.";
             return await ShowAsync(user);

@@ -3,6 +3,7 @@ using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Observability;
+using IdentityServer.RateLimiting;
 using IdentityServer.Sessions;
 using IdentityServer.TwoFactor;
 using Microsoft.AspNetCore.Authorization;
@@ -26,6 +27,7 @@ internal sealed class SecurityModel(
     SessionSignIn sessionSignIn,
     FreshSignIn freshSignIn,
     AuditLog audit,
+    RateLimiters limits,
     IdentityServerMetrics metrics) : PageModel
 {
     private const string ThisPage = "/Account/Security";
@@ -68,6 +70,17 @@ internal sealed class SecurityModel(
         if (!user.TwoFactorEnabled)
         {
             return await ShowAsync();
+        }
+        // The same per-account limit as the sign-in steps: the lockout caps guesses, this keeps a
+        // stolen session from locking the account in one burst.
+        using (var lease = limits.AcquireSignIn(HttpContext, user.UserName ?? user.Id))
+        {
+            if (!lease.IsAcquired)
+            {
+                var seconds = RateLimitResponses.Refuse(Response, lease);
+                ErrorMessage = $"Too many attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+                return await ShowAsync();
+            }
         }
         var sessionId = User.FindFirst(SessionService.SessionIdClaim)?.Value;
         // Not cancelled with the request: a guess still counts.
