@@ -20,6 +20,7 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         "/Account/ForgotPassword",
         "/Account/ResetPassword?userId=someone&token=not-a-token",
         "/Account/ConfirmEmail?userId=someone&token=not-a-token",
+        "/Account/AcceptInvitation?userId=someone&token=not-a-token",
         "/Account/ConfirmEmailChange?userId=someone&email=someone%40example.com&token=not-a-token",
         "/Error",
         "/no/such/page",
