@@ -41,6 +41,7 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         "/connect/endsession",
         "/Admin",
         "/Admin/Events",
+        "/Admin/Users/Create",
     ];
 
     [Fact]
@@ -56,7 +57,7 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         await signedIn.SignInThroughPortalAsync();
         var userId = await factory.WithScopeAsync(async services =>
             (await services.GetRequiredService<UserManager<ApplicationUser>>().FindByNameAsync(TestSeed.UserName))!.Id);
-        foreach (var path in SignedInPages.Append("/Admin/Users/" + userId))
+        foreach (var path in SignedInPages.Append("/Admin/Users/" + userId).Append($"/Admin/Users/{userId}/Edit"))
         {
             await AssertProtectedPageAsync(signedIn, path);
         }
