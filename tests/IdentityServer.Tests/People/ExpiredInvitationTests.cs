@@ -6,12 +6,6 @@ using static IdentityServer.Tests.People.PeopleSteps;
 
 namespace IdentityServer.Tests.People;
 
-/// <summary>Invitation links live one second here.</summary>
-public sealed class ShortInvitationFactory : MailServerFactory
-{
-    public ShortInvitationFactory() => Settings["Accounts:InvitationLinkLifetime"] = "00:00:01";
-}
-
 /// <summary>An invitation link past <c>Accounts:InvitationLinkLifetime</c> gets the friendly page and changes nothing.</summary>
 public sealed class ExpiredInvitationTests(ShortInvitationFactory factory) : IClassFixture<ShortInvitationFactory>
 {

@@ -7,12 +7,6 @@ using static IdentityServer.Tests.People.PeopleSteps;
 
 namespace IdentityServer.Tests.People;
 
-/// <summary>A host with self-registration on.</summary>
-public class RegistrationFactory : MailServerFactory
-{
-    public RegistrationFactory() => Settings["Accounts:AllowRegistration"] = "true";
-}
-
 /// <summary>Self-registration: off by default, then register, verify the address, sign in; no account enumeration by address.</summary>
 public sealed class RegistrationTests(RegistrationFactory factory) : IClassFixture<RegistrationFactory>
 {
@@ -104,55 +98,5 @@ public sealed class RegistrationTests(RegistrationFactory factory) : IClassFixtu
         {
             ["Input.UserName"] = userName, ["Input.Email"] = email, ["Input.Password"] = password, ["Input.ConfirmPassword"] = password,
         });
-    }
-}
-
-/// <summary>Registration is off unless configured: no page, no link.</summary>
-public sealed class RegistrationOffTests(IdentityServerFactory factory) : IClassFixture<IdentityServerFactory>
-{
-    [Fact]
-    public async Task Register_Off_404_NoLinkOnTheSignInPage()
-    {
-        using var client = factory.CreateOidcClient();
-        Assert.Equal(HttpStatusCode.NotFound, (await client.NavigateAsync("/Account/Register")).StatusCode);
-        var login = await client.NavigateAsync("/Account/Login");
-        Assert.Null((await OidcTestClient.ParseAsync(login)).QuerySelector("a#register"));
-        var token = (await OidcTestClient.ParseAsync(login)).QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
-        var before = await UserCountAsync(factory);
-        var post = await client.Http.PostAsync(new Uri("/Account/Register", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = token, ["Input.UserName"] = "nobody", ["Input.Email"] = "nobody@example.com",
-            ["Input.Password"] = InvitedPassword, ["Input.ConfirmPassword"] = InvitedPassword,
-        }));
-        Assert.Equal(HttpStatusCode.NotFound, post.StatusCode);
-        Assert.Equal(before, await UserCountAsync(factory));
-    }
-}
-
-/// <summary>Two registrations per address per half hour here.</summary>
-public sealed class RegistrationLimitFactory : RegistrationFactory
-{
-    public RegistrationLimitFactory()
-    {
-        Settings["RateLimits:RegistrationPerIp:PermitLimit"] = "2";
-        Settings["RateLimits:RegistrationPerIp:Window"] = "00:30:00";
-    }
-}
-
-/// <summary>Registration posts are limited per client address.</summary>
-public sealed class RegistrationLimitTests(RegistrationLimitFactory factory) : IClassFixture<RegistrationLimitFactory>
-{
-    [Fact]
-    public async Task Register_OverTheAddressLimit_429_NothingCreated()
-    {
-        using var client = factory.CreateOidcClient();
-        Assert.Equal(HttpStatusCode.OK, (await RegistrationTests.RegisterAsync(client, "limit-one", "limit-one@example.com")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await RegistrationTests.RegisterAsync(client, "limit-two", "limit-two@example.com")).StatusCode);
-        var before = await UserCountAsync(factory);
-        var refused = await RegistrationTests.RegisterAsync(client, "limit-three", "limit-three@example.com");
-        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
-        Assert.NotNull(refused.Headers.RetryAfter);
-        Assert.StartsWith("Too many registrations", (await OidcTestClient.ParseAsync(refused)).QuerySelector("p.error")?.TextContent, StringComparison.Ordinal);
-        Assert.Equal(before, await UserCountAsync(factory));
     }
 }
