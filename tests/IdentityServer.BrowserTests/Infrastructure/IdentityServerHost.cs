@@ -23,7 +23,7 @@ public sealed class IdentityServerHost : WebApplicationFactory<Program>
     }
 
     /// <param name="settings">Configuration on top of the Development defaults (for example where mail goes).</param>
-    public IdentityServerHost(IReadOnlyDictionary<string, string> settings)
+    internal IdentityServerHost(IReadOnlyDictionary<string, string> settings)
     {
         this.settings = settings;
         Directory.CreateDirectory(folder);
