@@ -21,7 +21,7 @@ namespace IdentityServer.Admin;
 internal sealed class UserManagement(
     UserManager<ApplicationUser> users,
     RoleManager<IdentityRole> roles,
-    Invitations.Invitations invitations,
+    Invitation invitations,
     AccountLinks links,
     MailSender mail,
     MailDelivery delivery,

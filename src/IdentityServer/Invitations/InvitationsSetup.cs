@@ -17,7 +17,7 @@ internal static class InvitationsSetup
             .AddTokenProvider<InvitationTokenProvider>(InvitationTokenProvider.ProviderName);
         builder.Services.AddOptions<InvitationTokenProvider.LinkOptions>()
             .Configure<IOptions<InvitationOptions>>(static (provider, invitations) => provider.TokenLifespan = invitations.Value.InvitationLinkLifetime);
-        builder.Services.AddScoped<Invitations>();
+        builder.Services.AddScoped<Invitation>();
         return builder;
     }
 }

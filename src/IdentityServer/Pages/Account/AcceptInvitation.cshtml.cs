@@ -11,7 +11,7 @@ namespace IdentityServer.Pages.Account;
 /// rules are the usual ones). Opening the link changes nothing; a link that cannot be used gets the
 /// friendly page (400).
 /// </summary>
-internal sealed class AcceptInvitationModel(Invitations.Invitations invitations) : PageModel
+internal sealed class AcceptInvitationModel(Invitation invitations) : PageModel
 {
     // Only an administrator can send a new invitation; someone who already chose a password signs in.
     private static readonly InvalidLink AskAgain = new("Sign in (or, if you have not chosen a password yet, ask your administrator for a new invitation)", "/Account/Login");

@@ -13,7 +13,7 @@ namespace IdentityServer.Invitations;
 /// thereby proves the address (<c>email_verified</c> becomes true). Until then no password can
 /// sign in to it: the sign-in page answers with its usual failure.
 /// </summary>
-internal sealed class Invitations(
+internal sealed class Invitation(
     UserManager<ApplicationUser> users,
     ApplicationDbContext database,
     AccountLinks links,
