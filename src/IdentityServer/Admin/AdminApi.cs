@@ -56,6 +56,7 @@ internal static class AdminApi
         api.MapGet("/statistics", StatisticsAsync)
             .WithName("SessionStatistics").WithSummary("Active sessions now, and sign-ins succeeded and failed per day (or hour) over a window.")
             .ProducesValidationProblem();
+        api.MapUserManagement();
         return api;
     }
 

@@ -54,6 +54,7 @@ internal static class AdminSetup
 
         builder.Services.AddProblemDetails();
         builder.Services.AddScoped<UserAdministration>();
+        builder.Services.AddScoped<UserManagement>();
 
         builder.Services.AddOpenApi(options =>
         {

@@ -45,6 +45,30 @@ public static class SecurityEventTypes
     /// <summary>An administrator turned off the account's authenticator and deleted its recovery codes.</summary>
     public const string SecondFactorsReset = "second_factors_reset";
 
+    /// <summary>An administrator created an account (admin API or pages); the detail lists its roles.</summary>
+    public const string UserCreated = "user_created";
+
+    /// <summary>An invitation mail went out (at creation or resent); the link of every earlier one stopped working.</summary>
+    public const string InvitationSent = "invitation_sent";
+
+    /// <summary>The invited user chose a password, which also verified the address.</summary>
+    public const string InvitationAccepted = "invitation_accepted";
+
+    /// <summary>An administrator replaced the account's roles; the detail lists the new ones.</summary>
+    public const string UserRolesChanged = "user_roles_changed";
+
+    /// <summary>An administrator replaced the account's profile claims; the detail lists the claim types it now has.</summary>
+    public const string UserClaimsChanged = "user_claims_changed";
+
+    /// <summary>An administrator had a password-reset link mailed to the account.</summary>
+    public const string PasswordResetSentByAdmin = "password_reset_sent_by_admin";
+
+    /// <summary>Someone registered an account on the registration page.</summary>
+    public const string UserRegistered = "user_registered";
+
+    /// <summary>Someone tried to register with an address that already has an account; its owner was told by mail.</summary>
+    public const string RegistrationAddressInUse = "registration_address_in_use";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, TokenReuseDetected,
@@ -52,5 +76,7 @@ public static class SecurityEventTypes
         PasswordResetRequested, PasswordResetCompleted, EmailVerificationRequested, EmailVerified, EmailChangeRequested, EmailChanged,
         EmailSendFailed,
         AuthenticatorEnabled, AuthenticatorDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed, SecondFactorsReset,
+        UserCreated, InvitationSent, InvitationAccepted, UserRolesChanged, UserClaimsChanged, PasswordResetSentByAdmin,
+        UserRegistered, RegistrationAddressInUse,
     };
 }

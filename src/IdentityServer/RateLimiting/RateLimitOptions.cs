@@ -42,6 +42,9 @@ public sealed class RateLimitOptions : IValidatableObject
     /// <summary>Verification and change-of-address mails a signed-in user has sent from the e-mail page (to any address).</summary>
     public RateLimit AccountEmailPerUser { get; set; } = new() { PermitLimit = 5, Window = TimeSpan.FromHours(1) };
 
+    /// <summary>Registration form posts per client address (when <c>Accounts:AllowRegistration</c> is on): one host creating accounts in bulk.</summary>
+    public RateLimit RegistrationPerIp { get; set; } = new() { PermitLimit = 10, Window = TimeSpan.FromHours(1) };
+
     /// <summary>Tokens issued per client, counted only once the client and its grant are authenticated.</summary>
     public TokenRateLimit Token { get; set; } = new() { PermitLimit = 1000, Window = TimeSpan.FromSeconds(10) };
 
@@ -66,7 +69,7 @@ public sealed class RateLimitOptions : IValidatableObject
             (nameof(ClientAuthenticationFailuresPerIp), ClientAuthenticationFailuresPerIp),
             (nameof(DeviceVerification), DeviceVerification), (nameof(Admin), Admin),
             (nameof(PasswordResetPerIp), PasswordResetPerIp), (nameof(PasswordResetPerAccount), PasswordResetPerAccount),
-            (nameof(AccountEmailPerUser), AccountEmailPerUser),
+            (nameof(AccountEmailPerUser), AccountEmailPerUser), (nameof(RegistrationPerIp), RegistrationPerIp),
         ];
         foreach (var (name, limit) in limits)
         {

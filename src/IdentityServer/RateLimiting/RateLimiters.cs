@@ -22,6 +22,7 @@ public sealed class RateLimiters : IDisposable
     private readonly PartitionedRateLimiter<string> passwordResetPerIp;
     private readonly PartitionedRateLimiter<string> passwordResetPerAccount;
     private readonly PartitionedRateLimiter<string> accountEmail;
+    private readonly PartitionedRateLimiter<string> registrationPerIp;
     private readonly HashSet<string> exemptClients;
     private readonly IdentityServerMetrics metrics;
 
@@ -41,6 +42,7 @@ public sealed class RateLimiters : IDisposable
         passwordResetPerIp = Create(limits.Enabled ? limits.PasswordResetPerIp : null);
         passwordResetPerAccount = Create(limits.Enabled ? limits.PasswordResetPerAccount : null);
         accountEmail = Create(limits.Enabled ? limits.AccountEmailPerUser : null);
+        registrationPerIp = Create(limits.Enabled ? limits.RegistrationPerIp : null);
         exemptClients = new HashSet<string>(limits.Token.ExemptClients, StringComparer.Ordinal);
     }
 
@@ -78,6 +80,10 @@ public sealed class RateLimiters : IDisposable
     /// <summary>One mail sent from the e-mail page by a signed-in user.</summary>
     public RateLimitLease AcquireAccountEmail(string userId) =>
         Counted(accountEmail.AttemptAcquire(userId), "account_email_per_user");
+
+    /// <summary>One registration form post from the caller's address.</summary>
+    public RateLimitLease AcquireRegistration(HttpContext context) =>
+        Counted(registrationPerIp.AttemptAcquire(ClientAddress.PartitionKey(context)), "registration_per_ip");
 
     /// <summary>Whether the caller's address may still try to authenticate a client; takes nothing while it may.</summary>
     public RateLimitLease CheckClientAuthentication(HttpContext context)
@@ -148,5 +154,6 @@ public sealed class RateLimiters : IDisposable
         passwordResetPerIp.Dispose();
         passwordResetPerAccount.Dispose();
         accountEmail.Dispose();
+        registrationPerIp.Dispose();
     }
 }

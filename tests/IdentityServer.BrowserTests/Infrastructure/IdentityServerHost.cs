@@ -15,9 +15,17 @@ public sealed class IdentityServerHost : WebApplicationFactory<Program>
 {
     private readonly string folder = Path.Combine(Path.GetTempPath(), "idp-browser-tests", Guid.NewGuid().ToString("N"));
     private readonly Lazy<Uri> baseAddress;
+    private readonly IReadOnlyDictionary<string, string> settings;
 
     public IdentityServerHost()
+        : this(new Dictionary<string, string>())
     {
+    }
+
+    /// <param name="settings">Configuration on top of the Development defaults (for example where mail goes).</param>
+    internal IdentityServerHost(IReadOnlyDictionary<string, string> settings)
+    {
+        this.settings = settings;
         Directory.CreateDirectory(folder);
         // Port 0: the OS picks a free port, so parallel runs and a developer's own server never clash.
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
@@ -40,6 +48,10 @@ public sealed class IdentityServerHost : WebApplicationFactory<Program>
         // Empty on purpose, even if the machine sets one: the tests rely on the demo seed.
         builder.UseSetting("Seed:Path", "");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     private Uri Start()

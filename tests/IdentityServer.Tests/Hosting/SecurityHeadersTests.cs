@@ -20,6 +20,7 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         "/Account/ForgotPassword",
         "/Account/ResetPassword?userId=someone&token=not-a-token",
         "/Account/ConfirmEmail?userId=someone&token=not-a-token",
+        "/Account/AcceptInvitation?userId=someone&token=not-a-token",
         "/Account/ConfirmEmailChange?userId=someone&email=someone%40example.com&token=not-a-token",
         "/Error",
         "/no/such/page",
@@ -40,6 +41,7 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         "/connect/endsession",
         "/Admin",
         "/Admin/Events",
+        "/Admin/Users/Create",
     ];
 
     [Fact]
@@ -55,7 +57,7 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         await signedIn.SignInThroughPortalAsync();
         var userId = await factory.WithScopeAsync(async services =>
             (await services.GetRequiredService<UserManager<ApplicationUser>>().FindByNameAsync(TestSeed.UserName))!.Id);
-        foreach (var path in SignedInPages.Append("/Admin/Users/" + userId))
+        foreach (var path in SignedInPages.Append("/Admin/Users/" + userId).Append($"/Admin/Users/{userId}/Edit"))
         {
             await AssertProtectedPageAsync(signedIn, path);
         }

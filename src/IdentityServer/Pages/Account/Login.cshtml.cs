@@ -4,6 +4,7 @@ using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Observability;
 using IdentityServer.RateLimiting;
+using IdentityServer.Registration;
 using IdentityServer.TwoFactor;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
@@ -27,7 +28,8 @@ internal sealed class LoginModel(
     IOpenIddictApplicationManager applications,
     AuditLog audit,
     RateLimiters limits,
-    IdentityServerMetrics metrics) : PageModel
+    IdentityServerMetrics metrics,
+    Registrations registrations) : PageModel
 {
     private const string GenericFailure = "The username or password is incorrect.";
     private const string LockedOut = "This account is locked because of repeated failed sign-ins. Try again later.";
@@ -67,6 +69,10 @@ internal sealed class LoginModel(
         if (check is not { Outcome: PasswordCheckOutcome.Succeeded, User: { } user })
         {
             return await RefuseAsync(check);
+        }
+        if (await registrations.MustVerifyAsync(user))
+        {
+            return await RefuseUnverifiedAsync(user);
         }
         if (user.TwoFactorEnabled)
         {
@@ -128,6 +134,25 @@ internal sealed class LoginModel(
         await audit.RecordAsync(type, check.User?.Id, check.AuditUserName, detail: check.User is null ? "unknown_account" : detail,
             cancellationToken: CancellationToken.None);
         return Show(locked ? LockedOut : GenericFailure);
+    }
+
+    /// <summary>
+    /// A self-registered account whose address is not verified yet. Only someone who knows the
+    /// password gets here (a wrong one gets the usual failure), so saying so reveals nothing; a new
+    /// link goes out, within the per-user limit of account mails.
+    /// </summary>
+    private async Task<PageResult> RefuseUnverifiedAsync(Data.ApplicationUser user)
+    {
+        metrics.SignIn(SignInResultTag.Failed);
+        await audit.RecordAsync(SecurityEventTypes.SignInFailed, user.Id, user.UserName, detail: "email_not_verified", cancellationToken: CancellationToken.None);
+        using (var lease = limits.AcquireAccountEmail(user.Id))
+        {
+            if (lease.IsAcquired)
+            {
+                await registrations.QueueVerificationAsync(user);
+            }
+        }
+        return Show("Your e-mail address is not verified yet. We have sent a verification link to it (unless we sent several recently): follow the link, then sign in.");
     }
 
     /// <summary>Shows which app asked for the sign-in when the return URL is an authorization request.</summary>
