@@ -61,7 +61,7 @@ internal sealed class UserManagement(
         {
             errors["userName"] = ["Only letters, digits and - . _ @ + are allowed."];
         }
-        if (string.IsNullOrEmpty(email) || email.Length > MaxLength || !new EmailAddressAttribute().IsValid(email))
+        if (string.IsNullOrEmpty(email) || email.Length > MaxLength || !new EmailAddressAttribute().IsValid(email) || !Email.MailAddresses.CanSendTo(email))
         {
             errors["email"] = ["A valid e-mail address is required: the invitation and every account mail go there."];
         }

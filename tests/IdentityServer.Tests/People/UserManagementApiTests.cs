@@ -24,6 +24,7 @@ public sealed class UserManagementApiTests(MailServerFactory factory) : IClassFi
         { """{"userName":"has space","email":"x3@example.com"}""", "userName" },
         { """{"userName":"x4"}""", "email" },
         { """{"userName":"x5","email":"not-an-address"}""", "email" },
+        { """{"userName":"x5b","email":"x5b..dots@example.com"}""", "email" },
         { """{"userName":"x6","email":"x6@example.com","roles":["no-such-role"]}""", "roles" },
         { """{"userName":"x7","email":"x7@example.com","roles":[null]}""", "roles" },
         { """{"userName":"x8","email":"x8@example.com","claims":[{"type":"role","value":"admin"}]}""", "claims" },
