@@ -6,6 +6,7 @@ using IdentityServer.Data;
 using IdentityServer.Email;
 using IdentityServer.Hosting;
 using IdentityServer.Observability;
+using IdentityServer.Passkeys;
 using IdentityServer.Pruning;
 using IdentityServer.RateLimiting;
 using IdentityServer.Seeding;
@@ -25,6 +26,7 @@ builder.AddSessions();
 builder.AddBackchannelLogout();
 builder.AddAuthorizationServer();
 builder.AddTwoFactor();
+builder.AddPasskeys();
 builder.AddRateLimits();
 builder.AddSeeding();
 builder.AddPruning();
@@ -42,6 +44,7 @@ await using (await app.LockDatabaseForStartupAsync())
 app.UseHosting();
 app.MapAuthorizationEndpoints();
 app.MapRazorPages();
+app.MapPasskeys();
 app.MapAdmin();
 app.MapHealth();
 

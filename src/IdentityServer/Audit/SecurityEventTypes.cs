@@ -45,6 +45,11 @@ public static class SecurityEventTypes
     /// <summary>An administrator turned off the account's authenticator and deleted its recovery codes.</summary>
     public const string SecondFactorsReset = "second_factors_reset";
 
+    /// <summary>The user added a passkey on the Security page (<see cref="PasskeyRemoved"/>, <see cref="PasskeyRenamed"/>: removed, renamed one).</summary>
+    public const string PasskeyAdded = "passkey_added";
+    public const string PasskeyRemoved = "passkey_removed";
+    public const string PasskeyRenamed = "passkey_renamed";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, TokenReuseDetected,
@@ -52,5 +57,6 @@ public static class SecurityEventTypes
         PasswordResetRequested, PasswordResetCompleted, EmailVerificationRequested, EmailVerified, EmailChangeRequested, EmailChanged,
         EmailSendFailed,
         AuthenticatorEnabled, AuthenticatorDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed, SecondFactorsReset,
+        PasskeyAdded, PasskeyRemoved, PasskeyRenamed,
     };
 }

@@ -3,6 +3,7 @@ using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Observability;
+using IdentityServer.Passkeys;
 using IdentityServer.Sessions;
 using IdentityServer.TwoFactor;
 using Microsoft.AspNetCore.Authorization;
@@ -25,6 +26,7 @@ internal sealed class SecurityModel(
     SecondFactorCheck check,
     SessionSignIn sessionSignIn,
     FreshSignIn freshSignIn,
+    AccountPasskeys passkeys,
     AuditLog audit,
     IdentityServerMetrics metrics) : PageModel
 {
@@ -45,6 +47,9 @@ internal sealed class SecurityModel(
     public string? Message { get; private set; }
 
     public string? ErrorMessage { get; private set; }
+
+    /// <summary>The Passkeys section (its forms post to Account/Passkeys).</summary>
+    public PasskeySection Passkeys { get; private set; } = new([], false, 0, null);
 
     /// <summary>New recovery codes: shown on this response only.</summary>
     public IReadOnlyList<string>? RecoveryCodes { get; private set; }
@@ -122,6 +127,7 @@ internal sealed class SecurityModel(
         var user = (await users.GetUserAsync(User))!;
         (AuthenticatorEnabled, RecoveryCodesLeft) = await secondFactors.StatusAsync(user);
         SignInIsFresh = freshSignIn.IsFresh(User);
+        Passkeys = new(await passkeys.ListAsync(user), SignInIsFresh, FreshSignInMinutes, Request.Query["passkey"].FirstOrDefault());
         Input = new();
         return Page();
     }
