@@ -28,6 +28,7 @@ public sealed class PasskeyManagementTests(TwoFactorClockFactory factory) : ICla
         Assert.True(await AdminTestHelpers.TrySignInAsync(phone, "passkey-add"));
         using var browser = factory.CreateOidcClient();
         Assert.True(await AdminTestHelpers.TrySignInAsync(browser, "passkey-add"));
+        var stampBefore = (await AccountAsync(factory, id)).SecurityStamp;
         using var page = await browser.NavigateAsync("/Account/Security");
         var document = await OidcTestClient.ParseAsync(page);
         Assert.Equal("You have no passkeys.", document.QuerySelector("#passkeys-none")!.TextContent);
@@ -46,6 +47,8 @@ public sealed class PasskeyManagementTests(TwoFactorClockFactory factory) : ICla
         Assert.Equal(HttpStatusCode.Redirect, added.StatusCode);
         Assert.Equal("/Account/Security?passkey=added#passkeys", added.Headers.Location!.OriginalString);
         var stored = Assert.Single(await PasskeysAsync(factory, id));
+        // The other sessions ended with their tokens; this one, and its apps' refresh tokens, go on (same security stamp).
+        Assert.Equal(stampBefore, (await AccountAsync(factory, id)).SecurityStamp);
         Assert.Equal(passkey.CredentialId, stored.CredentialId);
         Assert.Equal("Work laptop", stored.Name);
         Assert.Equal((SecurityEventTypes.PasskeyAdded, null), (await EventsAsync(factory, id)).Last(static e => e.Type != SecurityEventTypes.SessionEnded));
@@ -153,6 +156,7 @@ public sealed class PasskeyManagementTests(TwoFactorClockFactory factory) : ICla
         }
         using var browser = factory.CreateOidcClient();
         Assert.True(await AdminTestHelpers.TrySignInAsync(browser, "passkey-remove"));
+        var stampBefore = (await AccountAsync(factory, id)).SecurityStamp;
         using var page = await browser.NavigateAsync("/Account/Security");
         Assert.Equal(passkey.Id, (await OidcTestClient.ParseAsync(page)).QuerySelector(".passkey-remove input[name=Id]")!.GetAttribute("value"));
 
@@ -160,6 +164,7 @@ public sealed class PasskeyManagementTests(TwoFactorClockFactory factory) : ICla
 
         Assert.Equal("/Account/Security?passkey=removed#passkeys", removed.Headers.Location!.OriginalString);
         Assert.Empty(await PasskeysAsync(factory, id));
+        Assert.Equal(stampBefore, (await AccountAsync(factory, id)).SecurityStamp);
         Assert.Equal((SecurityEventTypes.PasskeyRemoved, null), (await EventsAsync(factory, id)).Last(static e => e.Type != SecurityEventTypes.SessionEnded));
         var sessions = await SessionProbe.ForUserAsync(factory, "passkey-remove");
         Assert.Single(sessions, static s => s.EndReason == SessionEndReasons.PasskeysChanged && s.AuthenticationMethods == "hwk mfa");
