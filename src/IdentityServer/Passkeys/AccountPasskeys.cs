@@ -13,11 +13,12 @@ namespace IdentityServer.Passkeys;
 /// the authenticator on or off: the user's other sessions end (a session started with a passkey
 /// that is now removed, on a lost phone say, must not outlive it).
 /// </summary>
-internal sealed class AccountPasskeys(
+internal sealed partial class AccountPasskeys(
     UserManager<ApplicationUser> users,
     SignInManager<ApplicationUser> signIn,
     SessionService sessions,
-    AuditLog audit)
+    AuditLog audit,
+    ILogger<AccountPasskeys> logger)
 {
     public const int MaxNameLength = 64;
 
@@ -67,6 +68,7 @@ internal sealed class AccountPasskeys(
         // The ceremony names the account it was started for: only that account gets the passkey.
         if (!attestation.Succeeded || attestation.UserEntity.Id != user.Id)
         {
+            LogRefused(logger, user.Id, attestation.Failure?.Message ?? "the ceremony was started for another account");
             return PasskeyChangeResult.Failed;
         }
         attestation.Passkey.Name = Clean(name) ?? Sessions.DeviceNames.Describe(userAgent);
@@ -137,4 +139,8 @@ internal sealed class AccountPasskeys(
     /// <summary>The name as typed, trimmed; null when empty or too long.</summary>
     private static string? Clean(string? name) =>
         name?.Trim() is { Length: > 0 and <= MaxNameLength } trimmed && !trimmed.Any(char.IsControl) ? trimmed : null;
+
+    /// <summary>Why, for operators: the user only learns that it did not work. Identity's messages name no secret.</summary>
+    [LoggerMessage(EventId = 4300, Level = LogLevel.Information, Message = "A new passkey for user {UserId} was refused: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string userId, string reason);
 }

@@ -27,13 +27,25 @@ internal sealed class PasskeyRelyingParty
     /// <summary>The relying party id; null: the request's host.</summary>
     public string? ServerDomain { get; }
 
-    /// <summary>The origins browsers may use passkeys from; null: only the request's own origin (Identity's default).</summary>
+    /// <summary>The origins browsers may use passkeys from; null: only the request's own origin.</summary>
     public IReadOnlySet<string>? AllowedOrigins { get; }
 
     /// <summary>
     /// Whether the browser reported an allowed origin. Never from a frame of another site: no page
     /// of ours is meant to be framed (frame-ancestors 'none'), so a cross-origin ceremony is not ours.
+    /// Without configured origins (Development without an issuer) the request's own origin, from its
+    /// scheme and Host; not from its Origin header as Identity's default check does: with our
+    /// Referrer-Policy no-referrer, browsers send "Origin: null" with a form post.
     /// </summary>
-    public bool IsAllowed(string? origin, bool crossOrigin) =>
-        !crossOrigin && origin is not null && AllowedOrigins is { } allowed && allowed.Contains(origin);
+    public bool IsAllowed(string? origin, bool crossOrigin, HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (crossOrigin || origin is null)
+        {
+            return false;
+        }
+        return AllowedOrigins is { } allowed
+            ? allowed.Contains(origin)
+            : string.Equals(origin, $"{request.Scheme}://{request.Host.ToUriComponent()}", StringComparison.OrdinalIgnoreCase);
+    }
 }

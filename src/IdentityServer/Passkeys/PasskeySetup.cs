@@ -27,10 +27,7 @@ internal static class PasskeySetup
         builder.Services.AddOptions<IdentityPasskeyOptions>().Configure<PasskeyRelyingParty>(static (options, relyingParty) =>
         {
             options.ServerDomain = relyingParty.ServerDomain;
-            if (relyingParty.AllowedOrigins is not null)
-            {
-                options.ValidateOrigin = context => ValueTask.FromResult(relyingParty.IsAllowed(context.Origin, context.CrossOrigin));
-            }
+            options.ValidateOrigin = context => ValueTask.FromResult(relyingParty.IsAllowed(context.Origin, context.CrossOrigin, context.HttpContext.Request));
             // The PIN or biometric makes the key a second factor (amr mfa): never optional.
             options.UserVerificationRequirement = "required";
             // Discoverable credentials: signing in starts without a user name.

@@ -14,11 +14,12 @@ namespace IdentityServer.Passkeys;
 /// is started by <see cref="SessionSignIn"/>, as for every other way of signing in. Refusals are
 /// recorded here (metrics, audit), each with one detail for the audit trail only.
 /// </summary>
-internal sealed class PasskeySignIn(
+internal sealed partial class PasskeySignIn(
     SignInManager<ApplicationUser> signIn,
     UserManager<ApplicationUser> users,
     AuditLog audit,
-    IdentityServerMetrics metrics)
+    IdentityServerMetrics metrics,
+    ILogger<PasskeySignIn> logger)
 {
     /// <summary>
     /// Far above a real credential (a few hundred bytes of JSON), within the form limits; longer
@@ -53,6 +54,7 @@ internal sealed class PasskeySignIn(
         }
         if (!assertion.Succeeded)
         {
+            LogRefused(logger, assertion.Failure.Message);
             return await RefuseAsync(null, "passkey_invalid", cancellationToken);
         }
 
@@ -82,4 +84,8 @@ internal sealed class PasskeySignIn(
         await audit.RecordAsync(SecurityEventTypes.SignInFailed, user?.Id, user?.UserName, detail: detail, cancellationToken: cancellationToken);
         return new PasskeySignInResult(PasskeySignInOutcome.Failed);
     }
+
+    /// <summary>Why, for operators: the user only learns that it did not work. Identity's messages name no secret.</summary>
+    [LoggerMessage(EventId = 4301, Level = LogLevel.Information, Message = "A passkey sign-in was refused: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string reason);
 }
