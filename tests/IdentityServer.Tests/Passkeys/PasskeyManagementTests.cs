@@ -264,4 +264,24 @@ public sealed class PasskeyManagementTests(TwoFactorClockFactory factory) : ICla
         Assert.Equal(HttpStatusCode.BadRequest, options.StatusCode);
         Assert.Single(await PasskeysAsync(factory, id));
     }
+
+    [Fact]
+    public async Task AdminDetails_ShowHowManyPasskeysTheAccountHas()
+    {
+        var id = await AdminTestHelpers.CreateUserAsync(factory, "passkey-admin-count");
+        using var first = new TestPasskey();
+        using var second = new TestPasskey();
+        await StoreAsync(factory, id, first);
+        await StoreAsync(factory, id, second);
+        using var client = factory.CreateOidcClient();
+        var token = await AdminTestHelpers.AdminTokenAsync(client);
+
+        using var details = await AdminTestHelpers.SendAsync(client.Http, HttpMethod.Get, $"/api/admin/users/{id}", token);
+        using var admin = factory.CreateOidcClient();
+        Assert.True(await AdminTestHelpers.TrySignInAsync(admin, TestSeed.UserName, TestSeed.UserPassword));
+        using var page = await admin.NavigateAsync($"/Admin/Users/{id}");
+
+        Assert.Equal(2, (await AdminTestHelpers.JsonAsync(details)).GetProperty("passkeys").GetInt32());
+        Assert.Equal("2", (await OidcTestClient.ParseAsync(page)).QuerySelector("#passkey-count")!.TextContent);
+    }
 }
