@@ -7,6 +7,7 @@ using IdentityServer.Email;
 using IdentityServer.Hosting;
 using IdentityServer.Invitations;
 using IdentityServer.Observability;
+using IdentityServer.Passkeys;
 using IdentityServer.Pruning;
 using IdentityServer.RateLimiting;
 using IdentityServer.Registration;
@@ -29,6 +30,7 @@ builder.AddSessions();
 builder.AddBackchannelLogout();
 builder.AddAuthorizationServer();
 builder.AddTwoFactor();
+builder.AddPasskeys();
 builder.AddRateLimits();
 builder.AddSeeding();
 builder.AddPruning();
@@ -46,6 +48,7 @@ await using (await app.LockDatabaseForStartupAsync())
 app.UseHosting();
 app.MapAuthorizationEndpoints();
 app.MapRazorPages();
+app.MapPasskeys();
 app.MapAdmin();
 app.MapHealth();
 

@@ -19,6 +19,8 @@ internal static class AccountSetup
                 options.Lockout.MaxFailedAccessAttempts = 5;
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
                 options.Password.RequiredLength = 8;
+                // Passkeys (Passkeys/) are stored in schema 3's AspNetUserPasskeys table.
+                options.Stores.SchemaVersion = IdentitySchemaVersions.Version3;
 
                 // Tokens carry OpenID Connect claim names, not the WS-* ones.
                 options.ClaimsIdentity.UserNameClaimType = Claims.Name;

@@ -7,10 +7,10 @@ internal sealed record UserPage(IReadOnlyList<UserSummary> Items, int Page, int 
 internal sealed record UserSummary(
     string Id, string? UserName, string? Email, bool LockedOut, DateTimeOffset? LockoutEnd, int ActiveSessions);
 
-/// <summary>One account with its lockout state, roles and second factors (whether the authenticator app is on, recovery codes left).</summary>
+/// <summary>One account with its lockout state, roles and second factors (whether the authenticator app is on, recovery codes left, how many passkeys).</summary>
 internal sealed record UserDetails(
     string Id, string? UserName, string? Email, bool EmailConfirmed, bool LockedOut, DateTimeOffset? LockoutEnd,
-    int AccessFailedCount, IReadOnlyList<string> Roles, int ActiveSessions, bool AuthenticatorEnabled, int RecoveryCodesLeft);
+    int AccessFailedCount, IReadOnlyList<string> Roles, int ActiveSessions, bool AuthenticatorEnabled, int RecoveryCodesLeft, int Passkeys);
 
 /// <summary>A session of a user; the end fields are set once it ended.</summary>
 internal sealed record SessionView(

@@ -64,7 +64,7 @@ internal sealed class UserAdministration(
         var active = await ActiveSessions(user.Id).CountAsync(cancellationToken);
         var (authenticator, recoveryCodes) = await secondFactors.StatusAsync(user);
         return new UserDetails(user.Id, user.UserName, user.Email, user.EmailConfirmed, user.LockoutEnd > clock.GetUtcNow(), user.LockoutEnd,
-            user.AccessFailedCount, [.. await users.GetRolesAsync(user)], active, authenticator, recoveryCodes);
+            user.AccessFailedCount, [.. await users.GetRolesAsync(user)], active, authenticator, recoveryCodes, (await users.GetPasskeysAsync(user)).Count);
     }
 
     /// <summary>The user's sessions (active first, then up to 50 ended ones when asked); null when the user does not exist.</summary>

@@ -69,6 +69,11 @@ public static class SecurityEventTypes
     /// <summary>Someone tried to register with an address that already has an account; its owner was told by mail.</summary>
     public const string RegistrationAddressInUse = "registration_address_in_use";
 
+    /// <summary>The user added a passkey on the Security page (<see cref="PasskeyRemoved"/>, <see cref="PasskeyRenamed"/>: removed, renamed one).</summary>
+    public const string PasskeyAdded = "passkey_added";
+    public const string PasskeyRemoved = "passkey_removed";
+    public const string PasskeyRenamed = "passkey_renamed";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, TokenReuseDetected,
@@ -78,5 +83,6 @@ public static class SecurityEventTypes
         AuthenticatorEnabled, AuthenticatorDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed, SecondFactorsReset,
         UserCreated, InvitationSent, InvitationAccepted, UserRolesChanged, UserClaimsChanged, PasswordResetSentByAdmin,
         UserRegistered, RegistrationAddressInUse,
+        PasskeyAdded, PasskeyRemoved, PasskeyRenamed,
     };
 }

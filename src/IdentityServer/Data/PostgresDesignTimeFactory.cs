@@ -13,5 +13,6 @@ internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<Po
         new(new DbContextOptionsBuilder<PostgresApplicationDbContext>()
             .UseNpgsql("Host=localhost;Database=idp")
             .UseOpenIddict()
+            .UseApplicationServiceProvider(DesignTimeServices.IdentityStores)
             .Options);
 }

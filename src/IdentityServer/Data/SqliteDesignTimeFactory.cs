@@ -13,5 +13,6 @@ internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<Appl
         new(new DbContextOptionsBuilder<ApplicationDbContext>()
             .UseSqlite(DatabaseSetup.DefaultConnectionString)
             .UseOpenIddict()
+            .UseApplicationServiceProvider(DesignTimeServices.IdentityStores)
             .Options);
 }

@@ -61,6 +61,13 @@ public sealed class RateLimiters : IDisposable
         return Counted(signInPerAccount.AttemptAcquire(LoginKey.Normalize(login)), "sign_in_per_account");
     }
 
+    /// <summary>
+    /// One passkey sign-in attempt. No login is typed, so it counts against the caller's address
+    /// only, in the same bucket as password attempts.
+    /// </summary>
+    public RateLimitLease AcquirePasskeySignIn(HttpContext context) =>
+        Counted(signInPerIp.AttemptAcquire(ClientAddress.PartitionKey(context)), "sign_in_per_ip");
+
     /// <summary>One token request by a client that OpenIddict has already authenticated.</summary>
     public RateLimitLease AcquireToken(string clientId) =>
         exemptClients.Contains(clientId) ? Unlimited.AttemptAcquire() : Counted(token.AttemptAcquire(clientId), "token");

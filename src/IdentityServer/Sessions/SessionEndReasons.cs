@@ -27,6 +27,9 @@ public static class SessionEndReasons
     /// <summary>The user turned their authenticator on or off, or an admin reset it: their other sessions end.</summary>
     public const string SecondFactorChanged = "second_factor_changed";
 
+    /// <summary>The user added or removed a passkey: their other sessions end.</summary>
+    public const string PasskeysChanged = "passkeys_changed";
+
     /// <summary>It reached <c>Sessions:AbsoluteLifetime</c>.</summary>
     public const string Expired = "expired";
 

@@ -60,8 +60,8 @@ internal sealed class BrowserSession : IAsyncDisposable
                 Server = client.ProxyAddress.GetLeftPart(UriPartial.Authority),
                 // The identity provider is reached directly. Naming it stops Playwright from proxying
                 // loopback hosts by itself, so "<-loopback>" asks for that explicitly: localhost:5002 must
-                // go to the stub.
-                Bypass = $"<-loopback>,{server.Host}",
+                // go to the stub. With its port, so that a server browsed as localhost is told apart from the stub.
+                Bypass = $"<-loopback>,{server.Authority}",
             },
         });
         // Fail within the test's own time budget rather than Playwright's 30 s default.

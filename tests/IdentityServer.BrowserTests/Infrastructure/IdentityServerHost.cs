@@ -11,7 +11,7 @@ namespace IdentityServer.BrowserTests.Infrastructure;
 /// The real server on real Kestrel (a browser cannot reach an in-memory TestServer), in Development
 /// with the demo seed, and with its database, certificates and keys in a folder of its own.
 /// </summary>
-public sealed class IdentityServerHost : WebApplicationFactory<Program>
+public class IdentityServerHost : WebApplicationFactory<Program>
 {
     private readonly string folder = Path.Combine(Path.GetTempPath(), "idp-browser-tests", Guid.NewGuid().ToString("N"));
     private readonly Lazy<Uri> baseAddress;
@@ -36,10 +36,17 @@ public sealed class IdentityServerHost : WebApplicationFactory<Program>
     /// <summary>The server's root, for example <c>http://127.0.0.1:41234/</c>.</summary>
     public Uri BaseAddress => baseAddress.Value;
 
+    /// <summary>
+    /// The same server named <c>localhost</c> (<c>http://localhost:41234/</c>): a secure context,
+    /// which WebAuthn needs, with a domain for a relying party id, which an IP address is not.
+    /// </summary>
+    public Uri LocalhostAddress => new UriBuilder(BaseAddress) { Host = "localhost" }.Uri;
+
     public HttpClient CreateHttpClient() => new() { BaseAddress = BaseAddress };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         // Development is what allows plain HTTP and self-signed certificates, and seeds the demo set.
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:Default", $"Data Source={Path.Combine(folder, "idp.db")}");

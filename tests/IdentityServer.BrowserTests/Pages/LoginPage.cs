@@ -18,6 +18,9 @@ internal sealed class LoginPage(IPage page)
 
     public bool IsCurrent => string.Equals(new Uri(page.Url).AbsolutePath, Path, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>"Sign in with a passkey": shown by passkeys.js where the browser supports passkeys.</summary>
+    public ILocator PasskeyButton => page.Locator("#passkey-sign-in");
+
     public async Task WaitAsync() => await page.Locator("#sign-in").WaitForAsync();
 
     public async Task SignInAsync(string login, string password)

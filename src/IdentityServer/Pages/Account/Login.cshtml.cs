@@ -3,6 +3,7 @@ using System.Diagnostics;
 using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Observability;
+using IdentityServer.Passkeys;
 using IdentityServer.RateLimiting;
 using IdentityServer.Registration;
 using IdentityServer.TwoFactor;
@@ -20,11 +21,14 @@ namespace IdentityServer.Pages.Account;
 /// Sign-in with username or email and password; <see cref="PasswordSignIn"/> checks it and keeps the
 /// lockout count, <see cref="SessionSignIn"/> starts or keeps the session and issues the cookie.
 /// Attempts are rate-limited per address and per login entered before any password is checked.
+/// "Sign in with a passkey" posts the browser's answer instead (<see cref="PasskeySignIn"/>): a full
+/// sign-in with no second step, rate-limited per address.
 /// </summary>
 internal sealed class LoginModel(
     PasswordSignIn passwords,
     SessionSignIn sessionSignIn,
     PendingSignIns secondStep,
+    PasskeySignIn passkeys,
     IOpenIddictApplicationManager applications,
     AuditLog audit,
     RateLimiters limits,
@@ -39,6 +43,10 @@ internal sealed class LoginModel(
 
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
+
+    /// <summary>What <c>navigator.credentials.get()</c> returned, as JSON (set by passkeys.js).</summary>
+    [BindProperty]
+    public string? PasskeyCredential { get; set; }
 
     public string? ErrorMessage { get; private set; }
 
@@ -82,7 +90,34 @@ internal sealed class LoginModel(
             return RedirectToPage("/Account/LoginWith2fa", new { ReturnUrl });
         }
 
-        var result = await sessionSignIn.SignInAsync(HttpContext, user, [AuthenticationMethods.Password], Input.RememberMe, ReturnUrl);
+        return Finish(await sessionSignIn.SignInAsync(HttpContext, user, [AuthenticationMethods.Password], Input.RememberMe, ReturnUrl));
+    }
+
+    /// <summary>Sign-in with a passkey: the account is the one the passkey belongs to; no password, no second step.</summary>
+    public async Task<IActionResult> OnPostPasskeyAsync()
+    {
+        ClientName = await FindClientNameAsync();
+        using (var lease = limits.AcquirePasskeySignIn(HttpContext))
+        {
+            if (!lease.IsAcquired)
+            {
+                return Show($"Too many sign-in attempts. Wait {RateLimitResponses.Describe(RateLimitResponses.Refuse(Response, lease))}, then try again.");
+            }
+        }
+        // Not cancelled with the request: a refusal is still recorded.
+        var check = await passkeys.CheckAsync(PasskeyCredential, CancellationToken.None);
+        return check switch
+        {
+            { Outcome: PasskeySignInOutcome.Succeeded, User: { } user } =>
+                Finish(await sessionSignIn.SignInAsync(HttpContext, user, PasskeySignIn.Methods, remember: false, ReturnUrl)),
+            { Outcome: PasskeySignInOutcome.LockedOut } => Show(LockedOut),
+            _ => Show("That passkey did not work. Try again, or sign in with your password."),
+        };
+    }
+
+    /// <summary>Where a sign-in whose account is settled goes: on to the return URL, or the page again with why not.</summary>
+    private IActionResult Finish(SessionSignInResult result)
+    {
         return result switch
         {
             SessionSignInResult.SignedIn => LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/"),

@@ -4,6 +4,8 @@ using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Observability;
 using IdentityServer.RateLimiting;
+
+using IdentityServer.Passkeys;
 using IdentityServer.Sessions;
 using IdentityServer.TwoFactor;
 using Microsoft.AspNetCore.Authorization;
@@ -26,6 +28,7 @@ internal sealed class SecurityModel(
     SecondFactorCheck check,
     SessionSignIn sessionSignIn,
     FreshSignIn freshSignIn,
+    AccountPasskeys passkeys,
     AuditLog audit,
     RateLimiters limits,
     IdentityServerMetrics metrics) : PageModel
@@ -47,6 +50,9 @@ internal sealed class SecurityModel(
     public string? Message { get; private set; }
 
     public string? ErrorMessage { get; private set; }
+
+    /// <summary>The Passkeys section (its forms post to Account/Passkeys).</summary>
+    public PasskeySection Passkeys { get; private set; } = new([], false, 0, null);
 
     /// <summary>New recovery codes: shown on this response only.</summary>
     public IReadOnlyList<string>? RecoveryCodes { get; private set; }
@@ -135,6 +141,7 @@ internal sealed class SecurityModel(
         var user = (await users.GetUserAsync(User))!;
         (AuthenticatorEnabled, RecoveryCodesLeft) = await secondFactors.StatusAsync(user);
         SignInIsFresh = freshSignIn.IsFresh(User);
+        Passkeys = new(await passkeys.ListAsync(user), SignInIsFresh, FreshSignInMinutes, Request.Query["passkey"].FirstOrDefault());
         Input = new();
         return Page();
     }
