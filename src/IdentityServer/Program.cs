@@ -10,6 +10,7 @@ using IdentityServer.Pruning;
 using IdentityServer.RateLimiting;
 using IdentityServer.Seeding;
 using IdentityServer.Sessions;
+using IdentityServer.StepUp;
 using IdentityServer.TwoFactor;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -25,6 +26,7 @@ builder.AddSessions();
 builder.AddBackchannelLogout();
 builder.AddAuthorizationServer();
 builder.AddTwoFactor();
+builder.AddStepUp();
 builder.AddRateLimits();
 builder.AddSeeding();
 builder.AddPruning();

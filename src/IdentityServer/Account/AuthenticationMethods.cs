@@ -11,4 +11,7 @@ internal static class AuthenticationMethods
 
     /// <summary>More than one factor (RFC 8176 2: <c>mfa</c>): a password and a second factor.</summary>
     public const string MultiFactor = "mfa";
+
+    /// <summary>Proof of possession of a hardware-secured key, such as a passkey (RFC 8176 2: <c>hwk</c>).</summary>
+    public const string HardwareKey = "hwk";
 }

@@ -45,6 +45,12 @@ public static class SecurityEventTypes
     /// <summary>An administrator turned off the account's authenticator and deleted its recovery codes.</summary>
     public const string SecondFactorsReset = "second_factors_reset";
 
+    /// <summary>A signed-in user proved a further factor for an application that asked for more (acr_values, RequireMfa); the detail is the session's amr now.</summary>
+    public const string StepUpCompleted = "step_up_completed";
+
+    /// <summary>An application asked for two factors of a user who has none: sent to set up an authenticator; the client id says which.</summary>
+    public const string MfaEnrolmentRequired = "mfa_enrolment_required";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, TokenReuseDetected,
@@ -52,5 +58,6 @@ public static class SecurityEventTypes
         PasswordResetRequested, PasswordResetCompleted, EmailVerificationRequested, EmailVerified, EmailChangeRequested, EmailChanged,
         EmailSendFailed,
         AuthenticatorEnabled, AuthenticatorDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed, SecondFactorsReset,
+        StepUpCompleted, MfaEnrolmentRequired,
     };
 }

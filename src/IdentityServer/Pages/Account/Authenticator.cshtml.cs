@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using IdentityServer.Account;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
+using IdentityServer.StepUp;
 using IdentityServer.TwoFactor;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
@@ -14,14 +15,17 @@ namespace IdentityServer.Pages.Account;
 /// <summary>
 /// Setting up an authenticator app: a QR code and the key to type, then a code from the app to
 /// confirm, then ten recovery codes shown once. Needs a fresh sign-in (<see cref="FreshSignIn"/>):
-/// whoever turns the authenticator on decides who can sign in afterwards.
+/// whoever turns the authenticator on decides who can sign in afterwards. The confirmed code is a
+/// second factor proved just after a password: the session's amr becomes two-factor
+/// (<see cref="SessionStepUp"/>), which is also how an application that requires two factors
+/// (RequireMfa, acr_values=mfa) sends a user without any here and gets them back (<see cref="ReturnUrl"/>).
 /// </summary>
 [Authorize]
 internal sealed class AuthenticatorModel(
     UserManager<ApplicationUser> users,
     SecondFactors secondFactors,
     SecondFactorCheck check,
-    SessionSignIn sessionSignIn,
+    SessionStepUp stepUp,
     FreshSignIn freshSignIn,
     IOptions<TwoFactorOptions> options) : PageModel
 {
@@ -29,6 +33,10 @@ internal sealed class AuthenticatorModel(
 
     [BindProperty]
     public CodeInput Input { get; set; } = new();
+
+    /// <summary>Where the user goes on once the authenticator is on (an authorization request that asked for two factors); local only.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
 
     /// <summary>The key, grouped for typing.</summary>
     public string Key { get; private set; } = "";
@@ -63,8 +71,9 @@ internal sealed class AuthenticatorModel(
         }
         var sessionId = User.FindFirst(SessionService.SessionIdClaim)?.Value;
         var (codes, saved) = await secondFactors.EnableAsync(user.Id, sessionId, HttpContext.RequestAborted);
-        // Turning the authenticator on changed the security stamp this browser's cookie carries.
-        await sessionSignIn.RenewCookieAsync(HttpContext, saved);
+        // Turning the authenticator on changed the security stamp this browser's cookie carries: the
+        // cookie is issued again, with the confirmed code as the session's second factor.
+        await stepUp.RaiseAsync(HttpContext, saved, [AuthenticationMethods.OneTimePassword, AuthenticationMethods.MultiFactor], clientId: null);
         RecoveryCodes = codes;
         return Page();
     }
@@ -74,14 +83,21 @@ internal sealed class AuthenticatorModel(
     {
         if (!freshSignIn.IsFresh(User))
         {
-            return RedirectToPage("/Account/Login", new { ReturnUrl = ThisPage });
+            return RedirectToPage("/Account/Login", new { ReturnUrl = Url.Page(ThisPage, new { ReturnUrl = LocalReturnUrl }) });
         }
         if (await users.GetUserAsync(User) is not { } user)
         {
             return Challenge();
         }
-        return user.TwoFactorEnabled ? RedirectToPage("/Account/Security") : null;
+        if (user.TwoFactorEnabled)
+        {
+            return LocalReturnUrl is { } returnUrl ? LocalRedirect(returnUrl) : RedirectToPage("/Account/Security");
+        }
+        return null;
     }
+
+    /// <summary>The return URL when it stays on this server; never anywhere else.</summary>
+    public string? LocalReturnUrl => Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : null;
 
     private async Task<PageResult> ShowKeyAsync()
     {

@@ -83,7 +83,7 @@ public sealed class VerifyModel(
         var scopes = code.Principal.GetScopes();
         var sessionId = User.FindFirst(SessionService.SessionIdClaim)?.Value;
         var methods = User.FindAll(Claims.AuthenticationMethodReference).Select(static c => c.Value);
-        var principal = await principals.CreateForUserAsync(user, scopes, authenticationTime: null, methods, sessionId, cancellationToken);
+        var principal = await principals.CreateForUserAsync(user, scopes, authenticationTime: null, methods, sessionId, authenticationContextClass: null, cancellationToken);
         if (sessionId is not null)
         {
             // Like a browser sign-in, the device's grant belongs to the session that approved it.
