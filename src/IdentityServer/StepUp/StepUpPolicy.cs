@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -33,13 +34,8 @@ public sealed class StepUpPolicy(IOpenIddictApplicationManager applications)
     /// </summary>
     public async Task<string?> RequiredLevelForReturnUrlAsync(string? returnUrl, CancellationToken cancellationToken)
     {
-        if (returnUrl is null || !returnUrl.StartsWith("/connect/authorize?", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-        var query = QueryHelpers.ParseQuery(returnUrl[returnUrl.IndexOf('?', StringComparison.Ordinal)..]);
-        if (!query.TryGetValue(Parameters.ClientId, out var clientId) || clientId.Count != 1 || clientId[0] is not { Length: > 0 and <= 200 } id
-            || await applications.FindByClientIdAsync(id, cancellationToken) is not { } application)
+        if (AuthorizationQuery(returnUrl) is not { } query || ClientIdOf(query) is not { } clientId
+            || await applications.FindByClientIdAsync(clientId, cancellationToken) is not { } application)
         {
             return null;
         }
@@ -48,6 +44,17 @@ public sealed class StepUpPolicy(IOpenIddictApplicationManager applications)
             : [];
         return await RequiredLevelAsync(application, acrValues, cancellationToken);
     }
+
+    /// <summary>The client id of the authorization request a (local) return URL leads to, for the audit trail; null when it is none.</summary>
+    public static string? ClientIdOf(string? returnUrl) => AuthorizationQuery(returnUrl) is { } query ? ClientIdOf(query) : null;
+
+    private static Dictionary<string, StringValues>? AuthorizationQuery(string? returnUrl) =>
+        returnUrl is not null && returnUrl.StartsWith("/connect/authorize?", StringComparison.OrdinalIgnoreCase)
+            ? QueryHelpers.ParseQuery(returnUrl[returnUrl.IndexOf('?', StringComparison.Ordinal)..])
+            : null;
+
+    private static string? ClientIdOf(Dictionary<string, StringValues> query) =>
+        query.TryGetValue(Parameters.ClientId, out var clientId) && clientId.Count == 1 && clientId[0] is { Length: > 0 and <= 200 } id ? id : null;
 
     private async Task<bool> RequiresMfaAsync(object application, CancellationToken cancellationToken) =>
         (await applications.GetPropertiesAsync(application, cancellationToken)).TryGetValue(RequireMfaProperty, out var value)

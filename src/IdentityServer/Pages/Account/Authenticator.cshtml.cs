@@ -15,16 +15,20 @@ namespace IdentityServer.Pages.Account;
 /// <summary>
 /// Setting up an authenticator app: a QR code and the key to type, then a code from the app to
 /// confirm, then ten recovery codes shown once. Needs a fresh sign-in (<see cref="FreshSignIn"/>):
-/// whoever turns the authenticator on decides who can sign in afterwards. The confirmed code is a
-/// second factor proved just after a password: the session's amr becomes two-factor
-/// (<see cref="SessionStepUp"/>), which is also how an application that requires two factors
-/// (RequireMfa, acr_values=mfa) sends a user without any here and gets them back (<see cref="ReturnUrl"/>).
+/// whoever turns the authenticator on decides who can sign in afterwards.
+/// An application that requires two factors (RequireMfa, acr_values=mfa) sends a user without any
+/// here, with its authorization request as <see cref="ReturnUrl"/>. Then the confirmed code counts
+/// as the step-up the application waits for: it is a second factor proved just after a fresh
+/// password, and asking for another would mean waiting for the app's next code. The session's amr
+/// becomes two-factor (<see cref="SessionStepUp"/>). Set up from the Security page alone, the
+/// session keeps the amr of its sign-in.
 /// </summary>
 [Authorize]
 internal sealed class AuthenticatorModel(
     UserManager<ApplicationUser> users,
     SecondFactors secondFactors,
     SecondFactorCheck check,
+    SessionSignIn sessionSignIn,
     SessionStepUp stepUp,
     FreshSignIn freshSignIn,
     IOptions<TwoFactorOptions> options) : PageModel
@@ -71,9 +75,15 @@ internal sealed class AuthenticatorModel(
         }
         var sessionId = User.FindFirst(SessionService.SessionIdClaim)?.Value;
         var (codes, saved) = await secondFactors.EnableAsync(user.Id, sessionId, HttpContext.RequestAborted);
-        // Turning the authenticator on changed the security stamp this browser's cookie carries: the
-        // cookie is issued again, with the confirmed code as the session's second factor.
-        await stepUp.RaiseAsync(HttpContext, saved, [AuthenticationMethods.OneTimePassword, AuthenticationMethods.MultiFactor], clientId: null);
+        // Turning the authenticator on changed the security stamp this browser's cookie carries: the cookie is issued again.
+        if (LocalReturnUrl is not null)
+        {
+            await stepUp.RaiseAsync(HttpContext, saved, [AuthenticationMethods.OneTimePassword, AuthenticationMethods.MultiFactor], StepUpPolicy.ClientIdOf(LocalReturnUrl));
+        }
+        else
+        {
+            await sessionSignIn.RenewCookieAsync(HttpContext, saved);
+        }
         RecoveryCodes = codes;
         return Page();
     }

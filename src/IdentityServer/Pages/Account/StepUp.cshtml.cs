@@ -11,7 +11,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -81,7 +80,7 @@ internal sealed class StepUpModel(
                 {
                     audit.Add(SecurityEventTypes.RecoveryCodeUsed, user.Id, user.UserName, detail: left.ToString(CultureInfo.InvariantCulture));
                 }
-                await stepUp.RaiseAsync(HttpContext, result.User, result.Methods, ClientId());
+                await stepUp.RaiseAsync(HttpContext, result.User, result.Methods, StepUpPolicy.ClientIdOf(ReturnUrl));
                 return LocalRedirect(ReturnUrl!);
             case SecondFactorOutcome.Expired:
                 // The account changed since this browser signed in: the authorization request decides again.
@@ -125,7 +124,7 @@ internal sealed class StepUpModel(
         };
         var locked = type == SecurityEventTypes.LockedOut;
         metrics.SignIn(locked ? SignInResultTag.LockedOut : SignInResultTag.SecondFactorFailed);
-        await audit.RecordAsync(type, user.Id, user.UserName, User.FindFirst(SessionService.SessionIdClaim)?.Value, ClientId(), detail: detail,
+        await audit.RecordAsync(type, user.Id, user.UserName, User.FindFirst(SessionService.SessionIdClaim)?.Value, StepUpPolicy.ClientIdOf(ReturnUrl), detail: detail,
             cancellationToken: CancellationToken.None);
         return Show(locked ? LockedOut : WrongCode);
     }
@@ -140,15 +139,6 @@ internal sealed class StepUpModel(
         }
         var seconds = RateLimitResponses.Refuse(Response, lease);
         return $"Too many sign-in attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
-    }
-
-    /// <summary>The application the authorization request is from, for the audit trail.</summary>
-    private string? ClientId()
-    {
-        var start = ReturnUrl?.IndexOf('?', StringComparison.Ordinal) ?? -1;
-        return start >= 0 && QueryHelpers.ParseQuery(ReturnUrl![start..]).TryGetValue(Parameters.ClientId, out var id) && id.Count == 1
-            ? AuditLog.Truncate(id[0], 200)
-            : null;
     }
 
     private PageResult Show(string message)
