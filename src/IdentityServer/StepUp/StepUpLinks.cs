@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using IdentityServer.Data;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,24 @@ public sealed class StepUpLinks(IDataProtectionProvider dataProtection, IOptions
 {
     // Far longer than any ticket we issue; a longer value is not worth unprotecting.
     private const int MaxTicketLength = 1024;
+
+    /// <summary>
+    /// Where a signed-in user whose session is below <paramref name="level"/> goes, to come back to
+    /// <paramref name="returnUrl"/>: for mfa, the step-up page (the code only) when the account has an
+    /// authenticator, else the authenticator set-up, whose confirmed code counts as the step-up. Null
+    /// for phr: only a passkey sign-in reaches it (the sign-in page).
+    /// </summary>
+    public string? PathFor(ApplicationUser user, string sessionId, string level, string returnUrl)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (level == AuthenticationLevels.PhishingResistant)
+        {
+            return null;
+        }
+        return user.TwoFactorEnabled
+            ? QueryHelpers.AddQueryString("/Account/StepUp", new Dictionary<string, string?> { ["ReturnUrl"] = returnUrl, ["Ticket"] = Create(sessionId, level, returnUrl) })
+            : QueryHelpers.AddQueryString("/Account/Authenticator", "ReturnUrl", returnUrl);
+    }
 
     public string Create(string sessionId, string level, string returnUrl) =>
         Protector().Protect(string.Join('.', sessionId, level, Hash(returnUrl)), options.Value.LinkLifetime);

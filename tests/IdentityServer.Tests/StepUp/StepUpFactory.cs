@@ -3,12 +3,13 @@ using IdentityServer.Tests.Infrastructure;
 
 namespace IdentityServer.Tests.StepUp;
 
-/// <summary>The test host with one more client, the vault, that requires two factors (<c>RequireMfa: true</c>) and shows no consent page.</summary>
+/// <summary>The test host with two more clients that require two factors (<c>RequireMfa: true</c>): the vault (code flow, no consent page) and its TV app (device flow).</summary>
 public sealed class StepUpFactory : IdentityServerFactory
 {
     public const string VaultClientId = "vault";
     public const string VaultSecret = "vault-secret-0123456789";
     public const string VaultRedirectUri = "https://vault.example/signin-oidc";
+    public const string VaultDeviceClientId = "vault-tv";
 
     public StepUpFactory()
     {
@@ -23,6 +24,15 @@ public sealed class StepUpFactory : IdentityServerFactory
             ["RedirectUris"] = new JsonArray(VaultRedirectUri),
             ["GrantTypes"] = new JsonArray("authorization_code", "refresh_token"),
             ["Scopes"] = new JsonArray("openid", "profile", "offline_access"),
+        });
+        seed["Clients"]!.AsArray().Add(new JsonObject
+        {
+            ["ClientId"] = VaultDeviceClientId,
+            ["ClientType"] = "public",
+            ["DisplayName"] = "Vault on the TV",
+            ["RequireMfa"] = true,
+            ["GrantTypes"] = new JsonArray("urn:ietf:params:oauth:grant-type:device_code"),
+            ["Scopes"] = new JsonArray("openid"),
         });
         File.WriteAllText(SeedPath, seed.ToJsonString());
     }

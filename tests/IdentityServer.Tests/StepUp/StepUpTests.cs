@@ -339,6 +339,30 @@ public sealed class StepUpTests(StepUpFactory factory) : IClassFixture<StepUpFac
         Assert.Equal("mfa", Acr(tokens["id_token"]!));
     }
 
+    [Fact]
+    public async Task RequireMfa_DeviceFlow_VerificationAsksForTheCodeBeforeTheGrant()
+    {
+        using var device = factory.CreateOidcClient();
+        var start = await device.PostAsync("/connect/device", [new("client_id", StepUpFactory.VaultDeviceClientId), new("scope", "openid")]);
+        Assert.Equal(HttpStatusCode.OK, start.Status);
+        using var browser = factory.CreateOidcClient();
+        var (app, sessionId) = await AuthenticatorUserWithPasswordSessionAsync(browser, "stepup-device");
+
+        using var step = await browser.NavigateAsync(start["verification_uri_complete"]!);
+        Assert.Equal("/Account/StepUp", PathOf(step));
+        using var answer = await browser.SubmitAsync(step, new Dictionary<string, string> { ["Input.Code"] = await app.NextCodeAsync() });
+        using var consent = await browser.FollowLocalRedirectsAsync(answer);
+        Assert.Equal("/connect/verify", PathOf(consent));
+        using var approved = await browser.SubmitAsync(consent, button: "accept");
+        Assert.Equal("/connect/verify?result=approved", approved.Headers.Location!.OriginalString);
+
+        var tokens = await device.TokenAsync(("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", start["device_code"]!),
+            ("client_id", StepUpFactory.VaultDeviceClientId));
+        Assert.Equal(HttpStatusCode.OK, tokens.Status);
+        Assert.Equal("mfa", Acr(tokens["id_token"]!));
+        Assert.Equal("pwd otp mfa", (await SessionProbe.FindAsync(factory, sessionId))!.AuthenticationMethods);
+    }
+
     /// <summary>
     /// An account with the authenticator on whose browser session was signed in with the password
     /// only: signed in, then the authenticator set up from the Security page (which keeps the

@@ -243,25 +243,23 @@ public sealed class AuthorizeModel(
     }
 
     /// <summary>
-    /// Where a signed-in user goes for the level the request needs: a passkey sign-in (the sign-in
-    /// page says so) for phr; for mfa, the step-up page (the code only, for this session and this
-    /// request, see <see cref="StepUpLinks"/>) when the account has an authenticator, otherwise the
-    /// authenticator set-up, whose confirmed code counts as the step-up. Each comes back here.
+    /// Sends a signed-in user on to reach the level the request needs (see <see cref="StepUpLinks.PathFor"/>):
+    /// a code or an authenticator set-up for mfa, a passkey sign-in (the sign-in page says so) for phr.
+    /// Each comes back here.
     /// </summary>
     private async Task<IActionResult> StepUpAsync(
         string required, ApplicationUser user, string? sessionId, string? clientId, List<KeyValuePair<string, string?>> parameters, bool freshSignInRequired)
     {
-        if (required == AuthenticationLevels.PhishingResistant || sessionId is null)
+        var returnUrl = Request.PathBase + Request.Path + QueryString.Create(parameters);
+        if (sessionId is null || stepUpLinks.PathFor(user, sessionId, required, returnUrl) is not { } path)
         {
             return SignInAgain(parameters, freshSignInRequired);
         }
-        var returnUrl = Request.PathBase + Request.Path + QueryString.Create(parameters);
         if (!user.TwoFactorEnabled)
         {
             await audit.RecordAsync(SecurityEventTypes.MfaEnrolmentRequired, user.Id, user.UserName, sessionId, clientId, cancellationToken: HttpContext.RequestAborted);
-            return Redirect(Url.Page("/Account/Authenticator", new { ReturnUrl = returnUrl })!);
         }
-        return Redirect(Url.Page("/Account/StepUp", new { ReturnUrl = returnUrl, Ticket = stepUpLinks.Create(sessionId, required, returnUrl) })!);
+        return LocalRedirect(Request.PathBase + path);
     }
 
     private string ParameterValue(string name) =>
