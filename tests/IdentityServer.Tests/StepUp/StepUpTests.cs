@@ -94,6 +94,28 @@ public sealed class StepUpTests(StepUpFactory factory) : IClassFixture<StepUpFac
     }
 
     [Fact]
+    public async Task RequireMfa_RecoveryCodeAtStepUp_RaisesTheSessionToPwdMfa_AndASilentRequestThenGetsACode()
+    {
+        using var browser = factory.CreateOidcClient();
+        var (_, sessionId) = await AuthenticatorUserWithPasswordSessionAsync(browser, "stepup-recovery");
+        using var step = await browser.NavigateAsync(OidcTestClient.AuthorizeUrl(Vault().Parameters));
+
+        using var answer = await browser.SubmitAsync(step, new Dictionary<string, string> { ["Input.Code"] = RecoveryCodesOf["stepup-recovery"][0] });
+        ToClient(await browser.FollowLocalRedirectsAsync(answer));
+
+        Assert.Equal("pwd mfa", (await SessionProbe.FindAsync(factory, sessionId))!.AuthenticationMethods);
+        var id = await AdminTestHelpers.UserIdAsync(factory, "stepup-recovery");
+        Assert.Equal(9, await RecoveryCodesLeftAsync(factory, id));
+        Assert.Contains((SecurityEventTypes.RecoveryCodeUsed, "9"), await EventsAsync(factory, id));
+        // The session now reaches mfa: prompt=none needs no page.
+        var (silent, pkce) = Vault(prompt: "none");
+        using var response = await browser.GetAuthorizeAsync(silent);
+        var tokens = await RedeemVaultAsync(browser, ToClient(response), pkce);
+        Assert.Equal("mfa", Acr(tokens["id_token"]!));
+        Assert.Equal(["pwd", "mfa"], Amr(tokens["id_token"]!));
+    }
+
+    [Fact]
     public async Task AcrValuesMfa_NormalClient_StepsUpLikeRequireMfa()
     {
         using var browser = factory.CreateOidcClient();
@@ -372,12 +394,16 @@ public sealed class StepUpTests(StepUpFactory factory) : IClassFixture<StepUpFac
     {
         await AdminTestHelpers.CreateUserAsync(factory, name);
         Assert.True(await AdminTestHelpers.TrySignInAsync(browser, name));
-        var (app, _) = await EnrolAsync(browser);
+        var (app, codes) = await EnrolAsync(browser);
+        RecoveryCodesOf[name] = codes;
         var tokens = await RedeemPortalAsync(browser, await browser.AuthorizeAsync(Portal()));
         Assert.Equal("pwd", Acr(tokens["id_token"]!));
         Assert.Equal(["pwd"], Amr(tokens["id_token"]!));
         return (app, SessionProbe.Sid(tokens["id_token"]!));
     }
+
+    /// <summary>The recovery codes each account of <see cref="AuthenticatorUserWithPasswordSessionAsync"/> got.</summary>
+    private Dictionary<string, IReadOnlyList<string>> RecoveryCodesOf { get; } = [];
 
     private async Task<List<(string Type, string? Detail)>> EventsOfTypeAsync(string name, string type) =>
         [.. (await EventsAsync(factory, await AdminTestHelpers.UserIdAsync(factory, name))).Where(e => e.Type == type)];
