@@ -320,6 +320,40 @@ public sealed class StepUpTests(StepUpFactory factory) : IClassFixture<StepUpFac
     }
 
     [Fact]
+    public async Task ReturnUrl_ToAnotherSite_IsNeverFollowed()
+    {
+        using var browser = factory.CreateOidcClient();
+        var (_, sessionId) = await AuthenticatorUserWithPasswordSessionAsync(browser, "stepup-elsewhere");
+        using var step = await browser.NavigateAsync(OidcTestClient.AuthorizeUrl(Vault().Parameters));
+        var ticket = OidcTestClient.Query(step.RequestMessage!.RequestUri!)["Ticket"];
+
+        foreach (var target in new[] { "https://evil.example/", "//evil.example/", "/\\evil.example/" })
+        {
+            using var refused = await browser.Http.GetAsync(new Uri(
+                "/Account/StepUp?ReturnUrl=" + Uri.EscapeDataString(target) + "&Ticket=" + Uri.EscapeDataString(ticket), UriKind.Relative));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Null(refused.Headers.Location);
+        }
+        Assert.Equal("pwd", (await SessionProbe.FindAsync(factory, sessionId))!.AuthenticationMethods);
+
+        // The set-up page ignores such a return URL: no word of an application, and Done leads to Security.
+        using var other = factory.CreateOidcClient();
+        await AdminTestHelpers.CreateUserAsync(factory, "enrol-elsewhere");
+        Assert.True(await AdminTestHelpers.TrySignInAsync(other, "enrol-elsewhere"));
+        using var setUp = await other.NavigateAsync("/Account/Authenticator?ReturnUrl=" + Uri.EscapeDataString("https://evil.example/"));
+        var page = await OidcTestClient.ParseAsync(setUp);
+        Assert.Null(page.QuerySelector("#enrolment-required"));
+        var app = TestAuthenticator.FromPage(page.QuerySelector("#authenticator-key")!.TextContent);
+        using var done = await other.SubmitAsync(setUp, new Dictionary<string, string> { ["Input.Code"] = await app.NextCodeAsync() });
+        var result = await OidcTestClient.ParseAsync(done);
+        RecoveryCodes(result);
+        Assert.Null(result.QuerySelector("#continue"));
+        Assert.Equal("/Account/Security", result.QuerySelector("#done")!.GetAttribute("href"));
+        // Not for an application: the session keeps the amr of its sign-in.
+        Assert.Equal("pwd", Assert.Single(await SessionProbe.ForUserAsync(factory, "enrol-elsewhere")).AuthenticationMethods);
+    }
+
+    [Fact]
     public async Task StepUp_WrongOrReplayedCode_CountsTowardsTheLockout_AndDoesNotRaiseTheSession()
     {
         using var browser = factory.CreateOidcClient();
