@@ -13,6 +13,7 @@ using IdentityServer.RateLimiting;
 using IdentityServer.Registration;
 using IdentityServer.Seeding;
 using IdentityServer.Sessions;
+using IdentityServer.StepUp;
 using IdentityServer.TwoFactor;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -31,6 +32,7 @@ builder.AddBackchannelLogout();
 builder.AddAuthorizationServer();
 builder.AddTwoFactor();
 builder.AddPasskeys();
+builder.AddStepUp();
 builder.AddRateLimits();
 builder.AddSeeding();
 builder.AddPruning();

@@ -15,6 +15,6 @@ internal static class AuthenticationMethods
     /// </summary>
     public const string HardwareKey = "hwk";
 
-    /// <summary>More than one factor (RFC 8176 2: <c>mfa</c>): a password and a second factor.</summary>
+    /// <summary>More than one factor (RFC 8176 2: <c>mfa</c>): a password and a second factor, or a user-verified passkey.</summary>
     public const string MultiFactor = "mfa";
 }

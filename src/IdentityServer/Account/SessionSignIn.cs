@@ -74,13 +74,16 @@ internal sealed class SessionSignIn(
     /// </summary>
     /// <param name="context">The request of the signed-in user.</param>
     /// <param name="user">The account as saved with its new stamp.</param>
-    public async Task RenewCookieAsync(HttpContext context, ApplicationUser user)
+    /// <param name="methods">New <c>amr</c> values for the cookie (a step-up); null keeps the cookie's.</param>
+    public async Task RenewCookieAsync(HttpContext context, ApplicationUser user, IReadOnlyList<string>? methods = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(user);
         var kept = context.User.Claims
-            .Where(static c => c.Type is Claims.AuthenticationTime or Claims.AuthenticationMethodReference or SessionService.SessionIdClaim)
+            .Where(c => c.Type is Claims.AuthenticationTime or SessionService.SessionIdClaim
+                || (c.Type is Claims.AuthenticationMethodReference && methods is null))
             .Select(static c => new Claim(c.Type, c.Value, c.ValueType))
+            .Concat((methods ?? []).Select(static method => new Claim(Claims.AuthenticationMethodReference, method)))
             .ToList();
         var properties = (await context.AuthenticateAsync(IdentityConstants.ApplicationScheme)).Properties;
         await signIn.SignInWithClaimsAsync(user, properties, kept);
@@ -95,6 +98,8 @@ internal sealed class SessionSignIn(
     {
         if (current is not null && await sessions.FindActiveAsync(current, context.RequestAborted) is { } kept)
         {
+            // The cookie gets this sign-in's methods: the session row says the same (a passkey after a password raises the session's level).
+            await sessions.SetAuthenticationMethodsAsync(kept.Id, methods, context.RequestAborted);
             return (kept.Id, sessions.ExpiryOf(kept));
         }
         if (await sessions.PrepareAsync(user, methods, context) is not { } started)

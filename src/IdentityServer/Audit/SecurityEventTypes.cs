@@ -74,6 +74,12 @@ public static class SecurityEventTypes
     public const string PasskeyRemoved = "passkey_removed";
     public const string PasskeyRenamed = "passkey_renamed";
 
+    /// <summary>A signed-in user proved a further factor for an application that asked for more (acr_values, RequireMfa); the detail is the session's amr now.</summary>
+    public const string StepUpCompleted = "step_up_completed";
+
+    /// <summary>An application asked for two factors of a user who has none: sent to set up an authenticator; the client id says which.</summary>
+    public const string MfaEnrolmentRequired = "mfa_enrolment_required";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, TokenReuseDetected,
@@ -84,5 +90,6 @@ public static class SecurityEventTypes
         UserCreated, InvitationSent, InvitationAccepted, UserRolesChanged, UserClaimsChanged, PasswordResetSentByAdmin,
         UserRegistered, RegistrationAddressInUse,
         PasskeyAdded, PasskeyRemoved, PasskeyRenamed,
+        StepUpCompleted, MfaEnrolmentRequired,
     };
 }

@@ -64,7 +64,8 @@ internal static class AuthorizationSetup
                 options.RegisterScopes([.. StandardScopes, Admin.AdminScope.Name]);
                 options.RegisterClaims(
                     Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified,
-                    Claims.Role, Claims.AuthenticationTime, Claims.AuthenticationMethodReference, SessionService.SessionIdClaim);
+                    Claims.Role, Claims.AuthenticationTime, Claims.AuthenticationMethodReference, Claims.AuthenticationContextReference,
+                    SessionService.SessionIdClaim);
 
                 if (issuer is not null)
                 {

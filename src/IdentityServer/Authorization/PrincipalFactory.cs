@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Claims;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
+using IdentityServer.StepUp;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
@@ -38,10 +39,14 @@ public sealed class PrincipalFactory(
     /// <param name="authenticationTime">When the user signed in (<c>auth_time</c>), if known.</param>
     /// <param name="authenticationMethods">How the user signed in (<c>amr</c>, RFC 8176), as the session's cookie or the grant recorded it.</param>
     /// <param name="sessionId">The session the grant belongs to.</param>
+    /// <param name="authenticationContextClass">
+    /// The <c>acr</c>: the level the request asked for and the session reached; null for the level
+    /// the methods reach (<see cref="AuthenticationLevels.Of"/>).
+    /// </param>
     /// <param name="cancellationToken">Cancels the lookups.</param>
     public async Task<ClaimsPrincipal> CreateForUserAsync(
         ApplicationUser user, ImmutableArray<string> scopes, long? authenticationTime, IEnumerable<string> authenticationMethods, string? sessionId,
-        CancellationToken cancellationToken)
+        string? authenticationContextClass, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(authenticationMethods);
         var identity = new ClaimsIdentity(
@@ -73,6 +78,7 @@ public sealed class PrincipalFactory(
 
         // One claim per method: OpenIddict writes them to the ID token as the array RFC 8176 asks for.
         identity.SetClaims(Claims.AuthenticationMethodReference, [.. authenticationMethods.Distinct(StringComparer.Ordinal)]);
+        identity.SetClaim(Claims.AuthenticationContextReference, authenticationContextClass ?? AuthenticationLevels.Of(authenticationMethods));
 
         if (sessionId is not null)
         {
@@ -129,7 +135,7 @@ public sealed class PrincipalFactory(
                 yield return Destinations.IdentityToken;
                 yield break;
 
-            case Claims.AuthenticationTime or Claims.AuthenticationMethodReference:
+            case Claims.AuthenticationTime or Claims.AuthenticationMethodReference or Claims.AuthenticationContextReference:
                 yield return Destinations.IdentityToken;
                 yield break;
 

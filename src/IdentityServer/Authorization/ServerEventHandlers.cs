@@ -1,5 +1,6 @@
 using IdentityServer.BackchannelLogout;
 using IdentityServer.Observability;
+using IdentityServer.StepUp;
 using OpenIddict.Server;
 
 namespace IdentityServer.Authorization;
@@ -35,6 +36,7 @@ internal static class ServerEventHandlers
         TokenMetricsHandler.Descriptor,
         .. RevocationAuditHandler.Descriptors,
         BackchannelLogoutDiscoveryHandler.Descriptor,
+        AcrDiscoveryHandler.Descriptor,
     ];
 }
 

@@ -94,7 +94,8 @@ internal static class TokenEndpoint
 
             // Claims are rebuilt from the account so that a refresh picks up profile changes.
             var principal = await principals.CreateForUserAsync(
-                user, stored.GetScopes(), authTime, stored.GetClaims(Claims.AuthenticationMethodReference), sessionId, cancellationToken);
+                user, stored.GetScopes(), authTime, stored.GetClaims(Claims.AuthenticationMethodReference), sessionId,
+                stored.GetClaim(Claims.AuthenticationContextReference), cancellationToken);
             if (session is not null)
             {
                 // Using the grant is activity (it pushes the idle timeout back). No token outlives the

@@ -62,6 +62,13 @@ public sealed class SeedClient
     /// <summary>Lets the client call the introspection endpoint (a resource server).</summary>
     public bool Introspection { get; set; }
 
+    /// <summary>
+    /// Every sign-in for this client needs two factors (<c>acr</c> <c>mfa</c>), as if it sent
+    /// <c>acr_values=mfa</c>: a user with a password only is asked for a code, one without a second
+    /// factor sets one up first. Default <c>false</c>.
+    /// </summary>
+    public bool RequireMfa { get; set; }
+
     /// <summary>Where the client receives logout tokens when a session it took part in ends (Back-Channel Logout 1.0).</summary>
     public string? BackchannelLogoutUri { get; set; }
 }

@@ -4,6 +4,7 @@ using IdentityServer.Admin;
 using IdentityServer.Authorization;
 using IdentityServer.BackchannelLogout;
 using IdentityServer.Data;
+using IdentityServer.StepUp;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -144,7 +145,7 @@ internal sealed class Seeder(
     }
 
     /// <summary>Application properties that come from the seed: set, changed or removed with it.</summary>
-    private static readonly string[] SeededProperties = [BackchannelLogoutOutbox.UriProperty];
+    private static readonly string[] SeededProperties = [BackchannelLogoutOutbox.UriProperty, StepUpPolicy.RequireMfaProperty];
 
     private static bool SeededPropertiesEqual(OpenIddictApplicationDescriptor current, OpenIddictApplicationDescriptor wanted) =>
         SeededProperties.All(name => PropertyEquals(current.Properties, wanted.Properties, name));
@@ -177,6 +178,11 @@ internal sealed class Seeder(
         if (seed.BackchannelLogoutUri is not null)
         {
             descriptor.Properties[BackchannelLogoutOutbox.UriProperty] = JsonSerializer.SerializeToElement(seed.BackchannelLogoutUri);
+        }
+
+        if (seed.RequireMfa)
+        {
+            descriptor.Properties[StepUpPolicy.RequireMfaProperty] = JsonSerializer.SerializeToElement(true);
         }
 
         // Every client may revoke its own tokens (RFC 7009).

@@ -108,6 +108,20 @@ public sealed class SessionService(
     }
 
     /// <summary>
+    /// Records how the user of an active session has proved who they are since it started (a step-up
+    /// with a second factor): the session row's <c>amr</c>. The cookie's claims are renewed by the caller.
+    /// </summary>
+    internal async Task SetAuthenticationMethodsAsync(string sessionId, IEnumerable<string> methods, CancellationToken cancellationToken)
+    {
+        var value = string.Join(' ', methods);
+        using (await database.WriteGateTurnAsync(cancellationToken))
+        {
+            await database.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.AuthenticationMethods, value), cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Adds a claim to the cookie ticket stored with an active session (see <see cref="ChangeTicketAsync"/>).
     /// </summary>
     internal Task<bool> AddTicketClaimAsync(string sessionId, string type, string value, CancellationToken cancellationToken) =>

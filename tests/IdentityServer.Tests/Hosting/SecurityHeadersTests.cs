@@ -36,6 +36,8 @@ public sealed class SecurityHeadersTests(IdentityServerFactory factory) : IClass
         "/Account/Email",
         "/Account/Security",
         "/Account/Authenticator",
+        "/Account/Authenticator?ReturnUrl=%2Fconnect%2Fauthorize%3Fclient_id%3Dshop",
+        "/Account/StepUp?ReturnUrl=%2F&Ticket=not-a-ticket",
         "/Account/Logout",
         "/connect/verify",
         "/connect/endsession",

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using IdentityServer.Account;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
+using IdentityServer.StepUp;
 using IdentityServer.TwoFactor;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
@@ -15,6 +16,12 @@ namespace IdentityServer.Pages.Account;
 /// Setting up an authenticator app: a QR code and the key to type, then a code from the app to
 /// confirm, then ten recovery codes shown once. Needs a fresh sign-in (<see cref="FreshSignIn"/>):
 /// whoever turns the authenticator on decides who can sign in afterwards.
+/// An application that requires two factors (RequireMfa, acr_values=mfa) sends a user without any
+/// here, with its authorization request as <see cref="ReturnUrl"/>. Then the confirmed code counts
+/// as the step-up the application waits for: it is a second factor proved just after a fresh
+/// password, and asking for another would mean waiting for the app's next code. The session's amr
+/// becomes two-factor (<see cref="SessionStepUp"/>). Set up from the Security page alone, the
+/// session keeps the amr of its sign-in.
 /// </summary>
 [Authorize]
 internal sealed class AuthenticatorModel(
@@ -22,6 +29,7 @@ internal sealed class AuthenticatorModel(
     SecondFactors secondFactors,
     SecondFactorCheck check,
     SessionSignIn sessionSignIn,
+    SessionStepUp stepUp,
     FreshSignIn freshSignIn,
     IOptions<TwoFactorOptions> options) : PageModel
 {
@@ -29,6 +37,10 @@ internal sealed class AuthenticatorModel(
 
     [BindProperty]
     public CodeInput Input { get; set; } = new();
+
+    /// <summary>Where the user goes on once the authenticator is on (an authorization request that asked for two factors); local only.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
 
     /// <summary>The key, grouped for typing.</summary>
     public string Key { get; private set; } = "";
@@ -63,8 +75,15 @@ internal sealed class AuthenticatorModel(
         }
         var sessionId = User.FindFirst(SessionService.SessionIdClaim)?.Value;
         var (codes, saved) = await secondFactors.EnableAsync(user.Id, sessionId, HttpContext.RequestAborted);
-        // Turning the authenticator on changed the security stamp this browser's cookie carries.
-        await sessionSignIn.RenewCookieAsync(HttpContext, saved);
+        // Turning the authenticator on changed the security stamp this browser's cookie carries: the cookie is issued again.
+        if (LocalReturnUrl is not null)
+        {
+            await stepUp.RaiseAsync(HttpContext, saved, [AuthenticationMethods.OneTimePassword, AuthenticationMethods.MultiFactor], StepUpPolicy.ClientIdOf(LocalReturnUrl));
+        }
+        else
+        {
+            await sessionSignIn.RenewCookieAsync(HttpContext, saved);
+        }
         RecoveryCodes = codes;
         return Page();
     }
@@ -74,19 +93,31 @@ internal sealed class AuthenticatorModel(
     {
         if (!freshSignIn.IsFresh(User))
         {
-            return RedirectToPage("/Account/Login", new { ReturnUrl = ThisPage });
+            return RedirectToPage("/Account/Login", new { ReturnUrl = Url.Page(ThisPage, new { ReturnUrl = LocalReturnUrl }) });
         }
         if (await users.GetUserAsync(User) is not { } user || User.FindFirst(SessionService.SessionIdClaim) is null)
         {
             return Challenge();
         }
-        return user.TwoFactorEnabled ? RedirectToPage("/Account/Security") : null;
+        if (user.TwoFactorEnabled)
+        {
+            return LocalReturnUrl is { } returnUrl ? LocalRedirect(returnUrl) : RedirectToPage("/Account/Security");
+        }
+        return null;
     }
+
+    /// <summary>Whether the account has a passkey, when an application sent the user here: offered instead of setting up an app.</summary>
+    public bool HasPasskey { get; private set; }
+
+    /// <summary>The return URL when it stays on this server; never anywhere else.</summary>
+    public string? LocalReturnUrl => Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : null;
 
     private async Task<PageResult> ShowKeyAsync()
     {
         var user = (await users.GetUserAsync(User))!;
         // The gate let through only a cookie that names its session.
+        // An application asked for two factors: a passkey is two already, so its owner may use it instead.
+        HasPasskey = LocalReturnUrl is not null && (await users.GetPasskeysAsync(user)).Count > 0;
         var key = await secondFactors.KeyToSetUpAsync(user.Id, User.FindFirst(SessionService.SessionIdClaim)!.Value);
         Key = AuthenticatorCodes.Grouped(key);
         QrCode = AuthenticatorQrCode.PngDataUri(AuthenticatorQrCode.Uri(options.Value.AuthenticatorIssuer, user.UserName ?? user.Id, key));

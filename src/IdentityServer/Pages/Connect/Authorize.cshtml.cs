@@ -4,6 +4,7 @@ using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
+using IdentityServer.StepUp;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -35,6 +36,8 @@ public sealed class AuthorizeModel(
     TimeProvider clock,
     IAntiforgery antiforgery,
     ReauthenticationMarkers reauthentication,
+    StepUpPolicy stepUp,
+    StepUpLinks stepUpLinks,
     ILogger<AuthorizeModel> logger) : PageModel
 {
     private const string ConsentField = "consent";
@@ -120,6 +123,19 @@ public sealed class AuthorizeModel(
 
         var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
             ?? throw new InvalidOperationException("The client application cannot be found.");
+
+        // Step-up (acr_values, the client's RequireMfa): the session must reach the level asked for,
+        // as its amr says. max_age and prompt=login (above) still hold as well.
+        var methods = cookie.Principal!.FindAll(Claims.AuthenticationMethodReference).Select(static c => c.Value).ToList();
+        var required = await stepUp.RequiredLevelAsync(application, request.GetAcrValues(), cancellationToken);
+        if (required is not null && !AuthenticationLevels.Reaches(AuthenticationLevels.Of(methods), required))
+        {
+            // OpenID Connect Core 3.1.2.6: the user is signed in, but more is needed than a request without pages can ask.
+            return request.HasPromptValue(PromptValues.None)
+                ? Forbid(Errors.InteractionRequired, "The application asks for a stronger sign-in than this session has.")
+                : await StepUpAsync(required, user, sessionId, request.ClientId, parameters, freshSignInRequired);
+        }
+
         var applicationId = await applications.GetIdAsync(application, cancellationToken);
         var subject = await users.GetUserIdAsync(user!);
         var scopes = request.GetScopes();
@@ -170,8 +186,8 @@ public sealed class AuthorizeModel(
                 cancellationToken: cancellationToken);
         }
 
-        var methods = cookie.Principal!.FindAll(Claims.AuthenticationMethodReference).Select(static c => c.Value);
-        var principal = await principals.CreateForUserAsync(user!, scopes, authTime, methods, sessionId, cancellationToken);
+        // acr: the level asked for, which the session reached; else the session's own.
+        var principal = await principals.CreateForUserAsync(user!, scopes, authTime, methods, sessionId, required, cancellationToken);
         if (sessionId is not null)
         {
             // The grant belongs to the browser's session: ending the session ends its tokens.
@@ -224,6 +240,26 @@ public sealed class AuthorizeModel(
         return Challenge(
             new AuthenticationProperties { RedirectUri = Request.PathBase + Request.Path + QueryString.Create(returned) },
             IdentityConstants.ApplicationScheme);
+    }
+
+    /// <summary>
+    /// Sends a signed-in user on to reach the level the request needs (see <see cref="StepUpLinks.PathFor"/>):
+    /// a code or an authenticator set-up for mfa, a passkey sign-in (the sign-in page says so) for phr.
+    /// Each comes back here.
+    /// </summary>
+    private async Task<IActionResult> StepUpAsync(
+        string required, ApplicationUser user, string? sessionId, string? clientId, List<KeyValuePair<string, string?>> parameters, bool freshSignInRequired)
+    {
+        var returnUrl = Request.PathBase + Request.Path + QueryString.Create(parameters);
+        if (sessionId is null || stepUpLinks.PathFor(user, sessionId, required, returnUrl) is not { } path)
+        {
+            return SignInAgain(parameters, freshSignInRequired);
+        }
+        if (!user.TwoFactorEnabled)
+        {
+            await audit.RecordAsync(SecurityEventTypes.MfaEnrolmentRequired, user.Id, user.UserName, sessionId, clientId, cancellationToken: HttpContext.RequestAborted);
+        }
+        return LocalRedirect(Request.PathBase + path);
     }
 
     private string ParameterValue(string name) =>

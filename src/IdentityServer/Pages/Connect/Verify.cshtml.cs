@@ -3,6 +3,7 @@ using IdentityServer.Authorization;
 using IdentityServer.Data;
 using IdentityServer.RateLimiting;
 using IdentityServer.Sessions;
+using IdentityServer.StepUp;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -19,7 +20,9 @@ namespace IdentityServer.Pages.Connect;
 /// The end-user verification page of the device authorization grant (RFC 8628): a signed-in user
 /// types the code shown on the device (or follows verification_uri_complete), sees which app asks
 /// for what, and allows or denies it. Code entry (each lookup and each decision) is rate-limited per
-/// user, and the refusal shows on this page; OpenIddict checks the code and its expiry.
+/// user, and the refusal shows on this page; OpenIddict checks the code and its expiry. A client
+/// that requires two factors (RequireMfa) gets a device grant only from a session that has them:
+/// the user is sent to step up first, as at the authorization endpoint.
 /// </summary>
 [Authorize]
 public sealed class VerifyModel(
@@ -29,7 +32,9 @@ public sealed class VerifyModel(
     PrincipalFactory principals,
     SessionService sessions,
     AuditLog audit,
-    RateLimiters limits) : PageModel
+    RateLimiters limits,
+    StepUpPolicy stepUp,
+    StepUpLinks stepUpLinks) : PageModel
 {
     public string? UserCode { get; private set; }
 
@@ -54,6 +59,10 @@ public sealed class VerifyModel(
         if (IsOverLimit() || await FindCodeAsync() is not { } code)
         {
             return Page();
+        }
+        if (await StepUpAsync(code) is { } elsewhere)
+        {
+            return elsewhere;
         }
         ApplicationName = code.Name;
         Scopes = await ScopeDescriptions.DescribeAsync(scopeManager, code.Principal.GetScopes(), HttpContext.RequestAborted);
@@ -80,10 +89,14 @@ public sealed class VerifyModel(
         {
             return Challenge();
         }
+        if (await StepUpAsync(code) is { } elsewhere)
+        {
+            return elsewhere;
+        }
         var scopes = code.Principal.GetScopes();
         var sessionId = User.FindFirst(SessionService.SessionIdClaim)?.Value;
         var methods = User.FindAll(Claims.AuthenticationMethodReference).Select(static c => c.Value);
-        var principal = await principals.CreateForUserAsync(user, scopes, authenticationTime: null, methods, sessionId, cancellationToken);
+        var principal = await principals.CreateForUserAsync(user, scopes, authenticationTime: null, methods, sessionId, authenticationContextClass: null, cancellationToken);
         if (sessionId is not null)
         {
             // Like a browser sign-in, the device's grant belongs to the session that approved it.
@@ -93,6 +106,26 @@ public sealed class VerifyModel(
         await audit.RecordAsync(SecurityEventTypes.ConsentGranted, user.Id, user.UserName, sessionId, code.ClientId,
             detail: "device: " + string.Join(' ', scopes), cancellationToken: cancellationToken);
         return SignIn(principal, new AuthenticationProperties { RedirectUri = "/connect/verify?result=approved" }, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>
+    /// Null when the session reaches the level the client requires; otherwise where the user goes to
+    /// reach it, coming back to this code: the step-up page or the authenticator set-up, or the sign-in page (phr).
+    /// </summary>
+    private async Task<IActionResult?> StepUpAsync(DeviceRequest code)
+    {
+        var application = await applications.FindByClientIdAsync(code.ClientId, HttpContext.RequestAborted);
+        if (application is null || await stepUp.RequiredLevelAsync(application, [], HttpContext.RequestAborted) is not { } required
+            || AuthenticationLevels.Reaches(AuthenticationLevels.Of(User.FindAll(Claims.AuthenticationMethodReference).Select(static c => c.Value)), required))
+        {
+            return null;
+        }
+        var returnUrl = Request.PathBase + Request.Path + QueryString.Create(Parameters.UserCode, UserCode!);
+        var user = await users.GetUserAsync(User);
+        return user is not null && User.FindFirst(SessionService.SessionIdClaim)?.Value is { } sessionId
+            && stepUpLinks.PathFor(user, sessionId, required, returnUrl) is { } path
+            ? LocalRedirect(Request.PathBase + path)
+            : Challenge(new AuthenticationProperties { RedirectUri = returnUrl });
     }
 
     /// <summary>Counts one use of a user code; over the limit, answers 429 on this page instead of looking the code up.</summary>
