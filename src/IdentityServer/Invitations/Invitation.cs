@@ -54,8 +54,9 @@ internal sealed class Invitation(
         {
             return null;
         }
-        // A password set by any means (an accepted invitation, the seed) ends the invitation.
-        return user.PasswordHash is null
+        // A password set by any means (an accepted invitation, the seed) ends the invitation; an
+        // administrator's lock holds it until lifted.
+        return user.PasswordHash is null && user.LockoutEnd != DateTimeOffset.MaxValue
             && await users.VerifyUserTokenAsync(user, InvitationTokenProvider.ProviderName, InvitationTokenProvider.Purpose, token)
             ? user
             : null;

@@ -63,7 +63,10 @@ internal sealed partial class PasskeySignIn(
         {
             return await RefuseAsync(user, "not_allowed", cancellationToken);
         }
-        if (await users.IsLockedOutAsync(user))
+        // Only an administrator's lock. The lockout after failed sign-ins stops guessing, and a
+        // passkey cannot be guessed: honouring it would let anyone who knows a user name keep its
+        // owner out by typing five wrong passwords every fifteen minutes.
+        if (user.LockoutEnd == DateTimeOffset.MaxValue)
         {
             metrics.SignIn(SignInResultTag.LockedOut);
             await audit.RecordAsync(SecurityEventTypes.LockedOut, user.Id, user.UserName, detail: "passkey", cancellationToken: cancellationToken);

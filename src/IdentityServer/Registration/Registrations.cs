@@ -19,6 +19,7 @@ namespace IdentityServer.Registration;
 /// </summary>
 internal sealed class Registrations(
     UserManager<ApplicationUser> users,
+    ApplicationDbContext database,
     AccountLinks links,
     MailSender mail,
     MailQueue queue,
@@ -35,6 +36,12 @@ internal sealed class Registrations(
     {
         userName = userName.Trim();
         email = email.Trim();
+        // Sign-in and forgot-password look a login up as a user name first: a user name that is
+        // someone else's address would capture their sign-ins and reset requests by address.
+        if (userName.Contains('@', StringComparison.Ordinal) && !string.Equals(userName, email, StringComparison.OrdinalIgnoreCase))
+        {
+            return (RegistrationOutcome.Invalid, ["A user name with an @ in it must be the e-mail address you register with."]);
+        }
         if (await users.FindByNameAsync(userName) is not null)
         {
             return (RegistrationOutcome.UserNameTaken, []);
@@ -60,9 +67,14 @@ internal sealed class Registrations(
         }
 
         var user = new ApplicationUser { UserName = userName, Email = email, EmailConfirmed = false };
+        // The marker is saved with the account, in the one save that creates it: an account that
+        // exists without it (a failed second save, a crash between two) could sign in unverified.
+        var marker = database.UserTokens.Add(new IdentityUserToken<string> { UserId = user.Id, LoginProvider = MarkerProvider, Name = MarkerName, Value = "true" });
         var created = await users.CreateAsync(user, password);
         if (!created.Succeeded)
         {
+            // Not saved: it must not ride along with the next save of this request.
+            marker.State = Microsoft.EntityFrameworkCore.EntityState.Detached;
             // Registered a moment ago by someone else: the same answer as for an address in use.
             if (created.Errors.Any(static e => e.Code == nameof(IdentityErrorDescriber.DuplicateEmail)))
             {
@@ -72,7 +84,6 @@ internal sealed class Registrations(
                 ? (RegistrationOutcome.UserNameTaken, [])
                 : (RegistrationOutcome.Invalid, [.. created.Errors.Select(static e => e.Description)]);
         }
-        await users.SetAuthenticationTokenAsync(user, MarkerProvider, MarkerName, "true");
         await audit.RecordAsync(SecurityEventTypes.UserRegistered, user.Id, user.UserName, cancellationToken: CancellationToken.None);
         await QueueVerificationAsync(user);
         return (RegistrationOutcome.CheckYourMail, []);

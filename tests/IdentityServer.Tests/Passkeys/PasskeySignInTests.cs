@@ -198,7 +198,28 @@ public sealed class PasskeySignInTests(IdentityServerFactory factory) : IClassFi
     }
 
     [Fact]
-    public async Task SignIn_LockedAccount_IsRefusedAsLocked()
+    public async Task SignIn_AccountLockedAfterWrongPasswords_StillSignsInWithThePasskey()
+    {
+        var id = await AdminTestHelpers.CreateUserAsync(factory, "passkey-guessed-at");
+        using var passkey = new TestPasskey();
+        await StoreAsync(factory, id, passkey);
+        // Someone who knows the user name types wrong passwords until the account locks.
+        for (var i = 0; i < 5; i++)
+        {
+            using var guesser = factory.CreateOidcClient();
+            Assert.False(await AdminTestHelpers.TrySignInAsync(guesser, "passkey-guessed-at", "Wrong-Passw0rd!"));
+        }
+        Assert.NotNull((await TwoFactor.TwoFactorSteps.AccountAsync(factory, id)).LockoutEnd);
+        using var browser = factory.CreateOidcClient();
+
+        using var signedIn = await SignInAsync(browser, passkey, id);
+
+        Assert.True(OidcTestClient.IsRedirect(signedIn));
+        Assert.Equal("hwk mfa", Assert.Single(await SessionProbe.ForUserAsync(factory, "passkey-guessed-at")).AuthenticationMethods);
+    }
+
+    [Fact]
+    public async Task SignIn_AccountLockedByAnAdministrator_IsRefusedAsLocked()
     {
         var id = await AdminTestHelpers.CreateUserAsync(factory, "passkey-locked");
         using var passkey = new TestPasskey();
@@ -206,7 +227,7 @@ public sealed class PasskeySignInTests(IdentityServerFactory factory) : IClassFi
         await factory.WithScopeAsync(async services =>
         {
             var users = services.GetRequiredService<UserManager<ApplicationUser>>();
-            return await users.SetLockoutEndDateAsync((await users.FindByIdAsync(id))!, DateTimeOffset.UtcNow.AddHours(1));
+            return await users.SetLockoutEndDateAsync((await users.FindByIdAsync(id))!, DateTimeOffset.MaxValue);
         });
         using var browser = factory.CreateOidcClient();
 

@@ -108,6 +108,26 @@ public sealed class InvitationTests(MailServerFactory factory) : IClassFixture<M
     }
 
     [Fact]
+    public async Task AcceptInvitation_AccountLockedByAnAdministrator_FriendlyPage_NothingChanged()
+    {
+        using var client = factory.CreateOidcClient();
+        var id = (await JsonAsync(await CreateUserAsync(client, new { userName = "locked-ivy", email = "locked-ivy@example.com" }))).GetProperty("id").GetString()!;
+        var link = TestMailServer.Link(await factory.Mail.NextMailToAsync("locked-ivy@example.com"));
+        await factory.WithScopeAsync(async services =>
+        {
+            var users = services.GetRequiredService<UserManager<ApplicationUser>>();
+            return await users.SetLockoutEndDateAsync((await users.FindByIdAsync(id))!, DateTimeOffset.MaxValue);
+        });
+
+        await AssertInvalidLinkPageAsync(await client.NavigateAsync(link.PathAndQuery));
+        await AssertInvalidLinkPageAsync(await PostLinkAsync(client, link,
+            new Dictionary<string, string> { ["Input.NewPassword"] = InvitedPassword, ["Input.ConfirmPassword"] = InvitedPassword }));
+
+        Assert.Null((await FindUserAsync(factory, id)).PasswordHash);
+        Assert.False((await FindUserAsync(factory, id)).EmailConfirmed);
+    }
+
+    [Fact]
     public async Task AcceptInvitation_WeakPassword_ShowsTheRule_LinkStillWorks()
     {
         using var client = factory.CreateOidcClient();

@@ -87,8 +87,12 @@ public sealed class RegistrationTests(RegistrationFactory factory) : IClassFixtu
         Assert.Null(weak.QuerySelector("#registered"));
         var badAddress = await OidcTestClient.ParseAsync(await RegisterAsync(client, "bad-otto", "not-an-address"));
         Assert.Equal("Enter a valid e-mail address.", badAddress.QuerySelector("p.error")?.TextContent);
+        // A user name that is someone else's address would catch their sign-ins and resets by address.
+        var othersAddress = await OidcTestClient.ParseAsync(await RegisterAsync(client, TestSeed.UserEmail, "mallory@example.com"));
+        Assert.Equal("A user name with an @ in it must be the e-mail address you register with.", othersAddress.QuerySelector("p.error")?.TextContent);
         Assert.Equal(before, await UserCountAsync(factory));
         Assert.Null(await factory.Mail.TryNextMailToAsync("new-bob@example.com", TimeSpan.FromMilliseconds(500)));
+        Assert.Null(await factory.Mail.TryNextMailToAsync("mallory@example.com", TimeSpan.FromMilliseconds(200)));
     }
 
     internal static async Task<HttpResponseMessage> RegisterAsync(OidcTestClient client, string userName, string email, string password = InvitedPassword)
