@@ -28,8 +28,8 @@ internal sealed class Registrations(
     IOptions<AccountLinkOptions> linkOptions)
 {
     /// <summary>Where the marker of a self-registered account is kept (Identity's user tokens: never in a token or userinfo).</summary>
-    private const string MarkerProvider = "IdentityServer";
-    private const string MarkerName = "SelfRegistered";
+    internal const string MarkerProvider = "IdentityServer";
+    internal const string MarkerName = "SelfRegistered";
 
     public async Task<(RegistrationOutcome Outcome, IReadOnlyList<string> Errors)> RegisterAsync(
         string userName, string email, string password, CancellationToken cancellationToken)

@@ -237,6 +237,12 @@ internal sealed class Seeder(
         }
         else
         {
+            // Anyone may pick a user name on the registration page: one an operator adds to the seed
+            // later must not hand that stranger the seed's roles and a verified address.
+            if (await users.GetAuthenticationTokenAsync(user, Registration.Registrations.MarkerProvider, Registration.Registrations.MarkerName) is not null)
+            {
+                throw new SeedException($"{entry}: the user name '{seed.UserName}' belongs to an account that registered itself; the seed does not take it over. Rename the entry, or delete that account first.");
+            }
             if (!string.Equals(user.Email, seed.Email, StringComparison.OrdinalIgnoreCase))
             {
                 user.Email = seed.Email;

@@ -46,6 +46,28 @@ public sealed class SeedInteractionTests(IdentityServerFactory factory) : IClass
         Assert.Equal(["locale=fr", "name=Alice Example"], (await RolesAndClaimsAsync(alice)).Claims);
     }
 
+    [Fact]
+    public async Task Restart_SeedNamingASelfRegisteredAccount_StopsWithAClearMessage_AndGivesItNothing()
+    {
+        var id = await AdminTestHelpers.CreateUserAsync(factory, "ops-admin");
+        await factory.WithScopeAsync(async services =>
+        {
+            var users = services.GetRequiredService<UserManager<ApplicationUser>>();
+            return await users.SetAuthenticationTokenAsync((await users.FindByIdAsync(id))!, "IdentityServer", "SelfRegistered", "true");
+        });
+        var seed = SeedLoader.Load(factory.SeedPath);
+        seed.Users.Add(new SeedUser { UserName = "ops-admin", Email = "ops@example.com", Roles = ["admin"] });
+
+        var refused = await Assert.ThrowsAsync<SeedException>(() => factory.WithScopeAsync(async services =>
+        {
+            await services.GetRequiredService<Seeder>().ApplyAsync(seed, "test", CancellationToken.None);
+            return 0;
+        }));
+
+        Assert.Contains("'ops-admin' belongs to an account that registered itself", refused.Message, StringComparison.Ordinal);
+        Assert.Empty((await RolesAndClaimsAsync(id)).Roles);
+    }
+
     private Task<(IList<string> Roles, List<string> Claims)> RolesAndClaimsAsync(string id) => factory.WithScopeAsync(async services =>
     {
         var users = services.GetRequiredService<UserManager<ApplicationUser>>();
