@@ -5,6 +5,7 @@ using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
 using IdentityServer.Email;
+using IdentityServer.Sessions;
 using IdentityServer.Invitations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -26,6 +27,7 @@ internal sealed class UserManagement(
     MailSender mail,
     MailDelivery delivery,
     AuditLog audit,
+    SessionService sessions,
     IOptions<AccountLinkOptions> linkOptions)
 {
     /// <summary>
@@ -151,6 +153,12 @@ internal sealed class UserManagement(
                 }
                 await audit.RecordAsync(SecurityEventTypes.UserRolesChanged, user.Id, user.UserName, actor: actor,
                     detail: Detail("roles", wantedRoles), cancellationToken: CancellationToken.None);
+                // The cookie keeps its role claims until its next renewal, and tokens until they
+                // expire: a demoted admin's sessions end now, and their tokens with them.
+                if (removed.Contains(AdminScope.Role, StringComparer.OrdinalIgnoreCase))
+                {
+                    await sessions.EndAllAsync(user.Id, SessionEndReasons.AdminRoleRemoved, actor, null, CancellationToken.None);
+                }
             }
         }
         if (wantedClaims is not null)

@@ -30,6 +30,9 @@ public static class SessionEndReasons
     /// <summary>The user added or removed a passkey: their other sessions end.</summary>
     public const string PasskeysChanged = "passkeys_changed";
 
+    /// <summary>An administrator took the admin role from the account: its sessions, and the admin tokens issued in them, end.</summary>
+    public const string AdminRoleRemoved = "admin_role_removed";
+
     /// <summary>It reached <c>Sessions:AbsoluteLifetime</c>.</summary>
     public const string Expired = "expired";
 

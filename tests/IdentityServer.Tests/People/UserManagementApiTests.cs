@@ -192,6 +192,26 @@ public sealed class UserManagementApiTests(MailServerFactory factory) : IClassFi
     }
 
     /// <summary>An account created through the API whose invitation was accepted.</summary>
+    [Fact]
+    public async Task UpdateUser_AdminRoleTakenAway_EndsTheirSessions_AndTheAdminPagesAtOnce()
+    {
+        using var client = factory.CreateOidcClient();
+        var id = await CreateWithPasswordAsync(client, "demoted-ida");
+        Assert.Equal(HttpStatusCode.OK, (await SendJsonAsync(client, HttpMethod.Patch, $"/api/admin/users/{id}", new { roles = AdminRole })).StatusCode);
+        using var ida = factory.CreateOidcClient();
+        Assert.True(await AdminTestHelpers.TrySignInAsync(ida, "demoted-ida", InvitedPassword));
+        Assert.Equal(HttpStatusCode.OK, (await ida.Http.GetAsync(new Uri("/Admin", UriKind.Relative))).StatusCode);
+
+        var patched = await SendJsonAsync(client, HttpMethod.Patch, $"/api/admin/users/{id}", new { roles = Array.Empty<string>() });
+
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var session = Assert.Single(await AdminTestHelpers.SessionsAsync(factory, id));
+        Assert.Equal(IdentityServer.Sessions.SessionEndReasons.AdminRoleRemoved, session.EndReason);
+        using var after = await ida.Http.GetAsync(new Uri("/Admin", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Equal("/Account/Login", new Uri(IdentityServerFactory.BaseAddress, after.Headers.Location!).AbsolutePath);
+    }
+
     private async Task<string> CreateWithPasswordAsync(OidcTestClient client, string userName)
     {
         var response = await CreateUserAsync(client, new { userName, email = userName + "@example.com" });
