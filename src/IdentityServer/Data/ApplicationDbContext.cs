@@ -117,6 +117,12 @@ public class ApplicationDbContext : IdentityDbContext<ApplicationUser>, IDataPro
         // with an older value loaded must not move it back, which would let a used code work again.
         builder.Entity<ApplicationUser>().Property(u => u.AuthenticatorTimeStep).Metadata.SetAfterSaveBehavior(PropertySaveBehavior.Ignore);
 
+        // Identity checks that an address is unused before it saves one (RequireUniqueEmail), but two
+        // saves at the same moment (two registrations, a registration and an admin) both pass the
+        // check; an address on two accounts then breaks every look-up by address. The database
+        // decides. Accounts without an address (NULL) may be many.
+        builder.Entity<ApplicationUser>().HasIndex(u => u.NormalizedEmail).HasDatabaseName("EmailIndex").IsUnique();
+
         builder.Entity<UserSession>(session =>
         {
             session.ToTable("Sessions");

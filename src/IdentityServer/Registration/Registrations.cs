@@ -3,6 +3,7 @@ using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Email;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace IdentityServer.Registration;
@@ -70,11 +71,23 @@ internal sealed class Registrations(
         // The marker is saved with the account, in the one save that creates it: an account that
         // exists without it (a failed second save, a crash between two) could sign in unverified.
         var marker = database.UserTokens.Add(new IdentityUserToken<string> { UserId = user.Id, LoginProvider = MarkerProvider, Name = MarkerName, Value = "true" });
-        var created = await users.CreateAsync(user, password);
+        IdentityResult created;
+        try
+        {
+            created = await users.CreateAsync(user, password);
+        }
+        catch (DbUpdateException)
+        {
+            // Registered at the same moment by another request: the unique indexes refused this one.
+            // Nothing of it may ride along with the next save of this request (the audit record).
+            database.Entry(user).State = EntityState.Detached;
+            marker.State = EntityState.Detached;
+            return await users.FindByNameAsync(userName) is null ? (RegistrationOutcome.CheckYourMail, []) : (RegistrationOutcome.UserNameTaken, []);
+        }
         if (!created.Succeeded)
         {
             // Not saved: it must not ride along with the next save of this request.
-            marker.State = Microsoft.EntityFrameworkCore.EntityState.Detached;
+            marker.State = EntityState.Detached;
             // Registered a moment ago by someone else: the same answer as for an address in use.
             if (created.Errors.Any(static e => e.Code == nameof(IdentityErrorDescriber.DuplicateEmail)))
             {
