@@ -38,6 +38,7 @@ internal static class AccountLinksSetup
         builder.Services.AddScoped<AccountLinks>();
         builder.Services.AddScoped<PasswordReset>();
         builder.Services.AddScoped<AccountEmail>();
+        builder.Services.AddScoped<SecurityNotices>();
         return builder;
     }
 }

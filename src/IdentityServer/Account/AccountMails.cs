@@ -49,6 +49,14 @@ internal static class AccountMails
         [$"The e-mail address of the account {userName} was changed to {newAddress}. Mail about the account now goes there."],
         Closing: "If you did not do this, contact your administrator at once.");
 
+    public static MailTemplate SecurityNotice(string userName, string what, DateTimeOffset when) => new(
+        "A sign-in method of your account changed",
+        [
+            $"{what} for the account {userName}, on {when.UtcDateTime.ToString("d MMMM yyyy 'at' HH:mm 'UTC'", CultureInfo.InvariantCulture)}.",
+            "If that was you, there is nothing to do.",
+        ],
+        Closing: "If it was not you, someone may know your password: reset it with \"Forgot password\" on the sign-in page, check the Security page and your sessions, and tell your administrator.");
+
     /// <summary>"1 hour", "30 minutes", "2 days": lifetimes as people read them.</summary>
     public static string Describe(TimeSpan lifetime) => lifetime switch
     {

@@ -1,3 +1,4 @@
+using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
@@ -17,6 +18,7 @@ internal sealed partial class AccountPasskeys(
     UserManager<ApplicationUser> users,
     SignInManager<ApplicationUser> signIn,
     SessionService sessions,
+    SecurityNotices notices,
     AuditLog audit,
     ILogger<AccountPasskeys> logger)
 {
@@ -78,6 +80,7 @@ internal sealed partial class AccountPasskeys(
         }
         await audit.RecordAsync(SecurityEventTypes.PasskeyAdded, user.Id, user.UserName, sessionId, cancellationToken: cancellationToken);
         await sessions.EndAllAsync(user.Id, SessionEndReasons.PasskeysChanged, user.Id, sessionId, cancellationToken);
+        await notices.PasskeyAddedAsync(user, attestation.Passkey.Name);
         return PasskeyChangeResult.Done;
     }
 
@@ -115,6 +118,7 @@ internal sealed partial class AccountPasskeys(
         }
         await audit.RecordAsync(SecurityEventTypes.PasskeyRemoved, user.Id, user.UserName, sessionId, cancellationToken: cancellationToken);
         await sessions.EndAllAsync(user.Id, SessionEndReasons.PasskeysChanged, user.Id, sessionId, cancellationToken);
+        await notices.PasskeyRemovedAsync(user, passkey.Name ?? "unnamed");
         return PasskeyChangeResult.Done;
     }
 

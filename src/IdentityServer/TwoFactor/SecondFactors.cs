@@ -1,4 +1,5 @@
 using System.Globalization;
+using IdentityServer.Account;
 using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
@@ -17,6 +18,7 @@ internal sealed class SecondFactors(
     IUserStore<ApplicationUser> store,
     ApplicationDbContext database,
     SessionService sessions,
+    SecurityNotices notices,
     AuditLog audit)
 {
     /// <summary>An Identity save fails when another write to the account came between its read and its save; it is tried again on a fresh read.</summary>
@@ -75,6 +77,7 @@ internal sealed class SecondFactors(
         audit.Add(SecurityEventTypes.RecoveryCodesGenerated, user.Id, user.UserName, currentSessionId, detail: Count(codes.Count));
         await audit.SaveAsync(cancellationToken);
         await sessions.EndAllAsync(user.Id, SessionEndReasons.SecondFactorChanged, user.Id, currentSessionId, cancellationToken);
+        await notices.AuthenticatorEnabledAsync(user);
         return (codes, user);
     }
 
@@ -103,6 +106,7 @@ internal sealed class SecondFactors(
         await audit.RecordAsync(eventType, user.Id, user.UserName, exceptSessionId, actor: actor == user.Id ? null : actor,
             cancellationToken: cancellationToken);
         var ended = await sessions.EndAllAsync(user.Id, SessionEndReasons.SecondFactorChanged, actor, exceptSessionId, cancellationToken);
+        await notices.AuthenticatorDisabledAsync(user, byAdministrator: actor != user.Id);
         return (user, ended);
     }
 
