@@ -64,6 +64,24 @@ public sealed class PasskeyStepUpTests(StepUpFactory factory) : IClassFixture<St
     }
 
     [Fact]
+    public async Task Enrolment_ReachedWithAPasskeySession_GoesStraightBackToTheApplication()
+    {
+        using var browser = factory.CreateOidcClient();
+        var id = await AdminTestHelpers.CreateUserAsync(factory, "mfa-passkey-session");
+        using var passkey = new TestPasskey();
+        await PasskeySteps.StoreAsync(factory, id, passkey);
+        using var signedIn = await PasskeySteps.SignInAsync(browser, passkey, id);
+        Assert.True(OidcTestClient.IsRedirect(signedIn));
+        var returnUrl = "/connect/authorize?" + string.Join('&', Vault().Parameters.Select(static p => $"{p.Key}={Uri.EscapeDataString(p.Value ?? "")}"));
+
+        using var enrolment = await browser.Http.GetAsync(new Uri("/Account/Authenticator?ReturnUrl=" + Uri.EscapeDataString(returnUrl), UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Redirect, enrolment.StatusCode);
+        Assert.Equal(returnUrl, enrolment.Headers.Location!.OriginalString);
+        Assert.False((await TwoFactor.TwoFactorSteps.AccountAsync(factory, id)).TwoFactorEnabled);
+    }
+
+    [Fact]
     public async Task Enrolment_WithoutAPasskey_OffersNoPasskey()
     {
         using var browser = factory.CreateOidcClient();

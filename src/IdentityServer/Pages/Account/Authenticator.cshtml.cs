@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Options;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityServer.Pages.Account;
 
@@ -102,6 +103,13 @@ internal sealed class AuthenticatorModel(
         if (user.TwoFactorEnabled)
         {
             return LocalReturnUrl is { } returnUrl ? LocalRedirect(returnUrl) : RedirectToPage("/Account/Security");
+        }
+        // Sent here by an application, but the session has two factors already (a passkey sign-in on
+        // the way through the sign-in page): nothing to set up for it.
+        if (LocalReturnUrl is { } next && AuthenticationLevels.Reaches(
+            AuthenticationLevels.Of(User.FindAll(Claims.AuthenticationMethodReference).Select(static c => c.Value)), AuthenticationLevels.MultiFactor))
+        {
+            return LocalRedirect(next);
         }
         return null;
     }
