@@ -20,6 +20,7 @@ internal static class TwoFactorSetup
 
         builder.Services.AddScoped<AuthenticatorCodes>();
         builder.Services.AddScoped<SecondFactorCheck>();
+        builder.Services.AddScoped<SecondFactorRefusals>();
         builder.Services.AddScoped<SecondFactors>();
         builder.Services.AddScoped<PendingSignIns>();
         builder.Services.AddSingleton<FreshSignIn>();

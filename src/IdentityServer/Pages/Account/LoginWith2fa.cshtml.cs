@@ -3,8 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using IdentityServer.Account;
 using IdentityServer.Audit;
-using IdentityServer.Observability;
-using IdentityServer.RateLimiting;
 using IdentityServer.TwoFactor;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -22,12 +20,8 @@ internal sealed class LoginWith2faModel(
     SecondFactorCheck check,
     SessionSignIn sessionSignIn,
     AuditLog audit,
-    RateLimiters limits,
-    IdentityServerMetrics metrics) : PageModel
+    SecondFactorRefusals refusals) : PageModel
 {
-    private const string WrongCode = "That code is not right. Enter the current code from your authenticator app, or a recovery code you have not used.";
-    private const string LockedOut = "This account is locked because of repeated failed sign-ins. Try again later.";
-
     [BindProperty]
     public CodeInput Input { get; set; } = new();
 
@@ -49,7 +43,7 @@ internal sealed class LoginWith2faModel(
         {
             return Show("Enter the code from your authenticator app, or a recovery code.");
         }
-        if (RefuseWhenRateLimited(signIn.User.UserName ?? signIn.User.Id) is { } wait)
+        if (refusals.RefuseWhenRateLimited(HttpContext, signIn.User.UserName ?? signIn.User.Id) is { } wait)
         {
             return Show(wait);
         }
@@ -86,42 +80,16 @@ internal sealed class LoginWith2faModel(
         };
     }
 
-    /// <summary>
-    /// Records a refused code (metrics, audit) and shows the one message for every wrong code. The
-    /// audit keeps what was wrong: a counted wrong code is second_factor_failed; the one that locked
-    /// the account is locked_out with the same detail; a code refused because the account was
-    /// locked is locked_out / second_factor.
-    /// </summary>
+    /// <summary>Records a refused code (<see cref="SecondFactorRefusals"/>) and shows the one message for every wrong code.</summary>
     private async Task<IActionResult> RefuseAsync(SecondFactorResult result)
     {
-        var user = result.User;
-        var (type, detail) = result.Outcome switch
-        {
-            SecondFactorOutcome.FailedAndLocked => (SecurityEventTypes.LockedOut, result.Failure),
-            SecondFactorOutcome.LockedOut => (SecurityEventTypes.LockedOut, "second_factor"),
-            _ => (SecurityEventTypes.SecondFactorFailed, result.Failure),
-        };
-        var locked = type == SecurityEventTypes.LockedOut;
-        metrics.SignIn(locked ? SignInResultTag.LockedOut : SignInResultTag.SecondFactorFailed);
-        await audit.RecordAsync(type, user.Id, user.UserName, detail: detail, cancellationToken: CancellationToken.None);
-        if (locked)
+        if (await refusals.RecordAsync(result))
         {
             // Nothing more can happen at this step: the next attempt starts with the password.
             await PendingSignIns.EndAsync(HttpContext);
+            return Show(SecondFactorRefusals.LockedOut);
         }
-        return Show(locked ? LockedOut : WrongCode);
-    }
-
-    /// <summary>Null when the attempt may go on; otherwise the message, with a 429 and Retry-After already set.</summary>
-    private string? RefuseWhenRateLimited(string account)
-    {
-        using var lease = limits.AcquireSignIn(HttpContext, account);
-        if (lease.IsAcquired)
-        {
-            return null;
-        }
-        var seconds = RateLimitResponses.Refuse(Response, lease);
-        return $"Too many sign-in attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+        return Show(SecondFactorRefusals.WrongCode);
     }
 
     private PageResult Show(string message)

@@ -2,8 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using IdentityServer.Audit;
 using IdentityServer.Data;
-using IdentityServer.Observability;
-using IdentityServer.RateLimiting;
 using IdentityServer.Sessions;
 using IdentityServer.StepUp;
 using IdentityServer.TwoFactor;
@@ -30,12 +28,9 @@ internal sealed class StepUpModel(
     SecondFactorCheck check,
     SessionStepUp stepUp,
     AuditLog audit,
-    RateLimiters limits,
-    IdentityServerMetrics metrics,
+    SecondFactorRefusals refusals,
     IOptions<IdentityOptions> identityOptions) : PageModel
 {
-    private const string WrongCode = "That code is not right. Enter the current code from your authenticator app, or a recovery code you have not used.";
-    private const string LockedOut = "This account is locked because of repeated failed sign-ins. Try again later.";
 
     [BindProperty]
     public CodeInput Input { get; set; } = new();
@@ -64,7 +59,7 @@ internal sealed class StepUpModel(
         {
             return Show("Enter the code from your authenticator app, or a recovery code.");
         }
-        if (RefuseWhenRateLimited(user.UserName ?? user.Id) is { } wait)
+        if (refusals.RefuseWhenRateLimited(HttpContext, user.UserName ?? user.Id) is { } wait)
         {
             return Show(wait);
         }
@@ -112,34 +107,11 @@ internal sealed class StepUpModel(
         return null;
     }
 
-    /// <summary>Records a refused code (metrics, audit) as the second sign-in step does, and shows the one message for every wrong code.</summary>
-    private async Task<IActionResult> RefuseAsync(SecondFactorResult result)
-    {
-        var user = result.User;
-        var (type, detail) = result.Outcome switch
-        {
-            SecondFactorOutcome.FailedAndLocked => (SecurityEventTypes.LockedOut, result.Failure),
-            SecondFactorOutcome.LockedOut => (SecurityEventTypes.LockedOut, "second_factor"),
-            _ => (SecurityEventTypes.SecondFactorFailed, result.Failure),
-        };
-        var locked = type == SecurityEventTypes.LockedOut;
-        metrics.SignIn(locked ? SignInResultTag.LockedOut : SignInResultTag.SecondFactorFailed);
-        await audit.RecordAsync(type, user.Id, user.UserName, User.FindFirst(SessionService.SessionIdClaim)?.Value, StepUpPolicy.ClientIdOf(ReturnUrl), detail: detail,
-            cancellationToken: CancellationToken.None);
-        return Show(locked ? LockedOut : WrongCode);
-    }
-
-    /// <summary>Null when the attempt may go on; otherwise the message, with a 429 and Retry-After already set.</summary>
-    private string? RefuseWhenRateLimited(string account)
-    {
-        using var lease = limits.AcquireSignIn(HttpContext, account);
-        if (lease.IsAcquired)
-        {
-            return null;
-        }
-        var seconds = RateLimitResponses.Refuse(Response, lease);
-        return $"Too many sign-in attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
-    }
+    /// <summary>Records a refused code as the second sign-in step does (<see cref="SecondFactorRefusals"/>), and shows the one message for every wrong code.</summary>
+    private async Task<IActionResult> RefuseAsync(SecondFactorResult result) =>
+        Show(await refusals.RecordAsync(result, User.FindFirst(SessionService.SessionIdClaim)?.Value, StepUpPolicy.ClientIdOf(ReturnUrl))
+            ? SecondFactorRefusals.LockedOut
+            : SecondFactorRefusals.WrongCode);
 
     private PageResult Show(string message)
     {
