@@ -54,31 +54,11 @@ public sealed class AuthenticatorTests(IdentityServerHost host, ChromiumFixture 
 
         var callback = await browser.WaitForClientCallbackAsync();
         Assert.Equal(request.State, callback["state"]);
-        var idToken = await RedeemForIdTokenAsync(callback["code"], request);
+        using var http = host.CreateHttpClient();
+        var idToken = await request.RedeemForIdTokenAsync(http, callback["code"]);
         Assert.Equal(["pwd", "otp", "mfa"], idToken.GetProperty("amr").EnumerateArray().Select(static v => v.GetString()));
     }
 
     private static string CodeFor(Totp totp, long step) =>
         totp.ComputeTotp(DateTimeOffset.FromUnixTimeSeconds(step * StepSeconds).UtcDateTime);
-
-    private async Task<JsonElement> RedeemForIdTokenAsync(string code, AuthorizationRequest request)
-    {
-        using var http = host.CreateHttpClient();
-        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = DevelopmentSeed.WebRedirectUri,
-            ["code_verifier"] = request.CodeVerifier,
-            ["client_id"] = DevelopmentSeed.WebClientId,
-            ["client_secret"] = DevelopmentSeed.WebClientSecret,
-        });
-        using var response = await http.PostAsync(new Uri("connect/token", UriKind.Relative), form);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"Token endpoint answered {(int)response.StatusCode}: {body}");
-        using var tokens = JsonDocument.Parse(body);
-        var parts = tokens.RootElement.GetProperty("id_token").GetString()!.Split('.');
-        using var payload = JsonDocument.Parse(WebEncoders.Base64UrlDecode(parts[1]));
-        return payload.RootElement.Clone();
-    }
 }

@@ -54,7 +54,9 @@ public sealed class PasskeyTests(PasskeyServerHost host, ChromiumFixture chromiu
 
         var callback = await browser.WaitForClientCallbackAsync();
         Assert.Equal(request.State, callback["state"]);
-        var idToken = await RedeemForIdTokenAsync(server, callback["code"], request);
+        // Redeemed at the server's localhost address: the issuer the code was issued by.
+        using var http = new HttpClient { BaseAddress = server };
+        var idToken = await request.RedeemForIdTokenAsync(http, callback["code"]);
         Assert.Equal(["hwk", "mfa"], idToken.GetProperty("amr").EnumerateArray().Select(static v => v.GetString()));
 
         // Signed in with the passkey just now: fresh enough to remove it.
@@ -76,27 +78,5 @@ public sealed class PasskeyTests(PasskeyServerHost host, ChromiumFixture chromiu
         await browser.Page.GotoAsync(new Uri(server, "Account/Logout").AbsoluteUri);
         await browser.Page.Locator("#sign-out").ClickAsync();
         await browser.Page.Locator("#signed-out").WaitForAsync();
-    }
-
-    /// <summary>Redeems the code at the server's localhost address: the issuer the code was issued by.</summary>
-    private static async Task<JsonElement> RedeemForIdTokenAsync(Uri server, string code, AuthorizationRequest request)
-    {
-        using var http = new HttpClient { BaseAddress = server };
-        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = DevelopmentSeed.WebRedirectUri,
-            ["code_verifier"] = request.CodeVerifier,
-            ["client_id"] = DevelopmentSeed.WebClientId,
-            ["client_secret"] = DevelopmentSeed.WebClientSecret,
-        });
-        using var response = await http.PostAsync(new Uri("connect/token", UriKind.Relative), form);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"Token endpoint answered {(int)response.StatusCode}");
-        using var tokens = JsonDocument.Parse(body);
-        var parts = tokens.RootElement.GetProperty("id_token").GetString()!.Split('.');
-        using var payload = JsonDocument.Parse(WebEncoders.Base64UrlDecode(parts[1]));
-        return payload.RootElement.Clone();
     }
 }

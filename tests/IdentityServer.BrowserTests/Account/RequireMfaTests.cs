@@ -47,7 +47,8 @@ public sealed class RequireMfaTests(IdentityServerHost host, ChromiumFixture chr
         await browser.Consent.AllowAsync();
         var callback = await browser.WaitForClientCallbackAsync();
         Assert.Equal(request.State, callback["state"]);
-        var idToken = await RedeemForIdTokenAsync(callback["code"], request);
+        using var http = host.CreateHttpClient();
+        var idToken = await request.RedeemForIdTokenAsync(http, callback["code"]);
         Assert.Equal("mfa", idToken.GetProperty("acr").GetString());
         Assert.Equal(["pwd", "otp", "mfa"], idToken.GetProperty("amr").EnumerateArray().Select(static v => v.GetString()));
     }
@@ -65,26 +66,5 @@ public sealed class RequireMfaTests(IdentityServerHost host, ChromiumFixture chr
         await applications.PopulateAsync(descriptor, application!);
         descriptor.Properties[StepUpPolicy.RequireMfaProperty] = JsonSerializer.SerializeToElement(true);
         await applications.UpdateAsync(application!, descriptor);
-    }
-
-    private async Task<JsonElement> RedeemForIdTokenAsync(string code, AuthorizationRequest request)
-    {
-        using var http = host.CreateHttpClient();
-        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = DevelopmentSeed.WebRedirectUri,
-            ["code_verifier"] = request.CodeVerifier,
-            ["client_id"] = DevelopmentSeed.WebClientId,
-            ["client_secret"] = DevelopmentSeed.WebClientSecret,
-        });
-        using var response = await http.PostAsync(new Uri("connect/token", UriKind.Relative), form);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"Token endpoint answered {(int)response.StatusCode}: {body}");
-        using var tokens = JsonDocument.Parse(body);
-        var parts = tokens.RootElement.GetProperty("id_token").GetString()!.Split('.');
-        using var payload = JsonDocument.Parse(WebEncoders.Base64UrlDecode(parts[1]));
-        return payload.RootElement.Clone();
     }
 }

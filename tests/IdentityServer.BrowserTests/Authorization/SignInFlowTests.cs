@@ -41,11 +41,12 @@ public sealed class SignInFlowTests(IdentityServerHost host, ChromiumFixture chr
         Assert.Equal(host.BaseAddress.AbsoluteUri, issuer);
         Assert.Equal(issuer, callback["iss"]);
 
-        using var tokens = await RedeemAsync(callback["code"], request);
+        using var http = host.CreateHttpClient();
+        using var tokens = await request.RedeemAsync(http, callback["code"]);
         var json = tokens.RootElement;
         Assert.False(string.IsNullOrEmpty(json.GetProperty("access_token").GetString()));
         Assert.False(string.IsNullOrEmpty(json.GetProperty("refresh_token").GetString()));
-        var idToken = Payload(json.GetProperty("id_token").GetString()!);
+        var idToken = AuthorizationRequest.JwtPayload(json.GetProperty("id_token").GetString()!);
         Assert.Equal(request.Nonce, idToken.GetProperty("nonce").GetString());
         Assert.Equal(issuer, idToken.GetProperty("iss").GetString());
         Assert.Equal(DevelopmentSeed.WebClientId, idToken.GetProperty("aud").GetString());
@@ -218,32 +219,5 @@ public sealed class SignInFlowTests(IdentityServerHost host, ChromiumFixture chr
         using var http = host.CreateHttpClient();
         using var discovery = JsonDocument.Parse(await http.GetStringAsync(new Uri(".well-known/openid-configuration", UriKind.Relative)));
         return discovery.RootElement.GetProperty("issuer").GetString()!;
-    }
-
-    /// <summary>What the demo web app's back channel does with the code: client_secret_post plus the PKCE verifier.</summary>
-    private async Task<JsonDocument> RedeemAsync(string code, AuthorizationRequest request)
-    {
-        using var http = host.CreateHttpClient();
-        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = DevelopmentSeed.WebRedirectUri,
-            ["code_verifier"] = request.CodeVerifier,
-            ["client_id"] = DevelopmentSeed.WebClientId,
-            ["client_secret"] = DevelopmentSeed.WebClientSecret,
-        });
-        using var response = await http.PostAsync(new Uri("connect/token", UriKind.Relative), form);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"Token endpoint answered {(int)response.StatusCode}: {body}");
-        return JsonDocument.Parse(body);
-    }
-
-    private static JsonElement Payload(string jwt)
-    {
-        var parts = jwt.Split('.');
-        Assert.Equal(3, parts.Length);
-        using var payload = JsonDocument.Parse(WebEncoders.Base64UrlDecode(parts[1]));
-        return payload.RootElement.Clone();
     }
 }

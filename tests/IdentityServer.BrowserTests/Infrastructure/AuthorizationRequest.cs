@@ -1,5 +1,7 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using IdentityServer.Seeding;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -43,4 +45,38 @@ internal sealed record AuthorizationRequest(string State, string Nonce, string C
     }
 
     private static string RandomValue() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>What the demo web app's back channel does with the code: client_secret_post plus this request's PKCE verifier.</summary>
+    public async Task<JsonDocument> RedeemAsync(HttpClient http, string code)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = DevelopmentSeed.WebRedirectUri,
+            ["code_verifier"] = CodeVerifier,
+            ["client_id"] = DevelopmentSeed.WebClientId,
+            ["client_secret"] = DevelopmentSeed.WebClientSecret,
+        });
+        using var response = await http.PostAsync(new Uri("connect/token", UriKind.Relative), form);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"Token endpoint answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body);
+    }
+
+    /// <summary>Redeems the code and returns the ID token's payload.</summary>
+    public async Task<JsonElement> RedeemForIdTokenAsync(HttpClient http, string code)
+    {
+        using var tokens = await RedeemAsync(http, code);
+        return JwtPayload(tokens.RootElement.GetProperty("id_token").GetString()!);
+    }
+
+    public static JsonElement JwtPayload(string jwt)
+    {
+        var parts = jwt.Split('.');
+        Assert.Equal(3, parts.Length);
+        using var payload = JsonDocument.Parse(WebEncoders.Base64UrlDecode(parts[1]));
+        return payload.RootElement.Clone();
+    }
 }
