@@ -43,6 +43,7 @@ internal static class AuthorizationSetup
                 options.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();
                 options.ReplaceScopeManager<OpenIddictEntityFrameworkCoreScope, CachingScopeManager>();
                 options.ReplaceTokenStore<OpenIddictEntityFrameworkCoreToken, TokenStore>(ServiceLifetime.Scoped);
+                options.ReplaceAuthorizationStore<OpenIddictEntityFrameworkCoreAuthorization, AuthorizationStore>(ServiceLifetime.Scoped);
             })
             .AddServer(options =>
             {

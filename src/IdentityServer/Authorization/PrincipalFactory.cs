@@ -59,16 +59,17 @@ public sealed class PrincipalFactory(
             .SetClaim(Claims.Email, user.Email)
             .SetClaim(Claims.EmailVerified, user.EmailConfirmed);
 
-        foreach (var claim in await userManager.GetClaimsAsync(user))
+        var database = userManager.Database();
+        foreach (var claim in await CompiledQueries.UserClaims(database, user.Id).ToListAsync(cancellationToken))
         {
             // Seeded profile claims (name, given_name, ...) are stored as Identity user claims.
-            if (identity.FindFirst(claim.Type) is null)
+            if (claim.Type is { } type && identity.FindFirst(type) is null)
             {
-                identity.AddClaim(new Claim(claim.Type, claim.Value));
+                identity.AddClaim(new Claim(type, claim.Value ?? string.Empty));
             }
         }
 
-        identity.SetClaims(Claims.Role, [.. await userManager.GetRolesAsync(user)]);
+        identity.SetClaims(Claims.Role, [.. await CompiledQueries.UserRoleNames(database, user.Id).ToListAsync(cancellationToken)]);
         identity.SetClaim(SecurityStampClaim, await userManager.GetSecurityStampAsync(user));
 
         if (authenticationTime is { } authTime)

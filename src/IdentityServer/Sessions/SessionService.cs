@@ -189,10 +189,7 @@ public sealed class SessionService(
         var key = CacheKey(sessionId);
         if (!cache.TryGetValue(key, out SessionState? state))
         {
-            state = await database.Sessions.AsNoTracking()
-                .Where(s => s.Id == sessionId)
-                .Select(s => new SessionState(s.Id, s.UserId, s.ExpiresAt, s.LastSeenAt, s.EndedAt, s.Ticket))
-                .FirstOrDefaultAsync(cancellationToken);
+            state = await CompiledQueries.SessionState(database, sessionId, cancellationToken);
             if (Options.CacheDuration > TimeSpan.Zero)
             {
                 cache.Set(key, state, Options.CacheDuration);
