@@ -16,12 +16,6 @@ internal sealed class ErrorCorrectionHandler :
     IOpenIddictServerHandler<ApplyAuthorizationResponseContext>,
     IOpenIddictServerHandler<ApplyDeviceAuthorizationResponseContext>
 {
-    // "This client application is not allowed to use the specified scope."
-    private const string ScopeNotAllowed = "ID2051";
-
-    // "The 'client_secret' or 'client_assertion' parameter must be specified when using the client credentials grant."
-    private const string ClientCredentialsMissing = "ID2057";
-
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
     [
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
@@ -59,11 +53,11 @@ internal sealed class ErrorCorrectionHandler :
         {
             return;
         }
-        if (uri.EndsWith(ScopeNotAllowed, StringComparison.Ordinal))
+        if (OpenIddictErrorIds.Is(uri, OpenIddictErrorIds.ScopeNotAllowed))
         {
             response.Error = Errors.InvalidScope;
         }
-        else if (uri.EndsWith(ClientCredentialsMissing, StringComparison.Ordinal))
+        else if (OpenIddictErrorIds.Is(uri, OpenIddictErrorIds.ClientCredentialsMissing))
         {
             response.Error = Errors.InvalidClient;
         }

@@ -22,9 +22,6 @@ namespace IdentityServer.Authorization;
 /// </summary>
 internal static partial class IntrospectionPolicy
 {
-    // "The specified token cannot be introspected by this client application." (OpenIddict's text for its own check)
-    private const string NotAllowed = "ID2077";
-
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
     [
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
@@ -86,7 +83,7 @@ internal static partial class IntrospectionPolicy
             {
                 LogNotForCaller(logger, clientId, principal.GetTokenType());
                 // invalid_token: OpenIddict's NormalizeErrorResponse turns it into {"active":false}.
-                context.Reject(Errors.InvalidToken, OpenIddictResources.GetResourceString(NotAllowed), OpenIddictResources.FormatID8000(NotAllowed));
+                OpenIddictErrorIds.Reject(context, Errors.InvalidToken, OpenIddictErrorIds.IntrospectionNotAllowed);
             }
             return ValueTask.CompletedTask;
         }

@@ -19,10 +19,6 @@ internal sealed partial class ReuseDetectionHandler(
     SessionService sessions, AuditLog audit, IdentityServerMetrics metrics, ILogger<ReuseDetectionHandler> logger)
     : IOpenIddictServerHandler<ProcessErrorContext>
 {
-    // OpenIddict's error identifiers for "already redeemed" (authorization code, refresh token).
-    private const string CodeRedeemed = "ID2010";
-    private const string RefreshTokenRedeemed = "ID2012";
-
     /// <summary>Transaction property: the grant (authorization id) of the code or refresh token being validated.</summary>
     private const string PresentedGrantProperty = "idp:presented-grant";
 
@@ -45,7 +41,7 @@ internal sealed partial class ReuseDetectionHandler(
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.EndpointType != OpenIddictServerEndpointType.Token || context.ErrorUri is not { } uri
-            || !(uri.EndsWith(CodeRedeemed, StringComparison.Ordinal) || uri.EndsWith(RefreshTokenRedeemed, StringComparison.Ordinal)))
+            || !(OpenIddictErrorIds.Is(uri, OpenIddictErrorIds.CodeRedeemed) || OpenIddictErrorIds.Is(uri, OpenIddictErrorIds.RefreshTokenRedeemed)))
         {
             return;
         }

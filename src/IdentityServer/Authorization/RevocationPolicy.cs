@@ -18,9 +18,6 @@ namespace IdentityServer.Authorization;
 /// </summary>
 internal sealed partial class RevocationPolicy(ILogger<RevocationPolicy> logger) : IOpenIddictServerHandler<ValidateRevocationRequestContext>
 {
-    // "The client application is not allowed to revoke the specified token."
-    private const string NotAllowed = "ID2080";
-
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
     [
         OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateRevocationRequestContext>()
@@ -42,7 +39,7 @@ internal sealed partial class RevocationPolicy(ILogger<RevocationPolicy> logger)
 
         LogRefused(logger, context.ClientId, principal.GetTokenType());
         // invalid_token: OpenIddict's NormalizeErrorResponse turns it into the empty 200 answer.
-        context.Reject(Errors.InvalidToken, OpenIddictResources.GetResourceString(NotAllowed), OpenIddictResources.FormatID8000(NotAllowed));
+        OpenIddictErrorIds.Reject(context, Errors.InvalidToken, OpenIddictErrorIds.RevocationNotAllowed);
         return ValueTask.CompletedTask;
     }
 
