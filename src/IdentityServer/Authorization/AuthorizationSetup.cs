@@ -19,10 +19,12 @@ internal static class AuthorizationSetup
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        TokenOptions.CheckAccessTokenAlgorithm(builder.Configuration);
         var tokens = builder.Configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
         var certificateOptions = builder.Configuration.GetSection(CertificateOptions.Section).Get<CertificateOptions>() ?? new CertificateOptions();
         var issuer = ConfiguredIssuer(tokens, builder.Environment);
         var certificates = CertificateLoader.Load(certificateOptions, builder.Environment, DateTimeOffset.UtcNow);
+        TokenSigningCredentials.CheckCertificates(tokens.AccessTokenAlgorithm, certificates, DateTimeOffset.UtcNow);
         builder.Services.AddSingleton(certificates);
 
         // The data-protection keys (cookies, antiforgery) are stored encrypted with the encryption
@@ -88,9 +90,10 @@ internal static class AuthorizationSetup
                     options.UseReferenceAccessTokens();
                 }
 
+                // RSA and ECDSA P-256 certificates alike; TokenSigningCredentials picks one per token type.
                 foreach (var certificate in certificates.Signing)
                 {
-                    options.AddSigningCertificate(certificate);
+                    options.AddSigningKey(SigningKeys.For(certificate));
                 }
                 foreach (var certificate in certificates.Encryption)
                 {

@@ -26,7 +26,8 @@ internal static class ServerEventHandlers
         .. IntrospectionPolicy.Descriptors,
         .. RevocationPolicy.Descriptors,
 
-        // Issuing tokens: one commit per token response; reuse detection on a second use.
+        // Issuing tokens: the signature per token type; one commit per token response; reuse detection on a second use.
+        .. TokenSigningCredentials.Descriptors,
         .. TokenWriteBatch.Descriptors,
         .. ReuseDetectionHandler.Descriptors,
 

@@ -35,6 +35,42 @@ public sealed class TokenOptions
     public TimeSpan RefreshTokenReuseLeeway { get; set; } = TimeSpan.Zero;
 
     public AccessTokenFormat AccessTokenFormat { get; set; } = AccessTokenFormat.Jwt;
+
+    /// <summary>
+    /// How JWT access tokens are signed. ID tokens are RS256 whatever this says (OpenID Connect's
+    /// default, which every relying party supports). ES256 needs an ECDSA P-256 certificate in
+    /// <c>Certificates:Signing</c> (see certs/README.md).
+    /// </summary>
+    public AccessTokenAlgorithm AccessTokenAlgorithm { get; set; } = AccessTokenAlgorithm.RS256;
+
+    /// <summary>
+    /// Refuses an <c>IdentityServer:AccessTokenAlgorithm</c> that is not one of the names, before the
+    /// binder sees it: it would otherwise accept a number ("3") as an enum value nobody defined, and
+    /// answer anything else with a message that does not say which values exist.
+    /// </summary>
+    public static void CheckAccessTokenAlgorithm(IConfiguration configuration)
+    {
+        const string Setting = Section + ":" + nameof(AccessTokenAlgorithm);
+        var value = configuration[Setting];
+        if (value is not null && !Enum.GetNames<AccessTokenAlgorithm>().Contains(value.Trim(), StringComparer.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"{Setting} '{value}' is not supported; use one of {string.Join(", ", Enum.GetNames<AccessTokenAlgorithm>())}.");
+        }
+    }
+}
+
+/// <summary>JWS algorithms for access tokens (RFC 7518 3.1).</summary>
+public enum AccessTokenAlgorithm
+{
+    /// <summary>RSASSA-PKCS1-v1_5 with SHA-256 and the RSA signing certificate: the default, verified by every JWT library.</summary>
+    RS256,
+
+    /// <summary>ECDSA P-256 with SHA-256 and the ECDSA signing certificate: a cheaper signature, verified by every modern JWT library.</summary>
+    ES256,
+
+    /// <summary>RSASSA-PSS with SHA-256 and the RSA signing certificate.</summary>
+    PS256,
 }
 
 public enum AccessTokenFormat

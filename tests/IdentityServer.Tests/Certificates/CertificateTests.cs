@@ -35,6 +35,7 @@ public sealed class CertificateTests
         {
             var first = await KeyIdAsync(folder);
             Assert.True(File.Exists(Path.Combine(folder, "signing.pfx")));
+            Assert.True(File.Exists(Path.Combine(folder, "signing-ec.pfx")));
             Assert.True(File.Exists(Path.Combine(folder, "encryption.pfx")));
             Assert.Equal(first, await KeyIdAsync(folder));
         }

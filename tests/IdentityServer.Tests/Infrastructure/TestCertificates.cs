@@ -14,6 +14,27 @@ internal static class TestCertificates
 
     public static string EncryptionPath => Files.Value.Encryption;
 
+    private static readonly Lazy<string> EcFile = new(CreateEc);
+
+    /// <summary>An ECDSA P-256 signing certificate (ES256 access tokens), with <see cref="Password"/>.</summary>
+    public static string EcSigningPath => EcFile.Value;
+
+    /// <summary>Writes a certificate as a PKCS#12 file with <see cref="Password"/> into a fresh folder.</summary>
+    public static string Write(X509Certificate2 certificate, string name)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "idp-tests", "certs-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, name);
+        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pkcs12, Password));
+        return path;
+    }
+
+    private static string CreateEc()
+    {
+        using var certificate = CertificateLoader.CreateEcdsa("Test Signing ECDSA", DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        return Write(certificate, "signing-ec.pfx");
+    }
+
     private static (string, string) Create()
     {
         var folder = Path.Combine(Path.GetTempPath(), "idp-tests", "certs-" + Guid.NewGuid().ToString("N"));
