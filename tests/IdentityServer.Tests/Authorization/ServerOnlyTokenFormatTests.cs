@@ -3,10 +3,13 @@ using IdentityServer.Data;
 using IdentityServer.Tests.DeviceFlow;
 using IdentityServer.Tests.Infrastructure;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.EntityFrameworkCore.Models;
+using OpenIddict.Server.DataProtection;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityServer.Tests.Authorization;
@@ -173,5 +176,42 @@ public sealed class DeviceCodeFormatTests(DeviceFlowFactory factory) : IClassFix
         Assert.Equal(HttpStatusCode.OK, refreshed.Status);
         ServerOnlyTokenFormatTests.AssertDataProtectionPayload(refreshed["refresh_token"]!);
         Assert.Equal(3, refreshed["access_token"]!.Split('.').Length);
+    }
+}
+
+/// <summary>An upgrade: refresh tokens issued as JWEs by the earlier format still work once the server issues data-protection tokens.</summary>
+public sealed class ServerOnlyTokenUpgradeTests
+{
+    /// <summary>The server as it was: refresh tokens and codes as JWTs encrypted with the encryption certificate.</summary>
+    private sealed class EarlierServer : IdentityServerFactory
+    {
+        protected override void ConfigureTestServices(IWebHostBuilder builder) =>
+            builder.ConfigureTestServices(static services => services.Configure<OpenIddictServerDataProtectionOptions>(static options =>
+            {
+                options.PreferDefaultRefreshTokenFormat = true;
+                options.PreferDefaultAuthorizationCodeFormat = true;
+            }));
+    }
+
+    [Fact]
+    public async Task Refresh_JweRefreshTokenFromBeforeTheUpgrade_IsAccepted_AndRotatedToADataProtectionToken()
+    {
+        using var earlier = new EarlierServer();
+        using var earlierClient = earlier.CreateOidcClient();
+        var tokens = await earlierClient.CodeFlowAsync();
+        Assert.Equal(5, tokens["refresh_token"]!.Split('.').Length);
+
+        using var upgraded = new IdentityServerFactory();
+        upgraded.Settings["ConnectionStrings:Default"] = earlier.ConnectionString;
+        upgraded.Settings["DataProtection:KeysPath"] = earlier.Settings["DataProtection:KeysPath"];
+        using var client = upgraded.CreateOidcClient();
+
+        var refreshed = await client.RefreshAsync(tokens["refresh_token"]!);
+
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+        ServerOnlyTokenFormatTests.AssertDataProtectionPayload(refreshed["refresh_token"]!);
+        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(refreshed["refresh_token"]!)).Status);
+        // The JWE is still a stored token: its second use is reuse, as before.
+        Assert.Equal("invalid_grant", (await client.RefreshAsync(tokens["refresh_token"]!)).Error);
     }
 }
