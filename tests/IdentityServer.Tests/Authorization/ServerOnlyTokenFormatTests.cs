@@ -2,6 +2,7 @@ using System.Net;
 using IdentityServer.Data;
 using IdentityServer.Tests.DeviceFlow;
 using IdentityServer.Tests.Infrastructure;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -68,6 +69,7 @@ public sealed class ServerOnlyTokenFormatTests(ServerOnlyTokenFormatTests.Host f
         var now = DateTimeOffset.UtcNow;
         var newKey = keys.CreateNewKey(now, now.AddDays(90));
         Assert.NotEqual(oldKey, newKey.KeyId);
+        await WaitForDefaultKeyAsync(factory, newKey.KeyId);
 
         var after = await client.RefreshAsync(before["refresh_token"]!);
         Assert.Equal(HttpStatusCode.OK, after.Status);
@@ -147,6 +149,20 @@ public sealed class ServerOnlyTokenFormatTests(ServerOnlyTokenFormatTests.Host f
             .Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Type == type).Select(t => t.Payload).ToListAsync());
         Assert.NotEmpty(payloads);
         Assert.All(payloads, payload => AssertDataProtectionPayload(payload!));
+    }
+
+    /// <summary>
+    /// The key ring is reloaded in the background (the previous ring serves meanwhile), so a new key
+    /// becomes this node's default a moment after it is stored, as on every node after a real roll.
+    /// </summary>
+    private static async Task WaitForDefaultKeyAsync(Host host, Guid keyId)
+    {
+        var protector = host.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("tests.key-roll");
+        for (var attempt = 0; attempt < 100 && KeyId(WebEncoders.Base64UrlEncode(protector.Protect([1]))) != keyId; attempt++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(keyId, KeyId(WebEncoders.Base64UrlEncode(protector.Protect([1]))));
     }
 
     /// <summary>The id of the key that protected a data-protection payload (after the 4-byte magic header).</summary>
