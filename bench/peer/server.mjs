@@ -19,6 +19,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import Provider, { errors } from 'oidc-provider'
+import { setStorage } from 'oidc-provider/lib/adapters/memory_adapter.js'
+import LRU from 'oidc-provider/lib/helpers/lru.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const port = Number(process.env.PEER_PORT)
@@ -45,6 +47,12 @@ const worker = seedClient('bench-worker')
 const web = seedClient('bench-web')
 const api = seedClient('orders-api')
 const user = seed.Users[0]
+
+// The default in-memory adapter keeps its entries in a cache of 1,000 entries (two generations):
+// at hundreds of rotations per second it forgets refresh tokens and grants still in use (invalid_grant
+// under load). The same adapter over a cache large enough for a whole benchmark run keeps everything
+// until it expires, as a database would.
+setStorage(new LRU({ maxSize: Number(process.env.PEER_STORE_SIZE || 2_000_000) }))
 
 // RSA-2048 signing key, made at start like the benchmark's certificates.
 const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })
@@ -178,3 +186,4 @@ provider.use(async (ctx, next) => {
 provider.listen(port, '127.0.0.1', () => {
   console.log(`peer: oidc-provider on http://127.0.0.1:${port}, issuer ${issuer}, ${format} access tokens`)
 })
+if (process.env.PEER_DEBUG) provider.on('grant.error', (ctx, err) => console.error('grant.error', err.error_detail || err.message))
