@@ -7,6 +7,8 @@
 //   PEER_ISSUER        issuer (default https://127.0.0.1:PEER_PORT)
 //   PEER_TOKEN_FORMAT  access-token format: jwt (RS256, default) or opaque
 //   PEER_SEED          seed file with the clients and user (default ../seed.json)
+//   PEER_STORE_SIZE    entries the in-memory store holds (default 2,000,000; see below)
+//   PEER_DEBUG         1 logs the reason of every failed token request
 //
 // Plain HTTP on loopback behind a simulated TLS-terminating proxy, like our server in the benchmark:
 // the app trusts X-Forwarded-Proto. One bench-only route, POST /bench/grants?count=N, mints N grants
@@ -19,7 +21,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import Provider, { errors } from 'oidc-provider'
-import { setStorage } from 'oidc-provider/lib/adapters/memory_adapter.js'
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js'
 import LRU from 'oidc-provider/lib/helpers/lru.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -49,10 +51,11 @@ const api = seedClient('orders-api')
 const user = seed.Users[0]
 
 // The default in-memory adapter keeps its entries in a cache of 1,000 entries (two generations):
-// at hundreds of rotations per second it forgets refresh tokens and grants still in use (invalid_grant
-// under load). The same adapter over a cache large enough for a whole benchmark run keeps everything
-// until it expires, as a database would.
-setStorage(new LRU({ maxSize: Number(process.env.PEER_STORE_SIZE || 2_000_000) }))
+// at hundreds of rotations per second it forgets refresh tokens and grants still in use ("refresh
+// token not found", "grant not found" under load). The same adapter over a cache large enough for a
+// whole benchmark run keeps everything until it expires, as a database would.
+const store = new LRU({ maxSize: Number(process.env.PEER_STORE_SIZE || 2_000_000) })
+const adapter = model => new MemoryAdapter(model, store)
 
 // RSA-2048 signing key, made at start like the benchmark's certificates.
 const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })
@@ -91,6 +94,7 @@ const clients = [
 const accounts = new Map([[user.UserName, { email: user.Email }]])
 
 const provider = new Provider(issuer, {
+  adapter,
   clients,
   jwks: { keys: [{ ...signingKey, kid: 'bench-rs256', use: 'sig', alg: 'RS256' }] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -186,4 +190,5 @@ provider.use(async (ctx, next) => {
 provider.listen(port, '127.0.0.1', () => {
   console.log(`peer: oidc-provider on http://127.0.0.1:${port}, issuer ${issuer}, ${format} access tokens`)
 })
-if (process.env.PEER_DEBUG) provider.on('grant.error', (ctx, err) => console.error('grant.error', err.error_detail || err.message))
+// PEER_DEBUG=1 logs why token requests fail (the response only says invalid_grant).
+if (process.env.PEER_DEBUG) provider.on('grant.error', (ctx, error) => console.error('grant.error', error.error_detail || error.message))
