@@ -372,7 +372,9 @@ log_summary() {
   echo "Expected in our server's log at the end of every warm-up and measurement, when autocannon closes its connections"
   echo "with requests still queued or running in the server: \`TaskCanceledException\` while redeeming a token (a running"
   echo "refresh request is cancelled) and \`BadHttpRequestException: Unexpected end of request content\` (the body of a"
-  echo "queued request is gone). Nobody receives those responses, so they are not counted in the tables."
+  echo "queued request is gone). Nobody receives those responses, so they are not counted in the tables. On PostgreSQL"
+  echo "a cancelled refresh also logs \`An error occurred using a transaction\`, and the first start logs a failed query of"
+  echo "\`__EFMigrationsHistory\` (the new database has no tables yet)."
 } >"$RESULTS_DIR/latest.md"
 
 cat "$RESULTS_DIR/latest.md"
