@@ -13,6 +13,12 @@
 //   BENCH_TOKEN_POOL   access tokens prepared for the introspection scenario (default 256)
 //   BENCH_SEED         seed file with the clients and user (default: seed.json beside this file)
 //   BENCH_JSON         optional path: also write the raw figures there as JSON
+//   BENCH_LABEL        name of the server variant measured, for the report and the JSON (default: ours)
+//   BENCH_SERVER_PID   optional: the server's process id; its CPU time (utime+stime in /proc/PID/stat)
+//                      is read just before and after each measured run and reported per 2xx response
+//   BENCH_CLK_TCK      clock ticks per second of /proc/PID/stat (run.sh passes `getconf CLK_TCK`; default 100)
+//   BENCH_GRANTS       how refresh-token chains start: code-flow (our server, default) or peer-route
+//                      (the reference peer's bench-only POST /bench/grants, see peer/server.mjs)
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -29,6 +35,22 @@ const log = logger('bench')
 function listSetting (name, fallback) {
   const raw = process.env[name]
   return raw ? raw.split(',').map(s => s.trim()).filter(Boolean) : fallback
+}
+
+function grantSource () {
+  const value = process.env.BENCH_GRANTS || 'code-flow'
+  if (!['code-flow', 'peer-route'].includes(value)) throw new Error(`BENCH_GRANTS: '${value}' is not code-flow or peer-route`)
+  return value
+}
+
+// CPU seconds (user + system, all threads) the process has used so far, from /proc/PID/stat.
+function processCpuSeconds (pid, clockTicks) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // The command name (field 2) may contain spaces: count the fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const utime = Number(fields[14 - 3])
+  const stime = Number(fields[15 - 3])
+  return (utime + stime) / clockTicks
 }
 
 function readConfig () {
@@ -67,7 +89,11 @@ function readConfig () {
     worker: client('bench-worker'),
     web: client('bench-web'),
     api: client('orders-api'),
-    user: seed.Users[0]
+    user: seed.Users[0],
+    label: process.env.BENCH_LABEL || 'ours',
+    serverPid: process.env.BENCH_SERVER_PID ? integerSetting('BENCH_SERVER_PID', 0, 1, 2 ** 31) : null,
+    clockTicks: integerSetting('BENCH_CLK_TCK', 100, 1, 1_000_000),
+    grants: grantSource()
   }
 }
 
@@ -124,14 +150,22 @@ function refreshTokenScenario (config, oidc) {
   const jar = new CookieJar()
 
   async function newChain (index) {
-    const tokens = await oidc.codeFlow({
-      jar, client: config.web, user: config.user, redirectUri: REDIRECT_URI, scope: CODE_FLOW_SCOPE
-    })
-    return { index, token: tokens.refresh_token, inflight: false, failed: false, rotations: 0 }
+    let token
+    if (config.grants === 'peer-route') {
+      const response = await oidc.postJson('/bench/grants?count=1', {})
+      token = response.json?.refresh_tokens?.[0]
+      if (response.status !== 200 || !token) throw new Error(`peer grant: HTTP ${response.status}: ${snippet(response.text)}`)
+    } else {
+      const tokens = await oidc.codeFlow({
+        jar, client: config.web, user: config.user, redirectUri: REDIRECT_URI, scope: CODE_FLOW_SCOPE
+      })
+      token = tokens.refresh_token
+    }
+    return { index, token, inflight: false, failed: false, rotations: 0 }
   }
 
   // A request still in flight when autocannon stopped may have rotated the token without the new
-  // one reaching us. Within the reuse leeway (the benchmark runs the server with 30 s) the last token
+  // one reaching us. Within the reuse leeway (the benchmark runs our server with 30 s) the last token
   // we hold is still accepted once more, so redeem it now to get a token that is certainly current.
   async function repair (chain, observations) {
     let last = null
@@ -148,11 +182,18 @@ function refreshTokenScenario (config, oidc) {
     return false
   }
 
+  // The reference peer has no reuse leeway: redeeming a token that a cut-off request already rotated
+  // revokes the grant, and so would that request if it reached the server after ours. Such a chain
+  // starts again on a new grant instead, without touching the old one.
+  async function restart (chain) {
+    Object.assign(chain, await newChain(chain.index), { rotations: chain.rotations })
+  }
+
   return {
     title: 'refresh_token rotation',
     async setup () {},
     async prepare (connections) {
-      log(`  obtaining ${connections} refresh tokens through the authorization code flow`)
+      log(`  obtaining ${connections} refresh tokens ${config.grants === 'peer-route' ? 'from the peer\'s bench route' : 'through the authorization code flow'}`)
       // The chains share one browser session (one jar): sign in with the first flow alone, so the
       // others run in parallel without racing each other through the sign-in form (a form fetched
       // before another flow signed the jar in carries an antiforgery token for nobody: 400).
@@ -206,6 +247,11 @@ function refreshTokenScenario (config, oidc) {
         },
         async afterRun (observations) {
           // Called after the settle pause, well within the leeway.
+          if (config.grants === 'peer-route') {
+            const stale = chains.filter(c => c.inflight || c.failed)
+            await mapLimit(stale.length, 4, i => restart(stale[i]))
+            return
+          }
           const pending = chains.filter(c => c.inflight)
           await mapLimit(pending.length, 4, i => repair(pending[i], observations))
           // A chain whose grant was revoked (reuse detected) would fail forever: replace it.
@@ -215,7 +261,7 @@ function refreshTokenScenario (config, oidc) {
               chain.token = check.json.refresh_token
             } else {
               observations.note(`chain ${chain.index} replaced after HTTP ${check.status}`, check.text)
-              Object.assign(chain, await newChain(chain.index))
+              Object.assign(chain, await newChain(chain.index), { rotations: chain.rotations })
             }
             chain.failed = false
           }
@@ -302,17 +348,20 @@ function markdown (rows, config, preparationSamples) {
   lines.push(`Each row: ${config.warmup} s warm-up (not counted), then ${config.duration} s measured; pipelining 1; ` +
     `request timeout ${config.timeout} s. req/s counts 2xx responses only; latencies are of 2xx responses.`)
   lines.push('')
-  lines.push('| Scenario | Connections | req/s | p50 ms | p99 ms | non-2xx | errors | failed checks |')
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|')
+  lines.push('| Scenario | Connections | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | errors | failed checks |')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     if (r.failed) {
-      lines.push(`| ${r.scenario} | ${r.connections} | failed: ${r.failed} | | | | | |`)
+      lines.push(`| ${r.scenario} | ${r.connections} | failed: ${r.failed} | | | | | | |`)
       continue
     }
-    lines.push(`| ${r.scenario} | ${r.connections} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.failedChecks} |`)
+    const cpu = r.cpuPerRequestUs != null ? r.cpuPerRequestUs.toFixed(0) : ''
+    lines.push(`| ${r.scenario} | ${r.connections} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${cpu} | ${r.non2xx} | ${r.errors} | ${r.failedChecks} |`)
   }
   lines.push('')
-  lines.push('"errors" are connection errors and timeouts seen by the load generator (timeouts included); ' +
+  lines.push('"CPU µs/req" is the server process\'s CPU time (user + system, all threads) during the measured run ' +
+    'divided by its 2xx responses. ' +
+    '"errors" are connection errors and timeouts seen by the load generator (timeouts included); ' +
     '"failed checks" are 2xx responses without the expected content (access_token, refresh_token, active=true).')
 
   const details = rows.filter(r => !r.failed && (r.samples.length > 0 || r.timeouts > 0))
@@ -367,12 +416,18 @@ async function main () {
         }
         log(`  ${connections} connections: measuring ${config.duration} s`)
         const observations = new Observations()
+        const cpuBefore = config.serverPid ? processCpuSeconds(config.serverPid, config.clockTicks) : null
         const result = await runAutocannon(cannonOptions(config, connections, config.duration, run.options(observations)), observations)
+        const cpuSeconds = config.serverPid ? processCpuSeconds(config.serverPid, config.clockTicks) - cpuBefore : null
         await settle()
         await run.afterRun(between)
-        const row = summarize(name, connections, result, observations, run.rotations ? { rotations: run.rotations() } : {})
+        const row = summarize(name, connections, result, observations, {
+          ...(run.rotations ? { rotations: run.rotations() } : {}),
+          ...(cpuSeconds !== null ? { cpuSeconds, cpuPerRequestUs: result['2xx'] > 0 ? cpuSeconds / result['2xx'] * 1e6 : null } : {})
+        })
         log(`  ${connections} connections: ${row.rps.toFixed(1)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ` +
-          `non-2xx ${row.non2xx}, errors ${row.errors}, failed checks ${row.failedChecks}`)
+          `non-2xx ${row.non2xx}, errors ${row.errors}, failed checks ${row.failedChecks}` +
+          (row.cpuPerRequestUs != null ? `, server CPU ${row.cpuPerRequestUs.toFixed(0)} µs/request` : ''))
         rows.push(row)
       } catch (error) {
         log(`  ${connections} connections failed: ${error.stack || error.message}`)
@@ -381,7 +436,7 @@ async function main () {
     }
   }
 
-  if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ config: { ...config, worker: undefined, web: undefined, api: undefined, user: undefined }, rows }, null, 2))
+  if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ label: config.label, config: { ...config, worker: undefined, web: undefined, api: undefined, user: undefined }, rows }, null, 2))
   process.stdout.write(markdown(rows, config, [...between.samples].map(([key, value]) => ({ key, ...value }))))
   if (rows.some(r => r.failed)) process.exitCode = 1
 }
