@@ -130,6 +130,7 @@ public sealed class StatementCountTests(StatementCountingFactory factory) : ICla
         Assert.Equal(HttpStatusCode.OK, third.Status);
         Assert.Equal(
         [
+            "SELECT OpenIddictTokens",    // OpenIddict first looks up any token that is not a JWT as a reference id (none)
             "SELECT OpenIddictTokens",    // the refresh token, with its client and grant (one join)
             "SELECT AspNetUsers",         // the account: still there, not locked, same security stamp
             "UPDATE OpenIddictTokens",    // the redemption: one winner among concurrent uses
