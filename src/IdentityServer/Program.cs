@@ -45,6 +45,7 @@ await using (await app.LockDatabaseForStartupAsync())
 {
     await app.MigrateDatabaseAsync();
     await app.SeedAsync();
+    app.EnsureDataProtectionKey();
 }
 
 app.UseHosting();
