@@ -17,14 +17,7 @@ internal sealed class AuthorizationStore(
     public override async ValueTask<OpenIddictEntityFrameworkCoreAuthorization?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        var database = await Context.GetDbContextAsync(cancellationToken);
-        foreach (var entry in database.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreAuthorization>())
-        {
-            if (entry.Entity.Id == identifier)
-            {
-                return entry.Entity;
-            }
-        }
-        return await CompiledQueries.AuthorizationById(database, identifier, cancellationToken);
+        return await CompiledQueries.FindTrackedOrQueryAsync(
+            await Context.GetDbContextAsync(cancellationToken), identifier, static authorization => authorization.Id, CompiledQueries.AuthorizationById, cancellationToken);
     }
 }

@@ -38,15 +38,8 @@ internal sealed class TokenStore(
     public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        var database = await Context.GetDbContextAsync(cancellationToken);
-        foreach (var entry in database.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>())
-        {
-            if (entry.Entity.Id == identifier)
-            {
-                return entry.Entity;
-            }
-        }
-        return await CompiledQueries.TokenById(database, identifier, cancellationToken);
+        return await CompiledQueries.FindTrackedOrQueryAsync(
+            await Context.GetDbContextAsync(cancellationToken), identifier, static token => token.Id, CompiledQueries.TokenById, cancellationToken);
     }
 
     public override async ValueTask SetApplicationIdAsync(OpenIddictEntityFrameworkCoreToken token, string? identifier, CancellationToken cancellationToken)

@@ -13,6 +13,25 @@ namespace IdentityServer.Data;
 /// </summary>
 internal static class CompiledQueries
 {
+    /// <summary>
+    /// OpenIddict's stores look for an entity the request already tracks before querying (a token
+    /// read for validation is the one later redeemed); this does the same, then runs the compiled query.
+    /// </summary>
+    public static async Task<TEntity?> FindTrackedOrQueryAsync<TEntity>(
+        DbContext database, string id, Func<TEntity, string?> key,
+        Func<DbContext, string, CancellationToken, Task<TEntity?>> query, CancellationToken cancellationToken)
+        where TEntity : class
+    {
+        foreach (var entry in database.ChangeTracker.Entries<TEntity>())
+        {
+            if (key(entry.Entity) == id)
+            {
+                return entry.Entity;
+            }
+        }
+        return await query(database, id, cancellationToken);
+    }
+
     /// <summary>A token with its client and grant, tracked (as OpenIddict's store reads it: a redemption updates it).</summary>
     public static readonly Func<DbContext, string, CancellationToken, Task<OpenIddictEntityFrameworkCoreToken?>> TokenById =
         EF.CompileAsyncQuery((DbContext database, string id, CancellationToken _) => database.Set<OpenIddictEntityFrameworkCoreToken>()

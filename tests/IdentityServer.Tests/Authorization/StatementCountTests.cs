@@ -1,13 +1,8 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Net;
-using IdentityServer.Data;
 using IdentityServer.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityServer.Tests.Authorization;
 
@@ -70,17 +65,11 @@ public sealed class StatementRecorder : DbCommandInterceptor
     }
 }
 
-public sealed class StatementCountingFactory : IdentityServerFactory
+public sealed class StatementCountingFactory : InterceptedFactory
 {
     public StatementRecorder Recorder { get; } = new();
 
-    protected override void ConfigureTestServices(IWebHostBuilder builder) =>
-        builder.ConfigureTestServices(services =>
-        {
-            RemoveScheduler(services);
-            services.ConfigureDbContext<ApplicationDbContext>(options => options.AddInterceptors(Recorder));
-            services.ConfigureDbContext<PostgresApplicationDbContext>(options => options.AddInterceptors(Recorder));
-        });
+    protected override IInterceptor Interceptor => Recorder;
 }
 
 /// <summary>

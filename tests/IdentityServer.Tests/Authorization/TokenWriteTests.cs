@@ -3,8 +3,6 @@ using System.Net;
 using System.Text.RegularExpressions;
 using IdentityServer.Data;
 using IdentityServer.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -96,18 +94,11 @@ public sealed class CommitCounter : DbCommandInterceptor, IDbTransactionIntercep
     }
 }
 
-public sealed class CommitCountingFactory : IdentityServerFactory
+public sealed class CommitCountingFactory : InterceptedFactory
 {
     public CommitCounter Counter { get; } = new();
 
-    protected override void ConfigureTestServices(IWebHostBuilder builder) =>
-        builder.ConfigureTestServices(services =>
-        {
-            RemoveScheduler(services);
-            // Whichever provider runs (the PostgreSQL context is registered under its own options type).
-            services.ConfigureDbContext<ApplicationDbContext>(options => options.AddInterceptors(Counter));
-            services.ConfigureDbContext<PostgresApplicationDbContext>(options => options.AddInterceptors(Counter));
-        });
+    protected override IInterceptor Interceptor => Counter;
 }
 
 /// <summary>
