@@ -116,14 +116,11 @@ internal sealed partial class AccountLockout(
             query = query.Where(condition);
         }
         var stamp = Guid.NewGuid().ToString();
-        using (await database.WriteGateTurnAsync(cancellationToken))
+        return await query.ExecuteUpdateAsync(update =>
         {
-            return await query.ExecuteUpdateAsync(update =>
-            {
-                setters(update);
-                update.SetProperty(u => u.ConcurrencyStamp, stamp);
-            }, cancellationToken) > 0;
-        }
+            setters(update);
+            update.SetProperty(u => u.ConcurrencyStamp, stamp);
+        }, cancellationToken) > 0;
     }
 
     /// <summary>

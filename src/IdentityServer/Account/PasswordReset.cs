@@ -164,15 +164,11 @@ internal sealed class PasswordReset(
         }
         var end = state.LockoutEnd;
         var stamp = Guid.NewGuid().ToString();
-        int updated;
-        using (await database.WriteGateTurnAsync(cancellationToken))
-        {
-            updated = await database.Users.Where(u => u.Id == userId && u.LockoutEnd == end)
-                .ExecuteUpdateAsync(setters => setters
-                    .SetProperty(u => u.LockoutEnd, (DateTimeOffset?)null)
-                    .SetProperty(u => u.AccessFailedCount, 0)
-                    .SetProperty(u => u.ConcurrencyStamp, stamp), cancellationToken);
-        }
+        var updated = await database.Users.Where(u => u.Id == userId && u.LockoutEnd == end)
+            .ExecuteUpdateAsync(setters => setters
+                .SetProperty(u => u.LockoutEnd, (DateTimeOffset?)null)
+                .SetProperty(u => u.AccessFailedCount, 0)
+                .SetProperty(u => u.ConcurrencyStamp, stamp), cancellationToken);
         return updated > 0 && end > clock.GetUtcNow();
     }
 }

@@ -17,6 +17,9 @@ namespace IdentityServer.Authorization;
 /// The writes that decide between concurrent uses stay commits of their own, before any token is
 /// issued: a refresh token's redemption (see <see cref="TokenEndpoint"/>) and a code's (see
 /// <see cref="TokenStore"/>).
+/// Measured (64 connections, 2 vCPU, SQLite): refresh 1.25–1.26 times the rate without the batch.
+/// A client_credentials response has one row, so nothing to batch: it is written at once, which
+/// measured 1.09–1.17 times the batched rate (README, "Write path: each mechanism measured").
 /// </summary>
 internal sealed class TokenWriteBatch
 {
@@ -89,7 +92,7 @@ internal sealed class TokenWriteBatch
         public ValueTask HandleAsync(ProcessSignInContext context)
         {
             ArgumentNullException.ThrowIfNull(context);
-            batch.Deferring = context.EndpointType == OpenIddictServerEndpointType.Token;
+            batch.Deferring = context.EndpointType == OpenIddictServerEndpointType.Token && context.Request?.GrantType != GrantTypes.ClientCredentials;
             return ValueTask.CompletedTask;
         }
     }

@@ -4,7 +4,6 @@ using IdentityServer.Sessions;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -40,29 +39,7 @@ public class ApplicationDbContext : IdentityDbContext<ApplicationUser>, IDataPro
 
     public DbSet<BackchannelLogoutDelivery> BackchannelLogoutDeliveries => Set<BackchannelLogoutDelivery>();
 
-    private SqliteWriteGate? gate;
-    private bool gateResolved;
-
-    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
-    {
-        // Inside an explicit transaction SQLite's write lock is already held (Microsoft.Data.Sqlite
-        // begins IMMEDIATE); waiting for the gate there could stall the writer that holds it.
-        if (WriteGate is not { } writeGate || Database.CurrentTransaction is not null)
-        {
-            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
-        }
-        return await writeGate.WriteAsync(
-            () => base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken), static written => written > 0, cancellationToken);
-    }
-
-    /// <summary>Queues a bulk update (ExecuteUpdate/ExecuteDelete) behind this process's other writers; dispose to let the next in.</summary>
-    public async Task<IDisposable?> WriteGateTurnAsync(CancellationToken cancellationToken) =>
-        WriteGate is { } writeGate && Database.CurrentTransaction is null ? await writeGate.EnterAsync(cancellationToken) : null;
-
-    /// <summary>
-    /// Runs several writes (bulk updates and SaveChanges) as one transaction, queued behind the
-    /// other writers of this process like a single SaveChanges.
-    /// </summary>
+    /// <summary>Runs several writes (bulk updates and SaveChanges) as one transaction, or inside the current one.</summary>
     public async Task<T> WriteInTransactionAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -70,42 +47,10 @@ public class ApplicationDbContext : IdentityDbContext<ApplicationUser>, IDataPro
         {
             return await work(cancellationToken);
         }
-        if (WriteGate is not { } writeGate)
-        {
-            return await InTransactionAsync();
-        }
-        return await writeGate.WriteAsync(InTransactionAsync, static _ => true, cancellationToken);
-
-        async Task<T> InTransactionAsync()
-        {
-            await using var transaction = await Database.BeginTransactionAsync(cancellationToken);
-            var result = await work(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
-        }
-    }
-
-    public override int SaveChanges(bool acceptAllChangesOnSuccess)
-    {
-        if (WriteGate is not { } writeGate || Database.CurrentTransaction is not null)
-        {
-            return base.SaveChanges(acceptAllChangesOnSuccess);
-        }
-        return writeGate.Write(() => base.SaveChanges(acceptAllChangesOnSuccess), static written => written > 0);
-    }
-
-    /// <summary>The SQLite write gate registered with this context's options, if any.</summary>
-    private SqliteWriteGate? WriteGate
-    {
-        get
-        {
-            if (!gateResolved)
-            {
-                gate = this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.Interceptors?.OfType<SqliteWriteGate>().FirstOrDefault();
-                gateResolved = true;
-            }
-            return gate;
-        }
+        await using var transaction = await Database.BeginTransactionAsync(cancellationToken);
+        var result = await work(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 
     protected override void OnModelCreating(ModelBuilder builder)

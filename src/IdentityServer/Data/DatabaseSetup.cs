@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using IdentityServer.Data.Sqlite;
 using Npgsql;
 
 namespace IdentityServer.Data;

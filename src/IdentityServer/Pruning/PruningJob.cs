@@ -51,17 +51,13 @@ internal sealed partial class PruningJob(
         var prunedTokens = await tokens.PruneAsync(threshold, cancellationToken);
         var prunedAuthorizations = await authorizations.PruneAsync(threshold, cancellationToken);
 
-        long prunedSessions, prunedDeliveries, prunedEvents;
-        using (await database.WriteGateTurnAsync(cancellationToken))
-        {
-            // Their links to authorizations and clients go with them (cascade).
-            prunedSessions = await database.Sessions.Where(s => s.EndedAt != null && s.EndedAt < threshold).ExecuteDeleteAsync(cancellationToken);
-            prunedDeliveries = await database.BackchannelLogoutDeliveries
-                .Where(d => d.Status != BackchannelLogoutStatus.Pending && d.CreatedAt < threshold)
-                .ExecuteDeleteAsync(cancellationToken);
-            var retention = now - auditOptions.Value.Retention;
-            prunedEvents = await database.SecurityEvents.Where(e => e.Timestamp < retention).ExecuteDeleteAsync(cancellationToken);
-        }
+        // Their links to authorizations and clients go with them (cascade).
+        var prunedSessions = await database.Sessions.Where(s => s.EndedAt != null && s.EndedAt < threshold).ExecuteDeleteAsync(cancellationToken);
+        var prunedDeliveries = await database.BackchannelLogoutDeliveries
+            .Where(d => d.Status != BackchannelLogoutStatus.Pending && d.CreatedAt < threshold)
+            .ExecuteDeleteAsync(cancellationToken);
+        var retention = now - auditOptions.Value.Retention;
+        var prunedEvents = await database.SecurityEvents.Where(e => e.Timestamp < retention).ExecuteDeleteAsync(cancellationToken);
 
         metrics.Pruned("tokens", prunedTokens);
         metrics.Pruned("authorizations", prunedAuthorizations);

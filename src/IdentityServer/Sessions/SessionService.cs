@@ -114,11 +114,8 @@ public sealed class SessionService(
     internal async Task SetAuthenticationMethodsAsync(string sessionId, IEnumerable<string> methods, CancellationToken cancellationToken)
     {
         var value = string.Join(' ', methods);
-        using (await database.WriteGateTurnAsync(cancellationToken))
-        {
-            await database.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.AuthenticationMethods, value), cancellationToken);
-        }
+        await database.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.AuthenticationMethods, value), cancellationToken);
     }
 
     /// <summary>
@@ -161,12 +158,8 @@ public sealed class SessionService(
                 return false;
             }
             var replacement = TicketSerializer.Default.Serialize(ticket);
-            int updated;
-            using (await database.WriteGateTurnAsync(cancellationToken))
-            {
-                updated = await database.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null && s.Ticket == stored)
-                    .ExecuteUpdateAsync(s => s.SetProperty(x => x.Ticket, replacement), cancellationToken);
-            }
+            var updated = await database.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null && s.Ticket == stored)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Ticket, replacement), cancellationToken);
             cache.Remove(CacheKey(sessionId));
             if (updated == 1)
             {
@@ -218,12 +211,8 @@ public sealed class SessionService(
         {
             return state;
         }
-        int updated;
-        using (await database.WriteGateTurnAsync(cancellationToken))
-        {
-            updated = await database.Sessions.Where(s => s.Id == state.Id && s.EndedAt == null && s.LastSeenAt < now)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, now), cancellationToken);
-        }
+        var updated = await database.Sessions.Where(s => s.Id == state.Id && s.EndedAt == null && s.LastSeenAt < now)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, now), cancellationToken);
         var touched = state with { LastSeenAt = now };
         // Nothing updated: ended meanwhile (or touched by a concurrent request): read it again next time.
         if (updated == 1 && Options.CacheDuration > TimeSpan.Zero)

@@ -90,13 +90,10 @@ internal sealed class SecondFactorCheck(
             return false;
         }
         var stamp = Guid.NewGuid().ToString();
-        using (await database.WriteGateTurnAsync(cancellationToken))
-        {
-            return await database.Users.Where(u => u.Id == user.Id && (u.AuthenticatorTimeStep == null || u.AuthenticatorTimeStep < step))
-                .ExecuteUpdateAsync(setters => setters
-                    .SetProperty(u => u.AuthenticatorTimeStep, step)
-                    .SetProperty(u => u.ConcurrencyStamp, stamp), cancellationToken) > 0;
-        }
+        return await database.Users.Where(u => u.Id == user.Id && (u.AuthenticatorTimeStep == null || u.AuthenticatorTimeStep < step))
+            .ExecuteUpdateAsync(setters => setters
+                .SetProperty(u => u.AuthenticatorTimeStep, step)
+                .SetProperty(u => u.ConcurrencyStamp, stamp), cancellationToken) > 0;
     }
 
     private async Task<LockoutState?> ReadAsync(ApplicationUser user, string securityStamp, CancellationToken cancellationToken) =>

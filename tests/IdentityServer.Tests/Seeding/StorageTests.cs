@@ -1,4 +1,5 @@
 using IdentityServer.Data;
+using IdentityServer.Data.Sqlite;
 using IdentityServer.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
-namespace IdentityServer.Data;
+namespace IdentityServer.Data.Sqlite;
 
 /// <summary>
 /// Group commit for SQLite. Connections commit with <c>synchronous = NORMAL</c> in WAL mode: a commit
@@ -65,8 +65,6 @@ internal sealed class WalFlusher : IDisposable
             return batch.Task;
         }
     }
-
-    public void Flush() => FlushAsync().GetAwaiter().GetResult();
 
     /// <summary>One thread does the fsyncs, one batch at a time, so no request thread blocks on the disk.</summary>
     private void Run()

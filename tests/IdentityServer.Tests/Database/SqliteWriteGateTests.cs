@@ -1,0 +1,153 @@
+using IdentityServer.Audit;
+using IdentityServer.Data;
+using IdentityServer.Data.Sqlite;
+using IdentityServer.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdentityServer.Tests.Database;
+
+/// <summary>
+/// On SQLite every write of the server queues for one turn of the single writer inside the process,
+/// whatever its shape (SaveChanges, an explicit transaction, a bulk update outside one), without the
+/// feature that writes knowing about it; nested writes ride on the outer turn, and a write that fails
+/// or is abandoned lets the next one in. Each committed write waits for the group fsync.
+/// </summary>
+public sealed class SqliteWriteGateTests(IdentityServerFactory factory) : IClassFixture<IdentityServerFactory>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task SqliteWriteGate_EachShapeOfWrite_TakesOneTurnAndWaitsForTheDisk()
+    {
+        if (!OnSqlite())
+        {
+            return; // PostgreSQL has many writers: no gate, no group fsync of ours.
+        }
+        var (gate, flusher) = Mechanisms();
+        var marker = "gate " + Guid.NewGuid();
+
+        // SaveChanges with one row (no transaction of EF Core's own).
+        var (turns, waits) = (gate.Turns, flusher.Statistics.Waits);
+        await WriteAsync(async database =>
+        {
+            database.SecurityEvents.Add(NewEvent(marker));
+            await database.SaveChangesAsync();
+        });
+        Assert.Equal((turns + 1, waits + 1), (gate.Turns, flusher.Statistics.Waits));
+
+        // A bulk update outside a transaction, as sessions, lockout and pruning make them.
+        (turns, waits) = (gate.Turns, flusher.Statistics.Waits);
+        await ReadBackAsync(database => database.SecurityEvents.Where(e => e.Detail == marker)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Actor, "bulk")));
+        Assert.Equal((turns + 1, waits + 1), (gate.Turns, flusher.Statistics.Waits));
+
+        // A transaction with a bulk update and a SaveChanges of several rows inside: one turn, one wait.
+        (turns, waits) = (gate.Turns, flusher.Statistics.Waits);
+        await ReadBackAsync(database => database.WriteInTransactionAsync(async token =>
+        {
+            await database.SecurityEvents.Where(e => e.Detail == marker)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.Actor, "in a transaction"), token);
+            database.SecurityEvents.AddRange(NewEvent(marker), NewEvent(marker));
+            return await database.SaveChangesAsync(token);
+        }, CancellationToken.None));
+        Assert.Equal((turns + 1, waits + 1), (gate.Turns, flusher.Statistics.Waits));
+
+        // Reads take no turn.
+        turns = gate.Turns;
+        var count = await factory.WithScopeAsync(services =>
+            services.GetRequiredService<ApplicationDbContext>().SecurityEvents.CountAsync(e => e.Detail == marker));
+        Assert.Equal(3, count);
+        Assert.Equal(turns, gate.Turns);
+    }
+
+    [Fact]
+    public async Task SqliteWriteGate_WhileOneWriteHoldsTheTurn_OthersQueueAndGoOnAfterIt()
+    {
+        if (!OnSqlite())
+        {
+            return;
+        }
+        var marker = "queue " + Guid.NewGuid();
+        await using var holder = factory.Services.CreateAsyncScope();
+        var first = holder.ServiceProvider.GetRequiredService<ApplicationDbContext>();
+        var transaction = await first.Database.BeginTransactionAsync();
+        first.SecurityEvents.Add(NewEvent(marker));
+        await first.SaveChangesAsync();
+
+        var second = WriteAsync(async database =>
+        {
+            database.SecurityEvents.Add(NewEvent(marker));
+            await database.SaveChangesAsync();
+        });
+        var third = ReadBackAsync(database => database.SecurityEvents.Where(e => e.Detail == marker).ExecuteDeleteAsync());
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.False(second.IsCompleted, "A SaveChanges went in while another write held the turn.");
+        Assert.False(third.IsCompleted, "A bulk delete went in while another write held the turn.");
+
+        await transaction.CommitAsync();
+        await transaction.DisposeAsync();
+        await Task.WhenAll(second, third).WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task SqliteWriteGate_AbandonedTransactionAndFailedSave_LetTheNextWriteIn()
+    {
+        if (!OnSqlite())
+        {
+            return;
+        }
+        var marker = "abandoned " + Guid.NewGuid();
+        // A transaction disposed without commit or rollback (an exception between the two).
+        await WriteAsync(async database =>
+        {
+            await using var transaction = await database.Database.BeginTransactionAsync();
+            database.SecurityEvents.Add(NewEvent(marker));
+            await database.SaveChangesAsync();
+        }).WaitAsync(Patience);
+        // A SaveChanges that fails (the same key twice).
+        var id = await ReadBackAsync(async database =>
+        {
+            var entry = NewEvent(marker);
+            database.SecurityEvents.Add(entry);
+            await database.SaveChangesAsync();
+            return entry.Id;
+        }).WaitAsync(Patience);
+        await Assert.ThrowsAsync<DbUpdateException>(() => WriteAsync(async database =>
+        {
+            database.SecurityEvents.Add(new SecurityEvent { Id = id, Timestamp = DateTimeOffset.UtcNow, Type = SecurityEventTypes.SignInSucceeded });
+            await database.SaveChangesAsync();
+        }).WaitAsync(Patience));
+
+        // The next write goes in, and only the committed row is there.
+        await WriteAsync(async database =>
+        {
+            database.SecurityEvents.Add(NewEvent(marker));
+            await database.SaveChangesAsync();
+        }).WaitAsync(Patience);
+        Assert.Equal(2, await factory.WithScopeAsync(services =>
+            services.GetRequiredService<ApplicationDbContext>().SecurityEvents.CountAsync(e => e.Detail == marker)));
+    }
+
+    private bool OnSqlite()
+    {
+        _ = factory.Server;
+        return IdentityServerFactory.Provider == TestDatabaseProvider.Sqlite;
+    }
+
+    private (SqliteWriteGate Gate, WalFlusher Flusher) Mechanisms() =>
+        (factory.Services.GetRequiredService<SqliteWriteGate>(), factory.Services.GetRequiredService<WalFlusher>());
+
+    private Task<int> WriteAsync(Func<ApplicationDbContext, Task> write) =>
+        factory.WithScopeAsync(async services =>
+        {
+            await write(services.GetRequiredService<ApplicationDbContext>());
+            return 0;
+        });
+
+    private Task<T> ReadBackAsync<T>(Func<ApplicationDbContext, Task<T>> write) =>
+        factory.WithScopeAsync(services => write(services.GetRequiredService<ApplicationDbContext>()));
+
+    private static SecurityEvent NewEvent(string detail) =>
+        new() { Timestamp = DateTimeOffset.UtcNow, Type = SecurityEventTypes.SignInSucceeded, Detail = detail };
+}
