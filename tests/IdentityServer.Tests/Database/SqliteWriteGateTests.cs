@@ -11,7 +11,7 @@ namespace IdentityServer.Tests.Database;
 /// On SQLite every write of the server queues for one turn of the single writer inside the process,
 /// whatever its shape (SaveChanges, an explicit transaction, a bulk update outside one), without the
 /// feature that writes knowing about it; nested writes ride on the outer turn, and a write that fails
-/// or is abandoned lets the next one in. Each committed write waits for the group fsync.
+/// (an error, a lost concurrency check) or is abandoned lets the next one in. Each committed write waits for the group fsync.
 /// </summary>
 public sealed class SqliteWriteGateTests(IdentityServerFactory factory) : IClassFixture<IdentityServerFactory>
 {
@@ -87,11 +87,11 @@ public sealed class SqliteWriteGateTests(IdentityServerFactory factory) : IClass
 
         await transaction.CommitAsync();
         await transaction.DisposeAsync();
-        await Task.WhenAll(second, third).WaitAsync(Patience);
+        await Task.WhenAll(second, third);
     }
 
     [Fact]
-    public async Task SqliteWriteGate_AbandonedTransactionAndFailedSave_LetTheNextWriteIn()
+    public async Task SqliteWriteGate_AbandonedTransactionFailedOrLosingSave_LetTheNextWriteIn()
     {
         if (!OnSqlite())
         {
@@ -104,7 +104,7 @@ public sealed class SqliteWriteGateTests(IdentityServerFactory factory) : IClass
             await using var transaction = await database.Database.BeginTransactionAsync();
             database.SecurityEvents.Add(NewEvent(marker));
             await database.SaveChangesAsync();
-        }).WaitAsync(Patience);
+        });
         // A SaveChanges that fails (the same key twice).
         var id = await ReadBackAsync(async database =>
         {
@@ -112,19 +112,26 @@ public sealed class SqliteWriteGateTests(IdentityServerFactory factory) : IClass
             database.SecurityEvents.Add(entry);
             await database.SaveChangesAsync();
             return entry.Id;
-        }).WaitAsync(Patience);
+        });
         await Assert.ThrowsAsync<DbUpdateException>(() => WriteAsync(async database =>
         {
             database.SecurityEvents.Add(new SecurityEvent { Id = id, Timestamp = DateTimeOffset.UtcNow, Type = SecurityEventTypes.SignInSucceeded });
             await database.SaveChangesAsync();
-        }).WaitAsync(Patience));
+        }));
+
+        // A SaveChanges that loses on concurrency (the row it deletes is gone).
+        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => WriteAsync(async database =>
+        {
+            database.SecurityEvents.Remove(new SecurityEvent { Id = -id, Timestamp = DateTimeOffset.UtcNow, Type = SecurityEventTypes.SignInSucceeded });
+            await database.SaveChangesAsync();
+        }));
 
         // The next write goes in, and only the committed row is there.
         await WriteAsync(async database =>
         {
             database.SecurityEvents.Add(NewEvent(marker));
             await database.SaveChangesAsync();
-        }).WaitAsync(Patience);
+        });
         Assert.Equal(2, await factory.WithScopeAsync(services =>
             services.GetRequiredService<ApplicationDbContext>().SecurityEvents.CountAsync(e => e.Detail == marker)));
     }
@@ -138,15 +145,16 @@ public sealed class SqliteWriteGateTests(IdentityServerFactory factory) : IClass
     private (SqliteWriteGate Gate, WalFlusher Flusher) Mechanisms() =>
         (factory.Services.GetRequiredService<SqliteWriteGate>(), factory.Services.GetRequiredService<WalFlusher>());
 
+    // Each write gives up after a while, so that a turn never given back fails the test instead of hanging it.
     private Task<int> WriteAsync(Func<ApplicationDbContext, Task> write) =>
         factory.WithScopeAsync(async services =>
         {
             await write(services.GetRequiredService<ApplicationDbContext>());
             return 0;
-        });
+        }).WaitAsync(Patience);
 
     private Task<T> ReadBackAsync<T>(Func<ApplicationDbContext, Task<T>> write) =>
-        factory.WithScopeAsync(services => write(services.GetRequiredService<ApplicationDbContext>()));
+        factory.WithScopeAsync(services => write(services.GetRequiredService<ApplicationDbContext>())).WaitAsync(Patience);
 
     private static SecurityEvent NewEvent(string detail) =>
         new() { Timestamp = DateTimeOffset.UtcNow, Type = SecurityEventTypes.SignInSucceeded, Detail = detail };

@@ -71,6 +71,13 @@ internal sealed class SqliteWriteGate(WalFlusher? flusher)
 
     void ISaveChangesInterceptor.SaveChangesFailed(DbContextErrorEventData eventData) => Leave(eventData.Context, eventData.Context, committed: false);
 
+    // A concurrency failure (a row changed or gone since it was read) is reported here, not as a failed save.
+    ValueTask<InterceptionResult> ISaveChangesInterceptor.ThrowingConcurrencyExceptionAsync(ConcurrencyExceptionEventData eventData, InterceptionResult result, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(LeaveLosingSave(eventData.Context, result));
+
+    InterceptionResult ISaveChangesInterceptor.ThrowingConcurrencyException(ConcurrencyExceptionEventData eventData, InterceptionResult result) =>
+        LeaveLosingSave(eventData.Context, result);
+
     Task ISaveChangesInterceptor.SaveChangesCanceledAsync(DbContextEventData eventData, CancellationToken cancellationToken) =>
         LeaveAsync(eventData.Context, eventData.Context, committed: false).AsTask();
 
@@ -194,6 +201,12 @@ internal sealed class SqliteWriteGate(WalFlusher? flusher)
         turn.Write = null;
         gate.Release();
         return true;
+    }
+
+    private T LeaveLosingSave<T>(DbContext? context, T result)
+    {
+        Release(context, context);
+        return result;
     }
 
     private T LeaveUnfinishedTransaction<T>(DbContext? context, T result)
