@@ -119,6 +119,14 @@ public sealed class SqliteWriteGateTests(IdentityServerFactory factory) : IClass
             await database.SaveChangesAsync();
         }));
 
+        // A SaveChanges that cannot start: change detection finds a key changed on a tracked row.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => WriteAsync(async database =>
+        {
+            var tracked = await database.SecurityEvents.FirstAsync(e => e.Id == id);
+            typeof(SecurityEvent).GetProperty(nameof(SecurityEvent.Id))!.SetValue(tracked, id + 1_000_000);
+            await database.SaveChangesAsync();
+        }));
+
         // A SaveChanges that loses on concurrency (the row it deletes is gone).
         await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => WriteAsync(async database =>
         {

@@ -49,10 +49,21 @@ internal sealed class SqliteWriteGate(WalFlusher? flusher)
 
     // ---- SaveChanges: one turn for the whole unit of work (and the transaction EF Core opens for it).
     ValueTask<InterceptionResult<int>> ISaveChangesInterceptor.SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken) =>
-        EnterAsync(eventData.Context, eventData.Context, result, cancellationToken);
+        EnterAsync(DetectChangesFirst(eventData.Context), eventData.Context, result, cancellationToken);
 
     InterceptionResult<int> ISaveChangesInterceptor.SavingChanges(DbContextEventData eventData, InterceptionResult<int> result) =>
-        Enter(eventData.Context, eventData.Context, result);
+        Enter(DetectChangesFirst(eventData.Context), eventData.Context, result);
+
+    // EF Core detects changes after this event, outside the try that reports a failed save: an error
+    // there (two instances with one key) would keep the turn. Detected here, it fails before the turn.
+    private static DbContext? DetectChangesFirst(DbContext? context)
+    {
+        if (context?.ChangeTracker.AutoDetectChangesEnabled == true)
+        {
+            context.ChangeTracker.DetectChanges();
+        }
+        return context;
+    }
 
     async ValueTask<int> ISaveChangesInterceptor.SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken)
     {
