@@ -2,6 +2,7 @@ using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Data.Sqlite;
 using IdentityServer.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,7 +12,7 @@ namespace IdentityServer.Tests.Database;
 /// On SQLite every write of the server queues for one turn of the single writer inside the process,
 /// whatever its shape (SaveChanges, an explicit transaction, a bulk update outside one), without the
 /// feature that writes knowing about it; nested writes ride on the outer turn, and a write that fails
-/// (an error, a lost concurrency check) or is abandoned lets the next one in. Each committed write waits for the group fsync.
+/// (an error, a lost concurrency check, a BEGIN that gives up) or is abandoned lets the next one in. Each committed write waits for the group fsync.
 /// </summary>
 public sealed class SqliteWriteGateTests(IdentityServerFactory factory) : IClassFixture<IdentityServerFactory>
 {
@@ -142,6 +143,55 @@ public sealed class SqliteWriteGateTests(IdentityServerFactory factory) : IClass
         });
         Assert.Equal(2, await factory.WithScopeAsync(services =>
             services.GetRequiredService<ApplicationDbContext>().SecurityEvents.CountAsync(e => e.Detail == marker)));
+    }
+
+    [Fact]
+    public async Task SqliteWriteGate_BeginThatFails_GivesTheTurnBack()
+    {
+        if (!OnSqlite())
+        {
+            return;
+        }
+        // Another process holds SQLite's write lock.
+        await using var other = new SqliteConnection($"Data Source={factory.DatabasePath};Pooling=False");
+        await other.OpenAsync();
+        await using var lockCommand = other.CreateCommand();
+        lockCommand.CommandText = "BEGIN IMMEDIATE;";
+        await lockCommand.ExecuteNonQueryAsync();
+
+        await using var scope = factory.Services.CreateAsyncScope();
+        var database = scope.ServiceProvider.GetRequiredService<ApplicationDbContext>();
+        await database.Database.OpenConnectionAsync();
+        var connection = (SqliteConnection)database.Database.GetDbConnection();
+        var timeout = connection.DefaultTimeout;
+        await SetBusyTimeoutAsync(connection, 100);
+        connection.DefaultTimeout = 1;
+        try
+        {
+            // BEGIN IMMEDIATE gives up: EF Core reports no failure of its own for it.
+            await Assert.ThrowsAsync<SqliteException>(() => database.Database.BeginTransactionAsync());
+
+            lockCommand.CommandText = "ROLLBACK;";
+            await lockCommand.ExecuteNonQueryAsync();
+            // The context whose BEGIN failed is still open; another write goes in.
+            await WriteAsync(async other =>
+            {
+                other.SecurityEvents.Add(NewEvent("after a failed begin"));
+                await other.SaveChangesAsync();
+            });
+        }
+        finally
+        {
+            connection.DefaultTimeout = timeout;
+            await SetBusyTimeoutAsync(connection, 30_000);
+        }
+    }
+
+    private static async Task SetBusyTimeoutAsync(SqliteConnection connection, int milliseconds)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA busy_timeout = {milliseconds};";
+        await command.ExecuteNonQueryAsync();
     }
 
     private bool OnSqlite()

@@ -95,11 +95,35 @@ internal sealed class SqliteWriteGate(WalFlusher? flusher)
     void ISaveChangesInterceptor.SaveChangesCanceled(DbContextEventData eventData) => Leave(eventData.Context, eventData.Context, committed: false);
 
     // ---- explicit transactions: the turn is taken before BEGIN IMMEDIATE takes SQLite's write lock.
-    ValueTask<InterceptionResult<DbTransaction>> IDbTransactionInterceptor.TransactionStartingAsync(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result, CancellationToken cancellationToken) =>
-        EnterAsync(eventData.Context, eventData.TransactionId, result, cancellationToken);
+    // EF Core reports no error when BEGIN itself fails (SQLITE_BUSY from another process past the busy
+    // timeout), so the transaction is begun here, inside the turn, and a failure gives the turn back.
+    async ValueTask<InterceptionResult<DbTransaction>> IDbTransactionInterceptor.TransactionStartingAsync(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result, CancellationToken cancellationToken)
+    {
+        await EnterAsync(eventData.Context, eventData.TransactionId, result, cancellationToken);
+        try
+        {
+            return InterceptionResult<DbTransaction>.SuppressWithResult(await connection.BeginTransactionAsync(eventData.IsolationLevel, cancellationToken));
+        }
+        catch
+        {
+            Release(eventData.Context, eventData.TransactionId);
+            throw;
+        }
+    }
 
-    InterceptionResult<DbTransaction> IDbTransactionInterceptor.TransactionStarting(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result) =>
+    InterceptionResult<DbTransaction> IDbTransactionInterceptor.TransactionStarting(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result)
+    {
         Enter(eventData.Context, eventData.TransactionId, result);
+        try
+        {
+            return InterceptionResult<DbTransaction>.SuppressWithResult(connection.BeginTransaction(eventData.IsolationLevel));
+        }
+        catch
+        {
+            Release(eventData.Context, eventData.TransactionId);
+            throw;
+        }
+    }
 
     Task IDbTransactionInterceptor.TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken) =>
         LeaveAsync(eventData.Context, eventData.TransactionId, committed: true).AsTask();
