@@ -14,7 +14,9 @@ namespace IdentityServer.Data.Sqlite;
 /// sleeps in SQLite's busy handler. Here writers queue in the process instead (an async FIFO
 /// semaphore): a write takes its turn when it starts (SaveChanges, a transaction, or a bulk
 /// ExecuteUpdate/ExecuteDelete outside one) and lets the next in when it ends; the writes nested in
-/// it (the transaction of a SaveChanges, the statements of a transaction) ride on its turn.
+/// it (the transaction of a SaveChanges, the statements of a transaction) ride on its turn. A turn
+/// never given back would stop every write, so every ending gives it back, including the ones EF Core
+/// reports apart or not at all (a lost concurrency check, a failed BEGIN, a dropped transaction).
 /// Measured without it (both with plain <c>synchronous = FULL</c>, 64 connections, 2 vCPU):
 /// client_credentials 0.64–0.95 and refresh 0.86–0.97 of the rate with it.</item>
 /// <item><b>Group commit.</b> A file database in WAL mode commits with <c>synchronous = NORMAL</c> and
