@@ -16,46 +16,54 @@ using IdentityServer.Sessions;
 using IdentityServer.StepUp;
 using IdentityServer.TwoFactor;
 
-var builder = WebApplication.CreateBuilder(args);
-
-builder.AddHosting();
-builder.AddForwardedHeaders();
-builder.AddHealth();
-builder.AddDatabase();
-builder.AddAccounts();
-builder.AddEmail();
-builder.AddAccountLinks();
-builder.AddInvitations();
-builder.AddRegistration();
-builder.AddSessions();
-builder.AddBackchannelLogout();
-builder.AddAuthorizationServer();
-builder.AddTwoFactor();
-builder.AddPasskeys();
-builder.AddStepUp();
-builder.AddRateLimits();
-builder.AddSeeding();
-builder.AddPruning();
-builder.AddAdmin();
-builder.AddObservability();
-
-var app = builder.Build();
-
-await using (await app.LockDatabaseForStartupAsync())
+try
 {
-    await app.MigrateDatabaseAsync();
-    await app.SeedAsync();
-    app.EnsureDataProtectionKey();
+    var builder = WebApplication.CreateBuilder(LaunchEnvironment.Options(args));
+
+    builder.AddHosting();
+    builder.AddForwardedHeaders();
+    builder.AddHealth();
+    builder.AddDatabase();
+    builder.AddAccounts();
+    builder.AddEmail();
+    builder.AddAccountLinks();
+    builder.AddInvitations();
+    builder.AddRegistration();
+    builder.AddSessions();
+    builder.AddBackchannelLogout();
+    builder.AddAuthorizationServer();
+    builder.AddTwoFactor();
+    builder.AddPasskeys();
+    builder.AddStepUp();
+    builder.AddRateLimits();
+    builder.AddSeeding();
+    builder.AddPruning();
+    builder.AddAdmin();
+    builder.AddObservability();
+
+    var app = builder.Build();
+
+    await using (await app.LockDatabaseForStartupAsync())
+    {
+        await app.MigrateDatabaseAsync();
+        await app.SeedAsync();
+        app.EnsureDataProtectionKey();
+    }
+
+    app.UseHosting();
+    app.MapAuthorizationEndpoints();
+    app.MapRazorPages();
+    app.MapPasskeys();
+    app.MapAdmin();
+    app.MapHealth();
+
+    await app.RunAsync();
 }
-
-app.UseHosting();
-app.MapAuthorizationEndpoints();
-app.MapRazorPages();
-app.MapPasskeys();
-app.MapAdmin();
-app.MapHealth();
-
-await app.RunAsync();
+catch (Exception error) when (StartupFailure.Report(error))
+{
+    return StartupFailure.ExitCode;
+}
+return 0;
 
 /// <summary>Entry point; public so that integration tests can host the server.</summary>
 public partial class Program;

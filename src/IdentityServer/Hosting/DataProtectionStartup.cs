@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 
 namespace IdentityServer.Hosting;
@@ -16,6 +17,11 @@ internal static class DataProtectionStartup
     /// </summary>
     public static void EnsureDataProtectionKey(this WebApplication app)
     {
+        // Said at every start: an operator must back these up (and share them between nodes) with the database.
+        var repository = app.Services.GetRequiredService<IOptions<KeyManagementOptions>>().Value.XmlRepository;
+        app.Logger.LogInformation("Data-protection keys (cookies, refresh tokens, codes) are kept {Place}, encrypted with the encryption certificate.",
+            repository is FileSystemXmlRepository folder ? $"in the folder {folder.Directory.FullName}" : "in the database (table DataProtectionKeys)");
+
         var keys = app.Services.GetRequiredService<IKeyManager>();
         var now = DateTimeOffset.UtcNow;
         if (keys.GetAllKeys().Any(key => !key.IsRevoked && key.ActivationDate <= now && key.ExpirationDate > now))

@@ -9,33 +9,38 @@ internal static class SeedingSetup
     public static WebApplicationBuilder AddSeeding(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<Seeder>();
+        builder.Services.AddScoped<DemoSetGuard>();
         return builder;
     }
 
-    /// <summary>Applies <c>Seed:Path</c>, or the demo set in Development when none is configured.</summary>
+    /// <summary>
+    /// Applies <c>Seed:Path</c>, or the demo set in Development when none is configured; outside
+    /// Development, then refuses a database that holds the demo set (<see cref="DemoSetGuard"/>).
+    /// </summary>
     public static async Task SeedAsync(this WebApplication app)
     {
         var path = app.Configuration["Seed:Path"];
-        SeedDocument document;
-        string source;
+        (SeedDocument Document, string Source)? seed = null;
         if (!string.IsNullOrWhiteSpace(path))
         {
-            source = Path.GetFullPath(path);
-            document = SeedLoader.Load(source, app.Services.GetRequiredService<BackchannelLogoutTargets>());
+            var source = Path.GetFullPath(path);
+            seed = (SeedLoader.Load(source, app.Services.GetRequiredService<BackchannelLogoutTargets>()), source);
         }
         else if (app.Environment.IsDevelopment())
         {
-            source = "(development demo set)";
-            document = DevelopmentSeed.Document;
+            seed = (DevelopmentSeed.Document, "(development demo set)");
             app.Lifetime.ApplicationStarted.Register(() => PrintDemoBanner(app));
-        }
-        else
-        {
-            return;
         }
 
         await using var scope = app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<Seeder>().ApplyAsync(document, source, app.Lifetime.ApplicationStopping);
+        if (seed is var (document, from))
+        {
+            await scope.ServiceProvider.GetRequiredService<Seeder>().ApplyAsync(document, from, app.Lifetime.ApplicationStopping);
+        }
+        if (!app.Environment.IsDevelopment())
+        {
+            await scope.ServiceProvider.GetRequiredService<DemoSetGuard>().ThrowIfPresentAsync(app.Lifetime.ApplicationStopping);
+        }
     }
 
     private static void PrintDemoBanner(WebApplication app)

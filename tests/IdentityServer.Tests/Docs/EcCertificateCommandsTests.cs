@@ -20,7 +20,7 @@ public sealed class EcCertificateCommandsTests : IDisposable
     [Fact]
     public async Task EcCommands_MakeACertificateTheServerSignsAccessTokensWith()
     {
-        var script = Block(File.ReadAllText(Path.Combine(RepositoryRoot(), "certs", "README.md")), "ec_paramgen_curve:P-256")
+        var script = Markdown.BashBlock(File.ReadAllText(Repository.File("certs", "README.md")), "ec_paramgen_curve:P-256")
             .Replace("# asks for a password", $"-passout pass:{Password}", StringComparison.Ordinal);
         var (exitCode, output) = await RunAsync(script);
         Assert.True(exitCode == 0, output);
@@ -41,21 +41,6 @@ public sealed class EcCertificateCommandsTests : IDisposable
         Assert.Equal(certificate.Thumbprint, header.GetProperty("kid").GetString());
     }
 
-    /// <summary>The fenced bash block that contains <paramref name="marker"/>.</summary>
-    private static string Block(string markdown, string marker)
-    {
-        var blocks = markdown.Split("```");
-        // Odd pieces are the insides of fences; each starts with its language.
-        for (var i = 1; i < blocks.Length; i += 2)
-        {
-            if (blocks[i].StartsWith("bash\n", StringComparison.Ordinal) && blocks[i].Contains(marker, StringComparison.Ordinal))
-            {
-                return blocks[i]["bash\n".Length..];
-            }
-        }
-        throw new InvalidOperationException($"No bash block with '{marker}' in certs/README.md.");
-    }
-
     private async Task<(int ExitCode, string Output)> RunAsync(string script)
     {
         var start = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script])
@@ -71,13 +56,4 @@ public sealed class EcCertificateCommandsTests : IDisposable
         return (process.ExitCode, await output + await error);
     }
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "IdP.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("IdP.sln not found above the test folder.");
-    }
 }

@@ -72,12 +72,7 @@ public sealed partial class QuickStartTests(QuickStartTests.Host factory) : ICla
     /// <summary>The README from "## Quick start" to the next section.</summary>
     private static string QuickStartSection()
     {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "IdP.sln")))
-        {
-            folder = folder.Parent;
-        }
-        var readme = File.ReadAllText(Path.Combine(folder?.FullName ?? throw new InvalidOperationException("IdP.sln not found above the test folder."), "README.md"));
+        var readme = File.ReadAllText(Repository.File("README.md"));
         var start = readme.IndexOf("\n## Quick start", StringComparison.Ordinal);
         Assert.True(start >= 0, "README.md has no Quick start section.");
         var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);

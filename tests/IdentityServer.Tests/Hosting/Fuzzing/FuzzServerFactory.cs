@@ -55,7 +55,7 @@ public sealed class FuzzServerFactory : IdentityServerFactory
     }
 
     /// <summary>A fresh self-signed certificate for localhost; the fuzz clients trust exactly this one.</summary>
-    public X509Certificate2 TlsCertificate { get; } = CreateTlsCertificate();
+    public X509Certificate2 TlsCertificate { get; } = TestCertificates.CreateTls();
 
     /// <summary>Where Kestrel listens (loopback, a port the OS picked).</summary>
     public IPEndPoint EndPoint => endPoint.Value;
@@ -78,21 +78,6 @@ public sealed class FuzzServerFactory : IdentityServerFactory
         var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Single()
             ?? throw new InvalidOperationException("The server does not report the address it listens on.");
         return new IPEndPoint(IPAddress.Loopback, new Uri(address).Port);
-    }
-
-    private static X509Certificate2 CreateTlsCertificate()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName("localhost");
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1", "Server Authentication")], critical: false));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
-        // Through PKCS#12 so the key is usable by SslStream on every platform.
-        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
     }
 
     private sealed class ErrorLoggerProvider(ConcurrentQueue<string> errors) : ILoggerProvider, ILogger

@@ -1,0 +1,85 @@
+using IdentityServer.Hosting;
+using IdentityServer.Tests.Infrastructure;
+
+namespace IdentityServer.Tests.Hosting;
+
+/// <summary>
+/// <c>dotnet run</c> starts Development by default, and an environment the user names wins over the
+/// launch profile's (<c>ASPNETCORE_ENVIRONMENT=Production dotnet run</c> runs Production). A server
+/// that cannot start for a configuration reason says why in one paragraph, without a stack trace.
+/// </summary>
+public sealed class LaunchEnvironmentTests
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    [Theory]
+    [InlineData(null, null, "Development")]
+    [InlineData("Production", null, null)]
+    [InlineData(null, "Staging", null)]
+    public void Choose_UserVariablesWinOverTheLaunchProfile(string? aspNetCore, string? dotnet, string? expected)
+    {
+        var variables = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = aspNetCore,
+            ["DOTNET_ENVIRONMENT"] = dotnet,
+            [LaunchEnvironment.Variable] = "Development",
+        };
+
+        Assert.Equal(expected, LaunchEnvironment.Choose([], name => variables.GetValueOrDefault(name)));
+    }
+
+    [Theory]
+    [InlineData("--environment", "Production")]
+    [InlineData("--environment=Production")]
+    public void Choose_EnvironmentArgument_WinsOverTheLaunchProfile(params string[] args) =>
+        Assert.Null(LaunchEnvironment.Choose(args, name => name == LaunchEnvironment.Variable ? "Development" : null));
+
+    [Fact]
+    public void Choose_NoLaunchProfile_LeavesTheDefault() =>
+        Assert.Null(LaunchEnvironment.Choose([], static _ => null));
+
+    [Fact]
+    public async Task DotnetRun_Default_RunsDevelopment()
+    {
+        using var folder = new TemporaryFolder();
+        using var server = DotnetRun(folder.Path, environment: null);
+
+        await server.WaitForLineAsync("Content root path:", StartTimeout); // the last of the start-up lines
+
+        Assert.Contains("Hosting environment: Development", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DotnetRun_AspNetCoreEnvironmentProduction_RunsProductionAndExplainsWhatIsMissing()
+    {
+        using var folder = new TemporaryFolder();
+        using var server = DotnetRun(folder.Path, environment: "Production");
+
+        var exitCode = await server.WaitForExitAsync(StartTimeout);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("The identity provider did not start: IdentityServer:Issuer is not set.", server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", server.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// <c>dotnet run --no-build</c> of the server as built for this test run (the README's command),
+    /// on a database and folders of its own and a free port.
+    /// </summary>
+    private static ServerProcess DotnetRun(string folder, string? environment) => ServerProcess.Start("dotnet",
+        [
+            "run", "--no-build", "-c", BuildConfiguration, "--project", "src/IdentityServer", "--",
+            "--urls", "http://127.0.0.1:0",
+            $"--ConnectionStrings:Default=Data Source={Path.Combine(folder, "idp.db")}",
+            $"--DataProtection:KeysPath={Path.Combine(folder, "keys")}",
+            $"--Certificates:DevelopmentPath={Path.Combine(folder, "certs")}",
+            $"--Email:PickupFolder={Path.Combine(folder, "mail")}",
+        ],
+        Repository.Root,
+        environment is null ? null : new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = environment });
+
+    /// <summary>The configuration this test run was built in: <c>dotnet run --no-build</c> must name the same.</summary>
+    private static string BuildConfiguration { get; } =
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+}
