@@ -82,6 +82,8 @@ internal static class AuthorizationSetup
                     .SetDeviceCodeLifetime(tokens.DeviceCodeLifetime)
                     .SetUserCodeLifetime(tokens.DeviceCodeLifetime)
                     .SetRefreshTokenReuseLeeway(tokens.RefreshTokenReuseLeeway);
+                options.SetUserCodeCharset(UserCodes.Charset)
+                    .SetUserCodeLength(UserCodes.Length);
 
                 // Signed, not encrypted: resource servers may validate access tokens locally with the JWKS.
                 options.DisableAccessTokenEncryption();

@@ -20,6 +20,7 @@ internal static class ServerEventHandlers
         .. RepeatedParameterCheck.Descriptors,
         .. MaxAgeParameterCheck.Descriptors,
         .. UserInfoRequestPolicy.Descriptors,
+        UserCodes.Descriptor,
 
         // Who may do what: client credentials without user scopes, introspection and revocation policy.
         ClientCredentialsScopePolicy.Descriptor,

@@ -56,10 +56,10 @@ public sealed class DeviceFlowRateLimitTests(StrictDeviceFlowFactory factory) : 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 3; i++)
         {
-            using var response = await browser.Http.GetAsync(new Uri($"/connect/verify?user_code=1111-2222-{i:0000}", UriKind.Relative));
+            using var response = await browser.Http.GetAsync(new Uri($"/connect/verify?user_code=BBBB-BBB{"CDF"[i]}", UriKind.Relative));
             statuses.Add(response.StatusCode);
         }
-        using var refused = await browser.Http.GetAsync(new Uri("/connect/verify?user_code=1111-2222-0003", UriKind.Relative));
+        using var refused = await browser.Http.GetAsync(new Uri("/connect/verify?user_code=BBBB-BBBG", UriKind.Relative));
 
         // Opening the page without a code does not count; each code typed does.
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], statuses);
@@ -68,7 +68,7 @@ public sealed class DeviceFlowRateLimitTests(StrictDeviceFlowFactory factory) : 
         var page = await OidcTestClient.ParseAsync(refused);
         Assert.StartsWith("Too many codes entered. Wait ", page.QuerySelector("#code-error")!.TextContent, StringComparison.Ordinal);
         // The code was not looked up: the code-entry form is shown again with it.
-        Assert.Equal("1111-2222-0003", page.QuerySelector("#user-code-input")!.GetAttribute("value"));
+        Assert.Equal("BBBB-BBBG", page.QuerySelector("#user-code-input")!.GetAttribute("value"));
 
         // Another user is not affected.
         using var other = factory.CreateOidcClient();
@@ -133,12 +133,54 @@ public sealed class DeviceFlowTests(DeviceFlowFactory factory) : IClassFixture<D
         var form = await OpenVerificationAsync(browser, start["verification_uri"]!);
         Assert.NotNull((await OidcTestClient.ParseAsync(form)).QuerySelector("#user-code-input"));
 
-        var wrong = await browser.NavigateAsync("/connect/verify?user_code=" + Uri.EscapeDataString("0000-0000-0000"));
+        var wrong = await browser.NavigateAsync("/connect/verify?user_code=" + Uri.EscapeDataString("BBBB-BBBB"));
         Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
         Assert.NotNull((await OidcTestClient.ParseAsync(wrong)).QuerySelector("#code-error"));
 
         var typed = await browser.NavigateAsync("/connect/verify?user_code=" + Uri.EscapeDataString(start["user_code"]!));
         Assert.Equal("Living-room TV", (await OidcTestClient.ParseAsync(typed)).QuerySelector("#client-name")!.TextContent);
+    }
+
+    [Fact]
+    public async Task DeviceAuthorization_UserCode_IsEightUnambiguousCharactersInTwoGroups()
+    {
+        using var device = factory.CreateOidcClient();
+        var start = await StartAsync(device);
+
+        // RFC 8628 6.1: consonants only (no 0/O, 1/I look-alikes, no words), grouped for reading.
+        Assert.Matches("^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$", start["user_code"]);
+        Assert.EndsWith("user_code=" + start["user_code"], start["verification_uri_complete"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerificationPage_CodeTypedInLowerCaseWithoutTheDash_ShowsTheRequestWithTheGroupedCode()
+    {
+        using var device = factory.CreateOidcClient();
+        var start = await StartAsync(device);
+        using var browser = factory.CreateOidcClient();
+        await OpenVerificationAsync(browser, start["verification_uri"]!);
+
+        var typed = await browser.NavigateAsync("/connect/verify?user_code=" + Uri.EscapeDataString(" " + start["user_code"]!.Replace("-", "", StringComparison.Ordinal).ToLowerInvariant()));
+
+        var page = await OidcTestClient.ParseAsync(typed);
+        Assert.Equal("Living-room TV", page.QuerySelector("#client-name")!.TextContent);
+        Assert.Equal(start["user_code"], page.QuerySelector("#user-code")!.TextContent);
+    }
+
+    [Fact]
+    public async Task VerificationPage_AfterTheDecision_ShowsTheOutcomeAndNoForm()
+    {
+        using var device = factory.CreateOidcClient();
+        var start = await StartAsync(device);
+        using var browser = factory.CreateOidcClient();
+        var consent = await OpenVerificationAsync(browser, start["verification_uri_complete"]!);
+        using var approved = await browser.SubmitAsync(consent, button: "accept");
+
+        var done = await OidcTestClient.ParseAsync(await browser.NavigateAsync(approved.Headers.Location!.OriginalString));
+
+        Assert.NotNull(done.QuerySelector("#device-approved"));
+        Assert.Empty(done.QuerySelectorAll("main form, main input"));
+        Assert.Equal("/connect/verify", done.QuerySelector("#another-device")!.GetAttribute("href"));
     }
 
     [Fact]

@@ -149,6 +149,8 @@ public sealed class VerifyModel(
             && principal.GetPresenters().FirstOrDefault() is { } clientId
             && await applications.FindByClientIdAsync(clientId, HttpContext.RequestAborted) is { } application)
         {
+            // The code as OpenIddict reformatted it (grouped, without ignored characters), for display.
+            UserCode = result.Properties?.GetTokenValue(OpenIddictServerAspNetCoreConstants.Tokens.UserCode) ?? UserCode;
             var name = await applications.GetLocalizedDisplayNameAsync(application, HttpContext.RequestAborted) ?? clientId;
             var id = await applications.GetIdAsync(application, HttpContext.RequestAborted);
             return new DeviceRequest(principal, clientId, id!, name);
