@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using ClientSamples.EndToEndTests.Infrastructure;
-using ClientSamples.EndToEndTests.Pages;
 using Microsoft.Playwright;
 
 namespace ClientSamples.EndToEndTests;

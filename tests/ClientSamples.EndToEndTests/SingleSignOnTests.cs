@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using ClientSamples.EndToEndTests.Infrastructure;
-using ClientSamples.EndToEndTests.Pages;
 using Microsoft.Playwright;
 
 namespace ClientSamples.EndToEndTests;

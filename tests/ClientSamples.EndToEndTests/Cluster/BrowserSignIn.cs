@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Web;
-using ClientSamples.EndToEndTests.Pages;
 using Microsoft.Playwright;
 
 namespace ClientSamples.EndToEndTests.Cluster;

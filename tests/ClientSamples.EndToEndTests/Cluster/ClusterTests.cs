@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using ClientSamples.EndToEndTests.Pages;
 
 namespace ClientSamples.EndToEndTests.Cluster;
 

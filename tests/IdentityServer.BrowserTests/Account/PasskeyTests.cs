@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using IdentityServer.BrowserTests.Infrastructure;
-using IdentityServer.BrowserTests.Pages;
 using IdentityServer.Seeding;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.WebUtilities;

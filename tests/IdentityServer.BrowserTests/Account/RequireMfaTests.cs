@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using IdentityServer.Authorization;
 using IdentityServer.BrowserTests.Infrastructure;
-using IdentityServer.BrowserTests.Pages;
 using IdentityServer.Seeding;
 using IdentityServer.StepUp;
 using Microsoft.AspNetCore.WebUtilities;

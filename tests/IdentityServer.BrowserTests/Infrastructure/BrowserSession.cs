@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using IdentityServer.BrowserTests.Pages;
 using IdentityServer.Seeding;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Playwright;

@@ -5,33 +5,24 @@ namespace IdentityServer.BrowserTests.Infrastructure;
 /// <summary>One headless Chromium per test class; each test opens its own context (its own cookies).</summary>
 public sealed class ChromiumFixture : IAsyncLifetime
 {
-    private IPlaywright? playwright;
-    private IBrowser? browser;
+    private BrowserHost? host;
 
-    public IBrowser Browser => browser ?? throw new InvalidOperationException("Chromium was not started: " + Chromium.SkipReason);
+    public IBrowser Browser => host?.Browser ?? throw new InvalidOperationException("Chromium was not started: " + Chromium.SkipReason);
 
     public async Task InitializeAsync()
     {
         // xunit builds class fixtures even when every test is skipped.
-        if (Chromium.SkipReason is not null)
+        if (Chromium.SkipReason is null)
         {
-            return;
+            host = await BrowserHost.LaunchAsync();
         }
-        playwright = await Playwright.CreateAsync();
-        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium.ExecutablePath,
-            Headless = true,
-            Args = Chromium.Arguments,
-        });
     }
 
     public async Task DisposeAsync()
     {
-        if (browser is not null)
+        if (host is not null)
         {
-            await browser.DisposeAsync();
+            await host.DisposeAsync();
         }
-        playwright?.Dispose();
     }
 }

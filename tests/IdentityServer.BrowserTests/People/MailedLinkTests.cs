@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using IdentityServer.BrowserTests.Infrastructure;
-using IdentityServer.BrowserTests.Pages;
 using IdentityServer.Seeding;
 using IdentityServer.Tests.Infrastructure;
 using Microsoft.Playwright;

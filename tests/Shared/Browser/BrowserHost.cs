@@ -1,6 +1,6 @@
 using Microsoft.Playwright;
 
-namespace ClientSamples.EndToEndTests.Infrastructure;
+namespace IdP.Tests.Browser;
 
 /// <summary>Chromium, headless with <see cref="Chromium.Arguments"/>, and the Playwright driver behind it; disposing closes both.</summary>
 internal sealed class BrowserHost : IAsyncDisposable

@@ -1,6 +1,6 @@
 using Microsoft.Playwright;
 
-namespace ClientSamples.EndToEndTests.Pages;
+namespace IdP.Tests.Browser.Pages;
 
 /// <summary>The consent form that /connect/authorize renders for a client with explicit consent.</summary>
 internal sealed class ConsentPage(IPage page)

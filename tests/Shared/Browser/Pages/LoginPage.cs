@@ -1,6 +1,6 @@
 using Microsoft.Playwright;
 
-namespace IdentityServer.BrowserTests.Pages;
+namespace IdP.Tests.Browser.Pages;
 
 /// <summary>/Account/Login, where the authorization endpoint sends a browser without a session.</summary>
 internal sealed class LoginPage(IPage page)

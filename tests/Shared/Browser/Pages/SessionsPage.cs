@@ -1,6 +1,6 @@
 using Microsoft.Playwright;
 
-namespace ClientSamples.EndToEndTests.Pages;
+namespace IdP.Tests.Browser.Pages;
 
 /// <summary>/Account/Sessions: the signed-in user's sessions, one list item per device.</summary>
 internal sealed class SessionsPage(IPage page)

@@ -1,4 +1,4 @@
-namespace IdentityServer.BrowserTests.Infrastructure;
+namespace IdP.Tests.Browser;
 
 /// <summary>A test that needs Chromium: skipped when it is missing, unless CI requires it (see <see cref="Chromium.SkipReason"/>).</summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]

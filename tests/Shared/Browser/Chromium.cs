@@ -1,16 +1,19 @@
-namespace IdentityServer.BrowserTests.Infrastructure;
+namespace IdP.Tests.Browser;
 
 /// <summary>Debian's Chromium: Playwright drives it as installed, so no browser download is ever needed.</summary>
 internal static class Chromium
 {
     public const string ExecutablePath = "/usr/bin/chromium";
 
+    /// <summary>
+    /// How long a page action or wait may take (ms). Generous: on a two-core machine the browser shares
+    /// the cores with several servers and other test assemblies, and a passing wait ends at once anyway.
+    /// </summary>
+    public const float DefaultTimeout = 30_000;
+
     private const string RequireVariable = "IDP_REQUIRE_BROWSER";
 
-    /// <summary>
-    /// Null when the browser tests must run. Without the browser they are skipped on a developer's
-    /// machine, but CI sets IDP_REQUIRE_BROWSER=1 so that a missing browser fails instead of passing quietly.
-    /// </summary>
+    /// <summary>Null when the browser tests must run; CI sets IDP_REQUIRE_BROWSER=1 so that a missing browser fails.</summary>
     public static string? SkipReason =>
         File.Exists(ExecutablePath) || Environment.GetEnvironmentVariable(RequireVariable) == "1"
             ? null
