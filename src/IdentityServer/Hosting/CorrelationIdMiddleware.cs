@@ -14,6 +14,9 @@ internal sealed class CorrelationIdMiddleware(RequestDelegate next, ILogger<Corr
 {
     public const string HeaderName = "X-Correlation-Id";
 
+    /// <summary>Where the id is kept for the request (the error page shows it as a reference for support).</summary>
+    public const string ItemKey = "CorrelationId";
+
     /// <summary>
     /// What a caller may choose. Anything else (long, or with characters that could forge log
     /// lines or fields) is ignored rather than cleaned, so a log never holds caller-made text here.
@@ -26,6 +29,7 @@ internal sealed class CorrelationIdMiddleware(RequestDelegate next, ILogger<Corr
     public async Task InvokeAsync(HttpContext context)
     {
         var id = FromCaller(context.Request.Headers[HeaderName]) ?? Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
+        context.Items[ItemKey] = id;
         // Set when the response starts: the exception handler clears headers before it writes a 500.
         context.Response.OnStarting(static state =>
         {

@@ -21,18 +21,18 @@ public sealed class ErrorModel : PageModel
     {
         if (HttpContext.Features.Get<IExceptionHandlerPathFeature>() is not null)
         {
-            return new("server_error", "An unexpected error occurred.");
+            return new("server_error", "An unexpected error occurred.", ErrorKind.Server);
         }
         return code switch
         {
-            404 => new("not_found", "This page does not exist."),
-            405 => new("invalid_request", "This method is not allowed here."),
-            403 => new("access_denied", "You are not allowed to see this page."),
+            404 => new("not_found", null, ErrorKind.NotFound),
+            403 => new("access_denied", null, ErrorKind.Forbidden),
             // A rate limit refused the request and set Retry-After.
             429 => new("temporarily_unavailable", int.TryParse(Response.Headers.RetryAfter, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
                 ? $"Too many requests. Wait {RateLimitResponses.Describe(seconds)}, then try again."
-                : "Too many requests. Wait a minute, then try again."),
-            _ => new("invalid_request", "The request could not be processed."),
+                : "Too many requests. Wait a minute, then try again.", ErrorKind.TooManyRequests),
+            405 => new("invalid_request", "This method is not allowed here.", ErrorKind.Request),
+            _ => new("invalid_request", null, ErrorKind.Request),
         };
     }
 }

@@ -67,7 +67,7 @@ public sealed class AuthorizeModel(
             }
             catch (AntiforgeryValidationException)
             {
-                Problem = new(Errors.InvalidRequest, "The form has expired or did not come from this site. Go back to the application and try again.");
+                Problem = new(Errors.InvalidRequest, "The form has expired or did not come from this site. Go back to the application and try again.", ErrorKind.Request);
                 Response.StatusCode = StatusCodes.Status400BadRequest;
                 return Page();
             }

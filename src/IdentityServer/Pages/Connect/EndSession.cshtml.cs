@@ -83,7 +83,7 @@ public sealed class EndSessionModel(
         }
         catch (AntiforgeryValidationException)
         {
-            Problem = new(OpenIddict.Abstractions.OpenIddictConstants.Errors.InvalidRequest, "The form has expired or did not come from this site.");
+            Problem = new(OpenIddict.Abstractions.OpenIddictConstants.Errors.InvalidRequest, "The form has expired or did not come from this site. Go back to the application and sign out again.", ErrorKind.Request);
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
@@ -96,9 +96,9 @@ public sealed class EndSessionModel(
         return SignOutToClient();
     }
 
-    /// <summary>OpenIddict redirects to the validated post_logout_redirect_uri (with state), or to our home page.</summary>
+    /// <summary>OpenIddict redirects to the validated post_logout_redirect_uri (with state), or to our "You are signed out" page.</summary>
     private SignOutResult SignOutToClient() => SignOut(
-        new AuthenticationProperties { RedirectUri = "/" },
+        new AuthenticationProperties { RedirectUri = "/Account/Logout" },
         OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
 
     private PageResult? ProtocolFailure()
