@@ -10,6 +10,10 @@ namespace IdentityServer.Tests.Seeding;
 /// </summary>
 public sealed class SamplesSeedTests
 {
+    // Development prints the demo credentials on purpose, and the samples seed holds the same ones:
+    // published values, not secrets, for the log scan of a test run.
+    public SamplesSeedTests() => TestLogSink.IgnoreAsSecrets([DevelopmentSeed.Password, DevelopmentSeed.WebClientSecret]);
+
     [Fact]
     public async Task SamplesSeed_OverTheDemoSet_LeavesTheDemoAdminAsSheWas()
     {
