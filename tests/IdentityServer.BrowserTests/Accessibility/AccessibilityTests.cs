@@ -1,0 +1,102 @@
+using IdentityServer.BrowserTests.Infrastructure;
+using IdentityServer.Seeding;
+using Microsoft.Playwright;
+
+namespace IdentityServer.BrowserTests.Accessibility;
+
+/// <summary>The server with self-registration on, so that every page the product has can be opened.</summary>
+public sealed class AccessibilityHost() : IdentityServerHost(new Dictionary<string, string> { ["Accounts:AllowRegistration"] = "true" });
+
+/// <summary>
+/// Every page, signed out and signed in (as the demo admin), checked by axe-core against WCAG 2.1 A
+/// and AA: a serious or critical violation anywhere fails the test, naming the page and the rule.
+/// </summary>
+public sealed class AccessibilityTests(AccessibilityHost host, ChromiumFixture chromium)
+    : IClassFixture<AccessibilityHost>, IClassFixture<ChromiumFixture>
+{
+    private static readonly (string Name, string Path)[] SignedOutPages =
+    [
+        ("home", "/"),
+        ("sign-in", "/Account/Login"),
+        ("forgot password", "/Account/ForgotPassword"),
+        ("register", "/Account/Register"),
+        ("signed out", "/Account/Logout"),
+        ("invalid link", "/Account/ResetPassword"),
+        ("page not found", "/Account/NoSuchPage"),
+        ("application's bad request", "/connect/authorize?client_id=demo-web&response_type=code&redirect_uri=https%3A%2F%2Felsewhere.example%2F&scope=openid"),
+    ];
+
+    private static readonly (string Name, string Path)[] SignedInPages =
+    [
+        ("home, signed in", "/"),
+        ("sessions", "/Account/Sessions"),
+        ("security", "/Account/Security"),
+        ("authenticator set-up", "/Account/Authenticator"),
+        ("change password", "/Account/ChangePassword"),
+        ("e-mail", "/Account/Email"),
+        ("passkeys", "/Account/Passkeys"),
+        ("sign-out confirmation", "/Account/Logout"),
+        ("app sign-out confirmation", "/connect/endsession"),
+        ("device code entry", "/connect/verify"),
+        ("admin: users", "/Admin"),
+        ("admin: new user", "/Admin/Users/Create"),
+        ("admin: security events", "/Admin/Events"),
+    ];
+
+    [BrowserFact]
+    public async Task EveryPage_LightAndDark_HasNoSeriousOrCriticalWcagViolation()
+    {
+        await using var browser = await BrowserSession.OpenAsync(chromium.Browser, host.BaseAddress);
+        var page = browser.Page;
+        var problems = new List<string>();
+        // Each page in the light and the dark colour scheme: the stylesheet follows the system's.
+        async Task CheckAsync(string name)
+        {
+            foreach (var scheme in new[] { ColorScheme.Light, ColorScheme.Dark })
+            {
+                await page.EmulateMediaAsync(new() { ColorScheme = scheme });
+                problems.AddRange(await AccessibilityCheck.ProblemsAsync(page, $"{name}, {scheme.ToString().ToLowerInvariant()}"));
+            }
+        }
+        async Task OpenAndCheckAsync(string name, string path)
+        {
+            await page.GotoAsync(new Uri(host.BaseAddress, path).AbsoluteUri);
+            await CheckAsync(name);
+        }
+
+        foreach (var (name, path) in SignedOutPages)
+        {
+            await OpenAndCheckAsync(name, path);
+        }
+        await OpenAndCheckAsync("sign-in, wrong password", "/Account/Login");
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, "not-the-password");
+        await browser.Login.Error.WaitForAsync();
+        await CheckAsync("sign-in, wrong password");
+
+        // Signing in through an application's request: the consent page comes next.
+        await browser.StartAsync(AuthorizationRequest.Create());
+        await browser.Login.WaitAsync();
+        await browser.Login.SignInAsync(DevelopmentSeed.UserName, DevelopmentSeed.Password);
+        await browser.Consent.WaitAsync();
+        await CheckAsync("consent");
+        await browser.Consent.AllowAsync();
+        await browser.WaitForClientCallbackAsync();
+
+        foreach (var (name, path) in SignedInPages)
+        {
+            await OpenAndCheckAsync(name, path);
+        }
+        var user = await page.Locator("a[href^='/Admin/Users/']:not([href$='/Create'])").First.GetAttributeAsync("href");
+        await OpenAndCheckAsync("admin: user", user!);
+        await OpenAndCheckAsync("admin: edit user", user + "/Edit");
+
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [Fact]
+    public void Contrast_IsTheWcagRatio()
+    {
+        Assert.Equal(21, AccessibilityCheck.Contrast((0, 0, 0), (1, 1, 1)), 2);
+        Assert.Equal(4.54, AccessibilityCheck.Contrast((0x76 / 255.0, 0x76 / 255.0, 0x76 / 255.0), (1, 1, 1)), 2);
+    }
+}
