@@ -37,6 +37,7 @@ internal static class AccountSetup
         builder.Services.AddScoped<AccountLockout>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<SessionSignIn>();
+        builder.Services.AddScoped<ConnectedApps>();
 
         // Plain-HTTP loopback is allowed only in Development (the one-command quick start).
         var secure = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;

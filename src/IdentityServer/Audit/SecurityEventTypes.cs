@@ -9,6 +9,9 @@ public static class SecurityEventTypes
     public const string SessionStarted = "session_started";
     public const string SessionEnded = "session_ended";
     public const string ConsentGranted = "consent_granted";
+
+    /// <summary>A user took back an app's access on the Apps page: its remembered consent, grants and tokens were revoked; the client id says which app.</summary>
+    public const string AccessRemoved = "access_removed";
     public const string TokenReuseDetected = "token_reuse_detected";
     public const string RefreshTokenReplayed = "refresh_token_replayed";
     public const string TokenRevoked = "token_revoked";
@@ -82,7 +85,7 @@ public static class SecurityEventTypes
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
-        SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, TokenReuseDetected,
+        SignInSucceeded, SignInFailed, LockedOut, SessionStarted, SessionEnded, ConsentGranted, AccessRemoved, TokenReuseDetected,
         RefreshTokenReplayed, TokenRevoked, PasswordChanged, UserLocked, UserUnlocked, UserDeleted, BackchannelLogoutFailed,
         PasswordResetRequested, PasswordResetCompleted, EmailVerificationRequested, EmailVerified, EmailChangeRequested, EmailChanged,
         EmailSendFailed,

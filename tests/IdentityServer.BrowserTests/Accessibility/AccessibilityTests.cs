@@ -30,6 +30,7 @@ public sealed class AccessibilityTests(AccessibilityHost host, ChromiumFixture c
     [
         ("home, signed in", "/"),
         ("sessions", "/Account/Sessions"),
+        ("apps you allowed", "/Account/Apps"),
         ("security", "/Account/Security"),
         ("authenticator set-up", "/Account/Authenticator"),
         ("change password", "/Account/ChangePassword"),

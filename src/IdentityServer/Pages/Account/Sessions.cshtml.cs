@@ -111,6 +111,7 @@ public sealed class SessionsModel(
             SecurityEventTypes.SessionStarted => "Session started",
             SecurityEventTypes.SessionEnded => $"Session ended ({entry.Detail?.Replace('_', ' ')})",
             SecurityEventTypes.ConsentGranted => $"Allowed {entry.ClientId} access",
+            SecurityEventTypes.AccessRemoved => $"Removed the access of {entry.ClientId}",
             SecurityEventTypes.TokenReuseDetected => "A stolen or replayed token was detected; its session was ended",
             SecurityEventTypes.TokenRevoked => $"{entry.ClientId} revoked a token",
             SecurityEventTypes.PasswordChanged => "Password changed",

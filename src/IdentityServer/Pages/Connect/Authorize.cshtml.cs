@@ -42,6 +42,9 @@ public sealed class AuthorizeModel(
 {
     private const string ConsentField = "consent";
 
+    /// <summary>The consent form's "Remember my decision": unticked, the app asks again next time.</summary>
+    private const string RememberField = "remember";
+
     public ProtocolError? Problem { get; private set; }
 
     public string? ApplicationName { get; private set; }
@@ -57,7 +60,7 @@ public sealed class AuthorizeModel(
     /// handled like a GET. A consent decision is accepted only from our own form, with its
     /// antiforgery token.
     /// </summary>
-    public async Task<IActionResult> OnPostAsync([FromForm(Name = ConsentField)] string? consent)
+    public async Task<IActionResult> OnPostAsync([FromForm(Name = ConsentField)] string? consent, [FromForm(Name = RememberField)] string? remember)
     {
         if (consent is not null)
         {
@@ -72,10 +75,10 @@ public sealed class AuthorizeModel(
                 return Page();
             }
         }
-        return await HandleAsync(consent);
+        return await HandleAsync(consent, remember: remember == "yes");
     }
 
-    private async Task<IActionResult> HandleAsync(string? decision)
+    private async Task<IActionResult> HandleAsync(string? decision, bool remember = false)
     {
         // Errors OpenIddict could not return to the client (unknown client, unregistered or missing
         // redirect_uri, ...): every other error went back to the client's redirect_uri already
@@ -177,9 +180,12 @@ public sealed class AuthorizeModel(
 
         if (decision == "accept" && consents.Count == 0 && consentType != ConsentTypes.Implicit)
         {
-            // Remember the consent. Tokens are not attached to it: every grant gets its own
-            // authorization, so reuse detection or revocation of one grant leaves the others alone.
             audit.Add(SecurityEventTypes.ConsentGranted, subject, user!.UserName, sessionId, request.ClientId, detail: string.Join(' ', scopes));
+        }
+        if (decision == "accept" && remember && consents.Count == 0 && consentType != ConsentTypes.Implicit)
+        {
+            // Remember the consent (listed on the Apps page, where it can be taken back). Tokens are not attached to it: every grant gets its own
+            // authorization, so reuse detection or revocation of one grant leaves the others alone.
             await authorizations.CreateAsync(
                 principal: new ClaimsPrincipal(new ClaimsIdentity([new Claim(Claims.Subject, subject)], "consent")),
                 subject: subject, client: applicationId!, type: AuthorizationTypes.Permanent, scopes: scopes,
@@ -221,7 +227,7 @@ public sealed class AuthorizeModel(
     {
         IEnumerable<KeyValuePair<string, StringValues>> source = Request.HasFormContentType ? Request.Form : Request.Query;
         return [.. source
-            .Where(static p => p.Key is not (ConsentField or "__RequestVerificationToken"))
+            .Where(static p => p.Key is not (ConsentField or RememberField or "__RequestVerificationToken"))
             .SelectMany(static p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)))];
     }
 
