@@ -21,7 +21,8 @@ public sealed class SessionsModel(
     IOpenIddictApplicationManager applications,
     ApplicationDbContext database) : PageModel
 {
-    private const int ActivityShown = 20;
+    /// <summary>Sessions and activity entries per page; older ones are one "Older" link away.</summary>
+    internal const int PageSize = 20;
 
     public IReadOnlyList<SessionView> Sessions { get; private set; } = [];
 
@@ -29,11 +30,17 @@ public sealed class SessionsModel(
 
     public string? Message { get; private set; }
 
+    /// <summary>Which page of sessions and of activity is shown, and whether more follow.</summary>
+    public Paging SessionPaging { get; private set; } = new(1, false);
+
+    public Paging ActivityPaging { get; private set; } = new(1, false);
+
     private string UserId => signIn.UserManager.GetUserId(User)!;
 
     private string? CurrentSessionId => User.FindFirst(SessionService.SessionIdClaim)?.Value;
 
-    public async Task OnGetAsync() => await LoadAsync();
+    public async Task OnGetAsync([FromQuery(Name = "sessions")] int? sessionPage, [FromQuery(Name = "activity")] int? activityPage) =>
+        await LoadAsync(sessionPage ?? 1, activityPage ?? 1);
 
     /// <summary>Ends one of the user's own sessions; ending this browser's session signs it out.</summary>
     public async Task<IActionResult> OnPostEndAsync(string id)
@@ -61,8 +68,10 @@ public sealed class SessionsModel(
         return RedirectToPage(new { ended = 1 });
     }
 
-    private async Task LoadAsync()
+    private async Task LoadAsync(int sessionPage = 1, int activityPage = 1)
     {
+        sessionPage = Math.Max(1, sessionPage);
+        activityPage = Math.Max(1, activityPage);
         var cancellationToken = HttpContext.RequestAborted;
         if (Request.Query.ContainsKey("ended"))
         {
@@ -87,14 +96,22 @@ public sealed class SessionsModel(
             views.Add(new SessionView(session.Id, session.DeviceName, session.IpAddress, session.CreatedAt, session.LastSeenAt, apps, session.Id == CurrentSessionId));
         }
         // This browser first, then by last activity.
-        Sessions = [.. views.OrderByDescending(v => v.IsCurrent).ThenByDescending(v => v.LastSeenAt)];
+        var ordered = views.OrderByDescending(v => v.IsCurrent).ThenByDescending(v => v.LastSeenAt).ToList();
+        Sessions = [.. ordered.Skip((sessionPage - 1) * PageSize).Take(PageSize)];
+        SessionPaging = new(sessionPage, ordered.Count > sessionPage * PageSize);
 
-        Activity = await database.SecurityEvents.AsNoTracking()
+        var activity = await database.SecurityEvents.AsNoTracking()
             .Where(e => e.UserId == UserId)
             .OrderByDescending(e => e.Timestamp).ThenByDescending(e => e.Id)
-            .Take(ActivityShown)
+            .Skip((activityPage - 1) * PageSize)
+            .Take(PageSize + 1)
             .ToListAsync(cancellationToken);
+        Activity = [.. activity.Take(PageSize)];
+        ActivityPaging = new(activityPage, activity.Count > PageSize);
     }
+
+    /// <summary>A page number (from 1) and whether an older page follows.</summary>
+    public sealed record Paging(int Page, bool HasOlder);
 
     public sealed record SessionView(
         string Id, string Device, string? IpAddress, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt, IReadOnlyList<string> Apps, bool IsCurrent);
