@@ -90,7 +90,45 @@ public sealed class AdminPagesTests(IdentityServerFactory factory) : IClassFixtu
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var rows = (await OidcTestClient.ParseAsync(response)).QuerySelectorAll("#events tbody tr");
         var row = Assert.Single(rows);
-        Assert.Contains("sign_in_succeeded", row.TextContent, StringComparison.Ordinal);
+        // People read the label; the raw type stays the filter's value.
+        Assert.Equal("Signed in", row.QuerySelector(".event-type")!.TextContent);
+        Assert.Equal("sign_in_succeeded", row.QuerySelector(".event-type")!.GetAttribute("data-type"));
+        Assert.Equal("Signed in", (await OidcTestClient.ParseAsync(response)).QuerySelector("select[name=type] option[value=sign_in_succeeded]")!.TextContent);
         Assert.Contains(userId, row.QuerySelector("a")!.GetAttribute("href")!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminStart_BreadcrumbCountWithItsNounAndTheSignInChartBesideTheTable()
+    {
+        using var admin = factory.CreateOidcClient();
+        await admin.SignInThroughPortalAsync();
+
+        var page = await OidcTestClient.ParseAsync(await admin.NavigateAsync("/Admin"));
+
+        Assert.Equal("Administration", page.QuerySelector("nav.breadcrumb li[aria-current=page]")!.TextContent);
+        Assert.Matches("^[0-9,]+ users?$", page.QuerySelector("#user-count")!.TextContent);
+        var chart = page.QuerySelector("svg#sign-in-chart")!;
+        Assert.Equal("img", chart.GetAttribute("role"));
+        var days = page.QuerySelectorAll("#sign-in-statistics tbody tr");
+        Assert.Equal(days.Length, chart.QuerySelectorAll("g.day").Length);
+        // The chart says in words what the table says in figures, day by day.
+        foreach (var day in days)
+        {
+            var cells = day.QuerySelectorAll("td").Select(static c => c.TextContent).ToList();
+            Assert.Contains($"{cells[0]}: {cells[1]} succeeded, {cells[2]} failed", chart.QuerySelector("desc")!.TextContent, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task AdminUserEdit_BreadcrumbLeadsBackThroughTheUser()
+    {
+        var userId = await CreateUserAsync(factory, "yolanda");
+        using var admin = factory.CreateOidcClient();
+        await admin.SignInThroughPortalAsync();
+
+        var page = await OidcTestClient.ParseAsync(await admin.NavigateAsync($"/Admin/Users/{userId}/Edit"));
+
+        var steps = page.QuerySelectorAll("nav.breadcrumb li").Select(static li => (li.TextContent.Trim(), li.QuerySelector("a")?.GetAttribute("href"))).ToList();
+        Assert.Equal([("Administration", "/Admin"), ("yolanda", $"/Admin/Users/{userId}"), ("Edit", null)], steps);
     }
 }

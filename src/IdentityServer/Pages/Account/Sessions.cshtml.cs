@@ -141,7 +141,7 @@ public sealed class SessionsModel(
             SecurityEventTypes.EmailChangeRequested => "Change of e-mail address asked for",
             SecurityEventTypes.EmailChanged => "E-mail address changed",
             SecurityEventTypes.EmailSendFailed => "A mail could not be sent",
-            _ => entry.Type.Replace('_', ' '),
+            _ => SecurityEventLabels.For(entry.Type),
         };
     }
 }

@@ -30,7 +30,8 @@ internal sealed class EventsModel(UserAdministration admin, UserManager<Applicat
 
     public IReadOnlyList<SecurityEventView> Events { get; private set; } = [];
 
-    public static IEnumerable<string> Types => SecurityEventTypes.All.Order(StringComparer.Ordinal);
+    /// <summary>Every event type, in the order of their labels.</summary>
+    public static IEnumerable<string> Types => SecurityEventTypes.All.OrderBy(SecurityEventLabels.For, StringComparer.OrdinalIgnoreCase);
 
     public string? Problem { get; private set; }
 
