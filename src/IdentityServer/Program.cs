@@ -2,6 +2,7 @@ using IdentityServer.Account;
 using IdentityServer.Admin;
 using IdentityServer.Authorization;
 using IdentityServer.BackchannelLogout;
+using IdentityServer.Branding;
 using IdentityServer.Data;
 using IdentityServer.Email;
 using IdentityServer.Hosting;
@@ -21,6 +22,7 @@ try
     var builder = WebApplication.CreateBuilder(LaunchEnvironment.Options(args));
 
     builder.AddHosting();
+    builder.AddBranding();
     builder.AddForwardedHeaders();
     builder.AddHealth();
     builder.AddDatabase();
@@ -51,6 +53,7 @@ try
     }
 
     app.UseHosting();
+    app.MapBranding();
     app.MapAuthorizationEndpoints();
     app.MapRazorPages();
     app.MapPasskeys();

@@ -21,8 +21,8 @@ public sealed class EmailOptions
     /// <summary>The sender address; required with an SMTP server.</summary>
     public string? From { get; set; }
 
-    /// <summary>The sender's display name, also the product name in every subject.</summary>
-    public string FromName { get; set; } = "Identity Provider";
+    /// <summary>The sender's display name, also the product name in every subject; unset, <c>Branding:ProductName</c>.</summary>
+    public string? FromName { get; set; }
 
     /// <summary>A folder (relative: under the content root) that receives each mail as an <c>.eml</c> file instead of SMTP.</summary>
     public string? PickupFolder { get; set; }

@@ -47,7 +47,7 @@ internal sealed partial class MailSender
     public MailboxAddress From { get; }
 
     /// <summary>The name people know this server by, as it appears in subjects.</summary>
-    public string ProductName => options.FromName;
+    public string ProductName => options.FromName ?? Branding.BrandingOptions.DefaultProductName;
 
     /// <summary>Sends the message; throws when it could not be handed over (the SMTP server is down, refused it, ...).</summary>
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)

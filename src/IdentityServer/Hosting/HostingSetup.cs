@@ -1,3 +1,5 @@
+using IdentityServer.Branding;
+using Microsoft.Extensions.Options;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
 using IdentityServer.RateLimiting;
@@ -23,10 +25,11 @@ internal static class HostingSetup
     /// <summary>
     /// Scripts only from our own files (wwwroot/js); no inline script runs except, by its hash, the
     /// one-line auto-submit of OpenIddict's response_mode=form_post page ("document.form.submit();").
+    /// Images also from the configured logo's origin (<c>Branding:LogoUrl</c>), if it is on another host.
     /// </summary>
-    internal const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self' 'sha256-j7OoGArf6XW6YY4cAyS3riSSvrJRqpSi1fOF9vQ5SrI='; img-src 'self' data:; " +
-        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+    internal static string ContentSecurityPolicy(string? logoOrigin) =>
+        "default-src 'self'; script-src 'self' 'sha256-j7OoGArf6XW6YY4cAyS3riSSvrJRqpSi1fOF9vQ5SrI='; " +
+        $"img-src 'self' data:{(logoOrigin is null ? "" : " " + logoOrigin)}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
     public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
     {
@@ -92,13 +95,14 @@ internal static class HostingSetup
             app.UseHsts();
         }
 
-        app.Use(static (context, next) =>
+        var policy = ContentSecurityPolicy(app.Services.GetRequiredService<IOptions<BrandingOptions>>().Value.LogoOrigin);
+        app.Use((context, next) =>
         {
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            headers.ContentSecurityPolicy = policy;
             if (!context.Request.Path.StartsWithSegments(PublicMetadataPath))
             {
                 // Pages, the admin API and the protocol endpoints carry personal data or tokens: no
