@@ -57,6 +57,10 @@ public sealed class AccessibilityTests(AccessibilityHost host, ChromiumFixture c
             {
                 await page.EmulateMediaAsync(new() { ColorScheme = scheme });
                 problems.AddRange(await AccessibilityCheck.ProblemsAsync(page, $"{name}, {scheme.ToString().ToLowerInvariant()}"));
+                if (scheme == ColorScheme.Light)
+                {
+                    await DocsScreenshots.TakeAsync(page, name);
+                }
             }
         }
         async Task OpenAndCheckAsync(string name, string path)
@@ -92,6 +96,16 @@ public sealed class AccessibilityTests(AccessibilityHost host, ChromiumFixture c
         await OpenAndCheckAsync("admin: edit user", user + "/Edit");
 
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    /// <summary>Every page checked above has its desktop and phone picture in docs/screenshots.</summary>
+    [Fact]
+    public void DocsScreenshots_EveryCheckedPage_HasADesktopAndAPhonePicture()
+    {
+        var pages = SignedOutPages.Concat(SignedInPages).Select(static p => p.Name)
+            .Concat(["sign-in, wrong password", "consent", "admin: user", "admin: edit user"]);
+
+        Assert.Empty(DocsScreenshots.Missing(pages));
     }
 
     [Fact]
