@@ -63,8 +63,9 @@ internal sealed class BrowserSession : IAsyncDisposable
                 Bypass = $"<-loopback>,{server.Authority}",
             },
         });
-        // Fail within the test's own time budget rather than Playwright's 30 s default.
-        context.SetDefaultTimeout(10_000);
+        // The shared budget of both browser projects: in CI the browser shares two cores with the
+        // other test assemblies' servers, and 10 s once ran out while a page was still loading.
+        context.SetDefaultTimeout(Chromium.DefaultTimeout);
         var page = await context.NewPageAsync();
         return new BrowserSession(context, page, server, client);
     }
