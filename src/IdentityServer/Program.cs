@@ -7,6 +7,7 @@ using IdentityServer.Data;
 using IdentityServer.Email;
 using IdentityServer.Hosting;
 using IdentityServer.Invitations;
+using IdentityServer.Localization;
 using IdentityServer.Observability;
 using IdentityServer.Passkeys;
 using IdentityServer.Pruning;
@@ -23,6 +24,7 @@ try
 
     builder.AddHosting();
     builder.AddBranding();
+    builder.AddPageLanguages();
     builder.AddForwardedHeaders();
     builder.AddHealth();
     builder.AddDatabase();

@@ -30,6 +30,7 @@ internal static class AccountSetup
             })
             .AddEntityFrameworkStores<ApplicationDbContext>()
             .AddUserValidator<MailAddresses>()
+            .AddErrorDescriber<Localization.LocalizedIdentityErrors>()
             .AddDefaultTokenProviders();
 
         builder.Services.AddSingleton<UnknownAccountLockout>();

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Data;
 using IdentityServer.Email;
 
@@ -14,14 +15,14 @@ internal sealed class SecurityNotices(MailSender mail, MailQueue queue, MailDeli
 {
     public const string Purpose = "security_notice";
 
-    public Task AuthenticatorEnabledAsync(ApplicationUser user) => QueueAsync(user, "An authenticator app was turned on");
+    public Task AuthenticatorEnabledAsync(ApplicationUser user) => QueueAsync(user, Texts.Get("An authenticator app was turned on"));
 
     public Task AuthenticatorDisabledAsync(ApplicationUser user, bool byAdministrator) =>
-        QueueAsync(user, byAdministrator ? "An administrator turned off the authenticator app" : "The authenticator app was turned off");
+        QueueAsync(user, byAdministrator ? Texts.Get("An administrator turned off the authenticator app") : Texts.Get("The authenticator app was turned off"));
 
-    public Task PasskeyAddedAsync(ApplicationUser user, string name) => QueueAsync(user, $"A passkey ({name}) was added");
+    public Task PasskeyAddedAsync(ApplicationUser user, string name) => QueueAsync(user, Texts.Get("A passkey ({0}) was added", name));
 
-    public Task PasskeyRemovedAsync(ApplicationUser user, string name) => QueueAsync(user, $"A passkey ({name}) was removed");
+    public Task PasskeyRemovedAsync(ApplicationUser user, string name) => QueueAsync(user, Texts.Get("A passkey ({0}) was removed", name));
 
     private async Task QueueAsync(ApplicationUser user, string what)
     {

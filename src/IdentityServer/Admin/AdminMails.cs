@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Account;
 using IdentityServer.Email;
 
@@ -7,11 +8,11 @@ namespace IdentityServer.Admin;
 internal static class AdminMails
 {
     public static MailTemplate PasswordReset(string userName, Uri link, TimeSpan lifetime) => new(
-        "Choose a new password",
+        Texts.Get("Choose a new password"),
         [
-            $"An administrator sent you this link to choose a new password for the account {userName}.",
-            $"It works once, for {AccountMails.Describe(lifetime)}. Choosing a new password signs the account out everywhere.",
+            Texts.Get("An administrator sent you this link to choose a new password for the account {0}.", userName),
+            Texts.Get("It works once, for {0}. Choosing a new password signs the account out everywhere.", AccountMails.Describe(lifetime)),
         ],
-        "Choose a new password", link,
-        "If you did not expect this, ignore this mail: your password stays as it is.");
+        Texts.Get("Choose a new password"), link,
+        Texts.Get("If you did not expect this, ignore this mail: your password stays as it is."));
 }

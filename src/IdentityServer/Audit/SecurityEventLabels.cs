@@ -53,8 +53,8 @@ public static class SecurityEventLabels
         [SecurityEventTypes.MfaEnrolmentRequired] = "Sent to set up a second factor",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
-    /// <summary>The label of <paramref name="type"/>; an unknown type (from a newer node, say) as written.</summary>
-    public static string For(string type) => Labels.GetValueOrDefault(type) ?? type;
+    /// <summary>The label of <paramref name="type"/> in the reader's language; an unknown type (from a newer node, say) as written.</summary>
+    public static string For(string type) => Labels.TryGetValue(type, out var label) ? Localization.Texts.Get(label) : type;
 
     /// <summary>Whether <paramref name="type"/> has a label of its own.</summary>
     public static bool Has(string type) => Labels.ContainsKey(type);

@@ -37,6 +37,6 @@ internal sealed class MailAddresses : IUserValidator<ApplicationUser>
         ArgumentNullException.ThrowIfNull(user);
         return Task.FromResult(user.Email is null || CanSendTo(user.Email)
             ? IdentityResult.Success
-            : IdentityResult.Failed(new IdentityError { Code = "InvalidEmail", Description = "The e-mail address cannot receive mail (it is not a valid address)." }));
+            : IdentityResult.Failed(new IdentityError { Code = "InvalidEmail", Description = Localization.Texts.Get("The e-mail address cannot receive mail (it is not a valid address).") }));
     }
 }

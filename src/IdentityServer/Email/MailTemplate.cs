@@ -51,7 +51,7 @@ internal sealed record MailTemplate(string Subject, IReadOnlyList<string> Paragr
         if (ActionLink is not null)
         {
             body.Append("<p><a href=\"").Append(html.Encode(ActionLink.AbsoluteUri)).Append("\">").Append(html.Encode(ActionText ?? ActionLink.AbsoluteUri)).Append("</a></p>\n")
-                .Append("<p>If the link does not open, copy this address into your browser:<br>").Append(html.Encode(ActionLink.AbsoluteUri)).Append("</p>\n");
+                .Append("<p>").Append(html.Encode(Localization.Texts.Get("If the link does not open, copy this address into your browser:"))).Append("<br>").Append(html.Encode(ActionLink.AbsoluteUri)).Append("</p>\n");
         }
         if (Closing is not null)
         {

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Branding;
 using Microsoft.Extensions.Options;
 using IdentityServer.Authorization;
@@ -82,6 +83,8 @@ internal static class HostingSetup
         app.UseConfiguredForwardedHeaders();
         // Next, so that every log line of the request, errors included, carries its correlation id.
         app.UseMiddleware<CorrelationIdMiddleware>();
+        // Then the reader's language, which error pages re-executed below keep.
+        app.UsePageLanguages();
         // Protocol endpoints answer an unexpected failure with RFC 6749's JSON server_error; pages get
         // the friendly error page. Neither shows exception details.
         app.UseWhen(

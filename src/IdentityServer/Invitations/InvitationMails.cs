@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Account;
 using IdentityServer.Email;
 
@@ -9,11 +10,11 @@ internal static class InvitationMails
     public const string Purpose = "invitation";
 
     public static MailTemplate Invitation(string userName, Uri link, TimeSpan lifetime) => new(
-        "You have been invited",
+        Texts.Get("You have been invited"),
         [
-            $"An administrator created the account {userName} for you.",
-            $"Follow the link below to choose your password. It works once, for {AccountMails.Describe(lifetime)}; after that, ask your administrator for a new invitation.",
+            Texts.Get("An administrator created the account {0} for you.", userName),
+            Texts.Get("Follow the link below to choose your password. It works once, for {0}; after that, ask your administrator for a new invitation.", AccountMails.Describe(lifetime)),
         ],
-        "Choose your password", link,
-        "If you did not expect this, ignore this mail: nobody can sign in to the account until a password is chosen.");
+        Texts.Get("Choose your password"), link,
+        Texts.Get("If you did not expect this, ignore this mail: nobody can sign in to the account until a password is chosen."));
 }

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.Globalization;
 using IdentityServer.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics;
@@ -21,7 +22,7 @@ public sealed class ErrorModel : PageModel
     {
         if (HttpContext.Features.Get<IExceptionHandlerPathFeature>() is not null)
         {
-            return new("server_error", "An unexpected error occurred.", ErrorKind.Server);
+            return new("server_error", Texts.Get("An unexpected error occurred."), ErrorKind.Server);
         }
         return code switch
         {
@@ -29,9 +30,9 @@ public sealed class ErrorModel : PageModel
             403 => new("access_denied", null, ErrorKind.Forbidden),
             // A rate limit refused the request and set Retry-After.
             429 => new("temporarily_unavailable", int.TryParse(Response.Headers.RetryAfter, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-                ? $"Too many requests. Wait {RateLimitResponses.Describe(seconds)}, then try again."
-                : "Too many requests. Wait a minute, then try again.", ErrorKind.TooManyRequests),
-            405 => new("invalid_request", "This method is not allowed here.", ErrorKind.Request),
+                ? Texts.Get("Too many requests. Wait {0}, then try again.", RateLimitResponses.DescribeForReader(seconds))
+                : Texts.Get("Too many requests. Wait a minute, then try again."), ErrorKind.TooManyRequests),
+            405 => new("invalid_request", Texts.Get("This method is not allowed here."), ErrorKind.Request),
             _ => new("invalid_request", null, ErrorKind.Request),
         };
     }

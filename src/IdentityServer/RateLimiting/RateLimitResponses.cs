@@ -33,12 +33,20 @@ internal static class RateLimitResponses
         return seconds;
     }
 
-    /// <summary>"5 seconds", "2 minutes": for messages people read.</summary>
+    /// <summary>"5 seconds", "2 minutes", in English: for OAuth error descriptions.</summary>
     public static string Describe(int seconds) => seconds switch
     {
         1 => "a second",
         < 90 => $"{seconds} seconds",
         _ => $"{(seconds + 59) / 60} minutes",
+    };
+
+    /// <summary>The same wait for a page, in the reader's language (OAuth error descriptions stay in ASCII English, RFC 6749 5.2).</summary>
+    public static string DescribeForReader(int seconds) => seconds switch
+    {
+        1 => Localization.Texts.Get("a second"),
+        < 90 => Localization.Texts.Get("{0} seconds", seconds),
+        _ => Localization.Texts.Get("{0} minutes", (seconds + 59) / 60),
     };
 
     /// <summary>429 at an OAuth endpoint: RFC 6749 5.2's JSON error body, not cached.</summary>

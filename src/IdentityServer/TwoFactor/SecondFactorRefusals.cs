@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Audit;
 using IdentityServer.Observability;
 using IdentityServer.RateLimiting;
@@ -46,6 +47,6 @@ internal sealed class SecondFactorRefusals(AuditLog audit, RateLimiters limits, 
             return null;
         }
         var seconds = RateLimitResponses.Refuse(context.Response, lease);
-        return $"Too many sign-in attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+        return Texts.Get("Too many sign-in attempts. Wait {0}, then try again.", RateLimitResponses.DescribeForReader(seconds));
     }
 }

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.ComponentModel.DataAnnotations;
 using IdentityServer.Invitations;
 using Microsoft.AspNetCore.Mvc;

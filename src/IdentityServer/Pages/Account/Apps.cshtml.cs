@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Account;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
@@ -22,7 +23,7 @@ public sealed class AppsModel(ConnectedApps connectedApps, UserManager<Applicati
 
     public async Task OnGetAsync([FromQuery] string? removed)
     {
-        Message = removed is null ? null : $"{removed} no longer has access to your account. It will ask again if you use it.";
+        Message = removed is null ? null : Texts.Get("{0} no longer has access to your account. It will ask again if you use it.", removed);
         Apps = await connectedApps.ListAsync(users.GetUserId(User)!, HttpContext.RequestAborted);
     }
 
@@ -33,7 +34,7 @@ public sealed class AppsModel(ConnectedApps connectedApps, UserManager<Applicati
         if (apps.FirstOrDefault(a => a.ClientId == clientId) is not { } app)
         {
             // Not (or no longer) one of this user's apps: nothing to remove.
-            Message = "That app had no access to remove.";
+            Message = Texts.Get("That app had no access to remove.");
             Apps = apps;
             return Page();
         }

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using IdentityServer.Account;
@@ -56,7 +57,7 @@ internal sealed class ChangePasswordModel(
             if (!lease.IsAcquired)
             {
                 var seconds = RateLimitResponses.Refuse(Response, lease);
-                Errors = [$"Too many attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again."];
+                Errors = [Texts.Get("Too many attempts. Wait {0}, then try again.", RateLimitResponses.DescribeForReader(seconds))];
                 return Page();
             }
         }
@@ -77,7 +78,7 @@ internal sealed class ChangePasswordModel(
                 await signIn.SignOutAsync();
                 return RedirectToPage("/Account/Login");
             }
-            Errors = ["The current password is incorrect."];
+            Errors = [Texts.Get("The current password is incorrect.")];
             return Page();
         }
 

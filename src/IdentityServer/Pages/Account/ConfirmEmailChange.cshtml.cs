@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.Security.Claims;
 using IdentityServer.Account;
 using IdentityServer.Data;

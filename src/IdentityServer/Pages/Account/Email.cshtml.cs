@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.ComponentModel.DataAnnotations;
 using IdentityServer.Account;
 using IdentityServer.Data;
@@ -61,11 +62,11 @@ internal sealed class EmailModel(UserManager<ApplicationUser> users, AccountEmai
         }
         if (await addresses.SendVerificationAsync(user, CancellationToken.None))
         {
-            Message = $"We sent a verification link to {user.Email}.";
+            Message = Texts.Get("We sent a verification link to {0}.", user.Email);
         }
         else
         {
-            ErrorMessage = SendFailed;
+            ErrorMessage = Texts.Get(SendFailed);
         }
         return await ShowAsync(user);
     }
@@ -92,7 +93,7 @@ internal sealed class EmailModel(UserManager<ApplicationUser> users, AccountEmai
         var newEmail = Input.NewEmail.Trim();
         if (string.Equals(users.NormalizeEmail(newEmail), user.NormalizedEmail, StringComparison.Ordinal))
         {
-            Message = user.EmailConfirmed ? "That is already your address." : "That is already your address. Send yourself a verification link to verify it.";
+            Message = user.EmailConfirmed ? Texts.Get("That is already your address.") : Texts.Get("That is already your address. Send yourself a verification link to verify it.");
             return await ShowAsync(user);
         }
         if (!TryAcquire(user))
@@ -101,12 +102,12 @@ internal sealed class EmailModel(UserManager<ApplicationUser> users, AccountEmai
         }
         if (await addresses.RequestChangeAsync(user, newEmail, CancellationToken.None))
         {
-            Message = $"We sent a link to {newEmail}. Your address stays {user.Email ?? "unset"} until you follow it.";
+            Message = user.Email is null ? Texts.Get("We sent a link to {0}. Your account has no address until you follow it.", newEmail) : Texts.Get("We sent a link to {0}. Your address stays {1} until you follow it.", newEmail, user.Email);
             Input = new();
         }
         else
         {
-            ErrorMessage = SendFailed;
+            ErrorMessage = Texts.Get(SendFailed);
         }
         return await ShowAsync(user);
     }
@@ -120,7 +121,7 @@ internal sealed class EmailModel(UserManager<ApplicationUser> users, AccountEmai
             return true;
         }
         var seconds = RateLimitResponses.Refuse(Response, lease);
-        ErrorMessage = $"Too many mails sent. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+        ErrorMessage = Texts.Get("Too many mails sent. Wait {0}, then try again.", RateLimitResponses.DescribeForReader(seconds));
         return false;
     }
 

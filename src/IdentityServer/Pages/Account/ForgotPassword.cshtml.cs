@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.ComponentModel.DataAnnotations;
 using IdentityServer.Account;
 using IdentityServer.Email;
@@ -41,7 +42,7 @@ internal sealed class ForgotPasswordModel(PasswordReset resets, MailSender mail,
             if (!lease.IsAcquired)
             {
                 var seconds = RateLimitResponses.Refuse(Response, lease);
-                ErrorMessage = $"Too many requests. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+                ErrorMessage = Texts.Get("Too many requests. Wait {0}, then try again.", RateLimitResponses.DescribeForReader(seconds));
                 return Page();
             }
         }

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using IdentityServer.Account;
@@ -64,7 +65,7 @@ internal sealed class LoginModel(
         ClientName = await FindClientNameAsync();
         if (!ModelState.IsValid)
         {
-            return Show("Enter your username or email and your password.");
+            return Show(Texts.Get("Enter your username or email and your password."));
         }
         if (RefuseWhenRateLimited() is { } wait)
         {
@@ -101,7 +102,7 @@ internal sealed class LoginModel(
         {
             if (!lease.IsAcquired)
             {
-                return Show($"Too many sign-in attempts. Wait {RateLimitResponses.Describe(RateLimitResponses.Refuse(Response, lease))}, then try again.");
+                return Show(Texts.Get("Too many sign-in attempts. Wait {0}, then try again.", RateLimitResponses.DescribeForReader(RateLimitResponses.Refuse(Response, lease))));
             }
         }
         // Not cancelled with the request: a refusal is still recorded.
@@ -110,8 +111,8 @@ internal sealed class LoginModel(
         {
             { Outcome: PasskeySignInOutcome.Succeeded, User: { } user } =>
                 Finish(await sessionSignIn.SignInAsync(HttpContext, user, PasskeySignIn.Methods, remember: false, ReturnUrl)),
-            { Outcome: PasskeySignInOutcome.LockedOut } => Show(LockedOut),
-            _ => Show("That passkey did not work. Try again, or sign in with your password."),
+            { Outcome: PasskeySignInOutcome.LockedOut } => Show(Texts.Get(LockedOut)),
+            _ => Show(Texts.Get("That passkey did not work. Try again, or sign in with your password.")),
         };
     }
 
@@ -121,8 +122,8 @@ internal sealed class LoginModel(
         return result switch
         {
             SessionSignInResult.SignedIn => LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/"),
-            SessionSignInResult.OtherAccountSignedOut => Show("The account that was signed in here has been signed out. Sign in again to continue."),
-            SessionSignInResult.SessionLimitReached => Show("You are signed in on too many devices. Sign out of one of them first."),
+            SessionSignInResult.OtherAccountSignedOut => Show(Texts.Get("The account that was signed in here has been signed out. Sign in again to continue.")),
+            SessionSignInResult.SessionLimitReached => Show(Texts.Get("You are signed in on too many devices. Sign out of one of them first.")),
             _ => throw new UnreachableException(),
         };
     }
@@ -146,7 +147,7 @@ internal sealed class LoginModel(
             return null;
         }
         var seconds = RateLimitResponses.Refuse(Response, lease);
-        return $"Too many sign-in attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+        return Texts.Get("Too many sign-in attempts. Wait {0}, then try again.", RateLimitResponses.DescribeForReader(seconds));
     }
 
     /// <summary>
@@ -168,7 +169,7 @@ internal sealed class LoginModel(
         metrics.SignIn(locked ? SignInResultTag.LockedOut : SignInResultTag.Failed);
         await audit.RecordAsync(type, check.User?.Id, check.AuditUserName, detail: check.User is null ? "unknown_account" : detail,
             cancellationToken: CancellationToken.None);
-        return Show(locked ? LockedOut : GenericFailure);
+        return Show(Texts.Get(locked ? LockedOut : GenericFailure));
     }
 
     /// <summary>
@@ -187,7 +188,7 @@ internal sealed class LoginModel(
                 await registrations.QueueVerificationAsync(user);
             }
         }
-        return Show("Your e-mail address is not verified yet. We have sent a verification link to it (unless we sent several recently): follow the link, then sign in.");
+        return Show(Texts.Get("Your e-mail address is not verified yet. We have sent a verification link to it (unless we sent several recently): follow the link, then sign in."));
     }
 
     /// <summary>Shows which app asked for the sign-in when the return URL is an authorization request.</summary>

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Globalization;
@@ -41,7 +42,7 @@ internal sealed class LoginWith2faModel(
         }
         if (!ModelState.IsValid)
         {
-            return Show("Enter the code from your authenticator app, or a recovery code.");
+            return Show(Texts.Get("Enter the code from your authenticator app, or a recovery code."));
         }
         if (refusals.RefuseWhenRateLimited(HttpContext, signIn.User.UserName ?? signIn.User.Id) is { } wait)
         {
@@ -75,7 +76,7 @@ internal sealed class LoginWith2faModel(
         {
             SessionSignInResult.SignedIn => LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/"),
             SessionSignInResult.OtherAccountSignedOut => StartAgain(),
-            SessionSignInResult.SessionLimitReached => Show("You are signed in on too many devices. Sign out of one of them first."),
+            SessionSignInResult.SessionLimitReached => Show(Texts.Get("You are signed in on too many devices. Sign out of one of them first.")),
             _ => throw new UnreachableException(),
         };
     }
@@ -87,9 +88,9 @@ internal sealed class LoginWith2faModel(
         {
             // Nothing more can happen at this step: the next attempt starts with the password.
             await PendingSignIns.EndAsync(HttpContext);
-            return Show(SecondFactorRefusals.LockedOut);
+            return Show(Texts.Get(SecondFactorRefusals.LockedOut));
         }
-        return Show(SecondFactorRefusals.WrongCode);
+        return Show(Texts.Get(SecondFactorRefusals.WrongCode));
     }
 
     private PageResult Show(string message)

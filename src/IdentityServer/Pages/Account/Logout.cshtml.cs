@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Data;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;

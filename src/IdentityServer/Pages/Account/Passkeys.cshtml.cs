@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Data;
 using IdentityServer.Passkeys;
 using IdentityServer.Sessions;

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.ComponentModel.DataAnnotations;
 using IdentityServer.Email;
 using IdentityServer.RateLimiting;
@@ -41,7 +42,7 @@ internal sealed class RegisterModel(Registrations registrations, IOptions<Regist
             if (!lease.IsAcquired)
             {
                 var seconds = RateLimitResponses.Refuse(Response, lease);
-                return Show($"Too many registrations from your network. Wait {RateLimitResponses.Describe(seconds)}, then try again.");
+                return Show(Texts.Get("Too many registrations from your network. Wait {0}, then try again.", RateLimitResponses.DescribeForReader(seconds)));
             }
         }
         if (!ModelState.IsValid)
@@ -57,7 +58,7 @@ internal sealed class RegisterModel(Registrations registrations, IOptions<Regist
                 Registered = true;
                 return Page();
             case RegistrationOutcome.UserNameTaken:
-                return Show("This user name is taken. Choose another one.");
+                return Show(Texts.Get("This user name is taken. Choose another one."));
             default:
                 Errors = errors;
                 return Page();

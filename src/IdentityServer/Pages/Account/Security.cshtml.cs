@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.ComponentModel.DataAnnotations;
 using IdentityServer.Account;
 using IdentityServer.Audit;
@@ -61,7 +62,7 @@ internal sealed class SecurityModel(
     {
         if (Request.Query.ContainsKey("off"))
         {
-            Message = "Your authenticator app is off. Your other sessions were signed out.";
+            Message = Texts.Get("Your authenticator app is off. Your other sessions were signed out.");
         }
         return await ShowAsync();
     }
@@ -84,7 +85,7 @@ internal sealed class SecurityModel(
             if (!lease.IsAcquired)
             {
                 var seconds = RateLimitResponses.Refuse(Response, lease);
-                ErrorMessage = $"Too many attempts. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+                ErrorMessage = Texts.Get("Too many attempts. Wait {0}, then try again.", RateLimitResponses.DescribeForReader(seconds));
                 return await ShowAsync();
             }
         }

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Audit;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
@@ -49,7 +50,7 @@ public sealed class SessionsModel(
         if (!own)
         {
             // Not (or no longer) one of this user's active sessions: nothing to end, say nothing more.
-            Message = "That session has already ended.";
+            Message = Texts.Get("That session has already ended.");
             await LoadAsync();
             return Page();
         }
@@ -75,7 +76,7 @@ public sealed class SessionsModel(
         var cancellationToken = HttpContext.RequestAborted;
         if (Request.Query.ContainsKey("ended"))
         {
-            Message ??= "Signed out.";
+            Message ??= Texts.Get("Signed out.");
         }
 
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -122,25 +123,25 @@ public sealed class SessionsModel(
         ArgumentNullException.ThrowIfNull(entry);
         return entry.Type switch
         {
-            SecurityEventTypes.SignInSucceeded => "Signed in",
-            SecurityEventTypes.SignInFailed => "Failed sign-in attempt",
-            SecurityEventTypes.LockedOut => "Account locked after failed sign-ins",
-            SecurityEventTypes.SessionStarted => "Session started",
-            SecurityEventTypes.SessionEnded => $"Session ended ({entry.Detail?.Replace('_', ' ')})",
+            SecurityEventTypes.SignInSucceeded => Texts.Get("Signed in"),
+            SecurityEventTypes.SignInFailed => Texts.Get("Failed sign-in attempt"),
+            SecurityEventTypes.LockedOut => Texts.Get("Account locked after failed sign-ins"),
+            SecurityEventTypes.SessionStarted => Texts.Get("Session started"),
+            SecurityEventTypes.SessionEnded => Texts.Get("Session ended ({0})", entry.Detail?.Replace('_', ' ')),
             SecurityEventTypes.ConsentGranted => $"Allowed {entry.ClientId} access",
-            SecurityEventTypes.AccessRemoved => $"Removed the access of {entry.ClientId}",
-            SecurityEventTypes.TokenReuseDetected => "A stolen or replayed token was detected; its session was ended",
-            SecurityEventTypes.TokenRevoked => $"{entry.ClientId} revoked a token",
-            SecurityEventTypes.PasswordChanged => "Password changed",
-            SecurityEventTypes.UserLocked => "Account locked by an administrator",
-            SecurityEventTypes.UserUnlocked => "Account unlocked by an administrator",
-            SecurityEventTypes.PasswordResetRequested => entry.Detail is null ? "Password reset link sent" : "Password reset asked for; no link sent",
-            SecurityEventTypes.PasswordResetCompleted => "Password reset with a mailed link",
-            SecurityEventTypes.EmailVerificationRequested => "Verification link sent",
-            SecurityEventTypes.EmailVerified => "E-mail address verified",
-            SecurityEventTypes.EmailChangeRequested => "Change of e-mail address asked for",
-            SecurityEventTypes.EmailChanged => "E-mail address changed",
-            SecurityEventTypes.EmailSendFailed => "A mail could not be sent",
+            SecurityEventTypes.AccessRemoved => Texts.Get("Removed the access of {0}", entry.ClientId),
+            SecurityEventTypes.TokenReuseDetected => Texts.Get("A stolen or replayed token was detected; its session was ended"),
+            SecurityEventTypes.TokenRevoked => Texts.Get("{0} revoked a token", entry.ClientId),
+            SecurityEventTypes.PasswordChanged => Texts.Get("Password changed"),
+            SecurityEventTypes.UserLocked => Texts.Get("Account locked by an administrator"),
+            SecurityEventTypes.UserUnlocked => Texts.Get("Account unlocked by an administrator"),
+            SecurityEventTypes.PasswordResetRequested => entry.Detail is null ? Texts.Get("Password reset link sent") : Texts.Get("Password reset asked for; no link sent"),
+            SecurityEventTypes.PasswordResetCompleted => Texts.Get("Password reset with a mailed link"),
+            SecurityEventTypes.EmailVerificationRequested => Texts.Get("Verification link sent"),
+            SecurityEventTypes.EmailVerified => Texts.Get("E-mail address verified"),
+            SecurityEventTypes.EmailChangeRequested => Texts.Get("Change of e-mail address asked for"),
+            SecurityEventTypes.EmailChanged => Texts.Get("E-mail address changed"),
+            SecurityEventTypes.EmailSendFailed => Texts.Get("A mail could not be sent"),
             _ => SecurityEventLabels.For(entry.Type),
         };
     }

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using IdentityServer.Audit;
@@ -57,7 +58,7 @@ internal sealed class StepUpModel(
         var user = (await users.GetUserAsync(User))!;
         if (!ModelState.IsValid)
         {
-            return Show("Enter the code from your authenticator app, or a recovery code.");
+            return Show(Texts.Get("Enter the code from your authenticator app, or a recovery code."));
         }
         if (refusals.RefuseWhenRateLimited(HttpContext, user.UserName ?? user.Id) is { } wait)
         {
@@ -110,8 +111,8 @@ internal sealed class StepUpModel(
     /// <summary>Records a refused code as the second sign-in step does (<see cref="SecondFactorRefusals"/>), and shows the one message for every wrong code.</summary>
     private async Task<IActionResult> RefuseAsync(SecondFactorResult result) =>
         Show(await refusals.RecordAsync(result, User.FindFirst(SessionService.SessionIdClaim)?.Value, StepUpPolicy.ClientIdOf(ReturnUrl))
-            ? SecondFactorRefusals.LockedOut
-            : SecondFactorRefusals.WrongCode);
+            ? Texts.Get(SecondFactorRefusals.LockedOut)
+            : Texts.Get(SecondFactorRefusals.WrongCode));
 
     private PageResult Show(string message)
     {

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.Globalization;
 using IdentityServer.Admin;
 using IdentityServer.Audit;
@@ -41,11 +42,11 @@ internal sealed class EventsModel(UserAdministration admin, UserManager<Applicat
         var to = Parse(To, nameof(To));
         if (!string.IsNullOrEmpty(Type) && !SecurityEventTypes.All.Contains(Type))
         {
-            Problem = "Unknown event type.";
+            Problem = Texts.Get("Unknown event type.");
         }
         if (Problem is not null || UserFilter?.Length > 450)
         {
-            Problem ??= "The user filter is too long.";
+            Problem ??= Texts.Get("The user filter is too long.");
             return;
         }
 
@@ -68,7 +69,7 @@ internal sealed class EventsModel(UserAdministration admin, UserManager<Applicat
         {
             return new DateTimeOffset(parsed, TimeSpan.Zero);
         }
-        Problem = $"'{name}' is not a date and time.";
+        Problem = Texts.Get("'{0}' is not a date and time.", name);
         return null;
     }
 }

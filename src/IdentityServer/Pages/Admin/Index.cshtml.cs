@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Admin;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;

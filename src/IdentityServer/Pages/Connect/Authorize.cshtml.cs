@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using System.Globalization;
 using System.Security.Claims;
 using IdentityServer.Audit;
@@ -70,7 +71,7 @@ public sealed class AuthorizeModel(
             }
             catch (AntiforgeryValidationException)
             {
-                Problem = new(Errors.InvalidRequest, "The form has expired or did not come from this site. Go back to the application and try again.", ErrorKind.Request);
+                Problem = new(Errors.InvalidRequest, Texts.Get("The form has expired or did not come from this site. Go back to the application and try again."), ErrorKind.Request);
                 Response.StatusCode = StatusCodes.Status400BadRequest;
                 return Page();
             }

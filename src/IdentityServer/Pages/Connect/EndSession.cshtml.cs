@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Data;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
@@ -83,7 +84,7 @@ public sealed class EndSessionModel(
         }
         catch (AntiforgeryValidationException)
         {
-            Problem = new(OpenIddict.Abstractions.OpenIddictConstants.Errors.InvalidRequest, "The form has expired or did not come from this site. Go back to the application and sign out again.", ErrorKind.Request);
+            Problem = new(OpenIddict.Abstractions.OpenIddictConstants.Errors.InvalidRequest, Texts.Get("The form has expired or did not come from this site. Go back to the application and sign out again."), ErrorKind.Request);
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Audit;
 using IdentityServer.Authorization;
 using IdentityServer.Data;
@@ -137,7 +138,7 @@ public sealed class VerifyModel(
             return false;
         }
         var seconds = RateLimitResponses.Refuse(Response, lease);
-        Error = $"Too many codes entered. Wait {RateLimitResponses.Describe(seconds)}, then try again.";
+        Error = Texts.Get("Too many codes entered. Wait {0}, then try again.", RateLimitResponses.DescribeForReader(seconds));
         return true;
     }
 
@@ -155,7 +156,7 @@ public sealed class VerifyModel(
             var id = await applications.GetIdAsync(application, HttpContext.RequestAborted);
             return new DeviceRequest(principal, clientId, id!, name);
         }
-        Error = "That code is not valid or has expired. Check the code on your device and try again.";
+        Error = Texts.Get("That code is not valid or has expired. Check the code on your device and try again.");
         return null;
     }
 

@@ -56,9 +56,10 @@
       } catch (error) {
         busy = false;
         if (status) {
+          // The words come from the page, in the reader's language.
           status.textContent = error && error.name === 'NotAllowedError'
-            ? 'The passkey request was cancelled or timed out. Try again.'
-            : 'Passkeys did not work here. Try again, or reload the page.';
+            ? status.dataset.cancelled
+            : status.dataset.failed;
         }
       }
     });

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Admin;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -33,13 +34,13 @@ internal sealed class CreateModel(UserManagement management) : PageModel
         {
             TempData["AdminMessage"] = result.User!.InvitationSent switch
             {
-                true => $"The account {result.User.UserName} was created and an invitation was mailed to {result.User.Email}.",
-                false => $"The account {result.User.UserName} was created, but the invitation could not be sent. Try again from this page.",
-                null => $"The account {result.User.UserName} was created without an invitation. Send one from this page when the owner should choose a password.",
+                true => Texts.Get("The account {0} was created and an invitation was mailed to {1}.", result.User.UserName, result.User.Email),
+                false => Texts.Get("The account {0} was created, but the invitation could not be sent. Try again from this page.", result.User.UserName),
+                null => Texts.Get("The account {0} was created without an invitation. Send one from this page when the owner should choose a password.", result.User.UserName),
             };
             return RedirectToPage("/Admin/Users/Edit", new { id = result.User.Id });
         }
-        Errors = result.Errors?.SelectMany(static e => e.Value).ToList() ?? [result.Problem ?? "The account could not be created."];
+        Errors = result.Errors?.SelectMany(static e => e.Value).ToList() ?? [result.Problem ?? Texts.Get("The account could not be created.")];
         AvailableRoles = await management.ListRolesAsync(HttpContext.RequestAborted);
         return Page();
     }

@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Admin;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -40,36 +41,36 @@ internal sealed class DetailsModel(UserAdministration admin) : PageModel
     public async Task<IActionResult> OnPostEndSessionAsync(string sessionId)
     {
         var outcome = await admin.EndSessionAsync(Id, sessionId ?? "", AdminAccess.Actor(User), HttpContext.RequestAborted);
-        return outcome == EndSessionOutcome.NotFound ? NotFound() : Back(outcome == EndSessionOutcome.Ended ? "The session was ended." : "The session had already ended.");
+        return outcome == EndSessionOutcome.NotFound ? NotFound() : Back(outcome == EndSessionOutcome.Ended ? Texts.Get("The session was ended.") : Texts.Get("The session had already ended."));
     }
 
     public async Task<IActionResult> OnPostEndAllAsync() =>
         await admin.EndAllSessionsAsync(Id, AdminAccess.Actor(User), HttpContext.RequestAborted) is { } ended
-            ? Back($"{ended.Ended} sessions were ended.")
+            ? Back(Texts.Get("{0} sessions were ended.", ended.Ended))
             : NotFound();
 
     public async Task<IActionResult> OnPostLockAsync()
     {
         if (IsSelf)
         {
-            return Back("You cannot lock your own account.");
+            return Back(Texts.Get("You cannot lock your own account."));
         }
         return await admin.LockAsync(Id, AdminAccess.Actor(User), HttpContext.RequestAborted) is { } ended
-            ? Back($"The account was locked and {ended.Ended} sessions were ended.")
+            ? Back(Texts.Get("The account was locked and {0} sessions were ended.", ended.Ended))
             : NotFound();
     }
 
     public async Task<IActionResult> OnPostUnlockAsync() =>
-        await admin.UnlockAsync(Id, AdminAccess.Actor(User), HttpContext.RequestAborted) ? Back("The account was unlocked.") : NotFound();
+        await admin.UnlockAsync(Id, AdminAccess.Actor(User), HttpContext.RequestAborted) ? Back(Texts.Get("The account was unlocked.")) : NotFound();
 
     public async Task<IActionResult> OnPostResetSecondFactorsAsync()
     {
         if (IsSelf)
         {
-            return Back("Turn off your own authenticator app on your Security page.");
+            return Back(Texts.Get("Turn off your own authenticator app on your Security page."));
         }
         return await admin.ResetSecondFactorsAsync(Id, AdminAccess.Actor(User), HttpContext.RequestAborted) is { } ended
-            ? Back($"The second factors were reset and {ended.Ended} sessions were ended.")
+            ? Back(Texts.Get("The second factors were reset and {0} sessions were ended.", ended.Ended))
             : NotFound();
     }
 
@@ -82,15 +83,15 @@ internal sealed class DetailsModel(UserAdministration admin) : PageModel
         }
         if (IsSelf)
         {
-            return Back("You cannot delete your own account.");
+            return Back(Texts.Get("You cannot delete your own account."));
         }
         // Deleting cannot be undone: the admin confirms by typing the user name.
         if (!string.Equals(confirmUserName?.Trim(), account.UserName, StringComparison.Ordinal))
         {
-            return Back("Type the user name exactly to confirm the deletion.");
+            return Back(Texts.Get("Type the user name exactly to confirm the deletion."));
         }
         await admin.DeleteAsync(Id, AdminAccess.Actor(User), cancellationToken);
-        TempData["AdminMessage"] = $"The account {account.UserName} was deleted.";
+        TempData["AdminMessage"] = Texts.Get("The account {0} was deleted.", account.UserName);
         return RedirectToPage("/Admin/Index");
     }
 

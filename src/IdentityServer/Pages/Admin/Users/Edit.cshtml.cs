@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Admin;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -33,25 +34,25 @@ internal sealed class EditModel(UserManagement management) : PageModel
             case ManagementOutcome.NotFound:
                 return NotFound();
             case ManagementOutcome.Done:
-                return Back("Roles and profile claims were saved.");
+                return Back(Texts.Get("Roles and profile claims were saved."));
             default:
-                Errors = result.Errors?.SelectMany(static e => e.Value).ToList() ?? [result.Problem ?? "Nothing was changed."];
+                Errors = result.Errors?.SelectMany(static e => e.Value).ToList() ?? [result.Problem ?? Texts.Get("Nothing was changed.")];
                 await LoadAsync(fromAccount: false);
                 return Page();
         }
     }
 
     public async Task<IActionResult> OnPostSendResetAsync() =>
-        Answer(await management.SendPasswordResetAsync(Id, AdminAccess.Actor(User), CancellationToken.None), "A password reset link was mailed.");
+        Answer(await management.SendPasswordResetAsync(Id, AdminAccess.Actor(User), CancellationToken.None), Texts.Get("A password reset link was mailed."));
 
     public async Task<IActionResult> OnPostInviteAsync() =>
-        Answer(await management.ResendInvitationAsync(Id, AdminAccess.Actor(User), CancellationToken.None), "A new invitation was mailed; earlier links no longer work.");
+        Answer(await management.ResendInvitationAsync(Id, AdminAccess.Actor(User), CancellationToken.None), Texts.Get("A new invitation was mailed; earlier links no longer work."));
 
     private IActionResult Answer(ManagementResult result, string done) => result.Outcome switch
     {
         ManagementOutcome.NotFound => NotFound(),
         ManagementOutcome.Done => Back(done),
-        _ => Back(result.Problem ?? "Nothing was sent."),
+        _ => Back(result.Problem ?? Texts.Get("Nothing was sent.")),
     };
 
     private async Task<bool> LoadAsync(bool fromAccount)
