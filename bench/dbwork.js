@@ -4,7 +4,7 @@
 // statement statistics (pg_stat_statements), sends COUNT requests one after another, and reports
 // statements (reads, writes), rows written, database execution time, and the CPU time of PostgreSQL
 // and of the nodes (DBWORK_NODE_PIDS) per request. The input for the paper
-// estimate in the README. Each kind first runs COUNT/2 unmeasured requests (JIT warm-up).
+// estimate in docs/performance.md. Each kind first runs COUNT/2 unmeasured requests (JIT warm-up).
 //
 // Settings (environment):
 //   BENCH_URL    the server (a node or the proxy in front of the nodes), loopback only

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the identity provider as a small cluster on this machine, the topology of a production
 # deployment in miniature: nginx (TLS, round-robin) in front of N nodes sharing one PostgreSQL
-# database, certificates and settings. See the README, "Deployment: several nodes on PostgreSQL".
+# database, certificates and settings. See docs/deployment.md, "Several nodes on PostgreSQL".
 #
 # Settings (environment):
 #   IDP_NODES       number of nodes (default 2)

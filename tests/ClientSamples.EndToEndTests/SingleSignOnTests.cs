@@ -7,7 +7,7 @@ using Microsoft.Playwright;
 namespace ClientSamples.EndToEndTests;
 
 /// <summary>
-/// The README's walk-through in a real browser: sign in to app 1, single sign-on into app 2, both call
+/// The walk-through of docs/using-it.md in a real browser: sign in to app 1, single sign-on into app 2, both call
 /// the API, then the session is ended on the identity provider's sessions page and everything that
 /// depends on it stops: the introspecting API, app 1's cookie (back-channel logout), its refresh token.
 /// </summary>

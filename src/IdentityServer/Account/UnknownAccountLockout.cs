@@ -10,7 +10,7 @@ namespace IdentityServer.Account;
 /// live in memory, per node, for a day (Identity keeps an account's count until a successful
 /// sign-in), at most <see cref="Capacity"/> names (beyond it the cache compacts the oldest away).
 /// With several nodes each counts its own failures, so an unknown name behind a round-robin
-/// balancer locks later than an account would: the README says so.
+/// balancer locks later than an account would: docs/security.md says so.
 /// </summary>
 internal sealed class UnknownAccountLockout(IOptions<IdentityOptions> identity, TimeProvider clock) : IDisposable
 {

@@ -19,7 +19,7 @@ namespace IdentityServer.Authorization;
 /// <see cref="TokenStore"/>).
 /// Measured (64 connections, 2 vCPU, SQLite): refresh 1.25–1.26 times the rate without the batch.
 /// A client_credentials response has one row, so nothing to batch: it is written at once, which
-/// measured 1.09–1.17 times the batched rate (README, "Write path: each mechanism measured").
+/// measured 1.09–1.17 times the batched rate (docs/performance.md, "Write path: each mechanism measured").
 /// </summary>
 internal sealed class TokenWriteBatch
 {
