@@ -191,9 +191,12 @@ internal sealed class UserAdministration(
         return new DeletedUser(ended, revokedAuthorizations, revokedTokens);
     }
 
-    /// <summary>Security events, newest first; <paramref name="from"/> inclusive, <paramref name="to"/> exclusive.</summary>
+    /// <summary>
+    /// Security events, newest first, after skipping the <paramref name="skip"/> newest (a page of the
+    /// admin pages); <paramref name="from"/> inclusive, <paramref name="to"/> exclusive.
+    /// </summary>
     public async Task<IReadOnlyList<SecurityEventView>> QueryEventsAsync(
-        string? userId, string? type, DateTimeOffset? from, DateTimeOffset? to, int limit, CancellationToken cancellationToken)
+        string? userId, string? type, DateTimeOffset? from, DateTimeOffset? to, int limit, CancellationToken cancellationToken, int skip = 0)
     {
         var events = database.SecurityEvents.AsNoTracking();
         if (!string.IsNullOrEmpty(userId))
@@ -215,7 +218,7 @@ internal sealed class UserAdministration(
         {
             events = events.Where(e => e.Timestamp < end);
         }
-        return await events.OrderByDescending(e => e.Timestamp).ThenByDescending(e => e.Id).Take(limit)
+        return await events.OrderByDescending(e => e.Timestamp).ThenByDescending(e => e.Id).Skip(skip).Take(limit)
             .Select(e => new SecurityEventView(e.Id, e.Timestamp, e.Type, e.UserId, e.UserName, e.SessionId, e.ClientId,
                 e.IpAddress, e.UserAgent, e.Actor, e.Detail))
             .ToListAsync(cancellationToken);

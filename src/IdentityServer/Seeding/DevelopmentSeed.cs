@@ -15,7 +15,7 @@ internal static class DevelopmentSeed
     {
         Scopes =
         [
-            new SeedScope { Name = "demo-api", DisplayName = "Use the Demo API", Resources = ["demo-api"] },
+            new SeedScope { Name = "demo-api", DisplayName = "Use the Demo API", DisplayNames = { ["de"] = "Die Demo-API verwenden" }, Resources = ["demo-api"] },
         ],
         Clients =
         [
@@ -25,6 +25,7 @@ internal static class DevelopmentSeed
                 ClientSecret = WebClientSecret,
                 ClientType = ClientTypes.Confidential,
                 DisplayName = "Demo Web App",
+                ClientUri = "http://localhost:5002/",
                 ConsentType = ConsentTypes.Explicit,
                 RequirePkce = true,
                 RedirectUris = [WebRedirectUri],

@@ -16,6 +16,9 @@ public sealed class SeedScope
 
     public string? DisplayName { get; set; }
 
+    /// <summary>The display name in other languages, by culture name (<c>"de": "Die Demo-API verwenden"</c>): what the consent page shows a reader of that language.</summary>
+    public Dictionary<string, string> DisplayNames { get; set; } = [];
+
     public string? Description { get; set; }
 
     /// <summary>The resource servers (audiences) an access token with this scope is for.</summary>
@@ -40,6 +43,12 @@ public sealed class SeedClient
     public string? ClientType { get; set; }
 
     public string? DisplayName { get; set; }
+
+    /// <summary>The display name in other languages, by culture name, for the pages of readers of that language.</summary>
+    public Dictionary<string, string> DisplayNames { get; set; } = [];
+
+    /// <summary>The application's home page (OpenID Connect Dynamic Client Registration's <c>client_uri</c>), linked on the consent page: https, or http on a loopback host.</summary>
+    public string? ClientUri { get; set; }
 
     /// <summary><c>explicit</c> (default: the user is asked once) or <c>implicit</c> (first-party app, no consent page).</summary>
     public string? ConsentType { get; set; }

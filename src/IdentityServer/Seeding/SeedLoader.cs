@@ -66,6 +66,7 @@ internal static partial class SeedLoader
             {
                 errors.Add($"{entry}: the scope is defined twice or redefines a standard or built-in scope.");
             }
+            CheckDisplayNames(scope.DisplayNames, entry, errors);
             if (scope.Resources.Any(string.IsNullOrWhiteSpace))
             {
                 errors.Add($"{entry}: Resources must not contain empty names.");
@@ -136,6 +137,11 @@ internal static partial class SeedLoader
             {
                 CheckUri(client.PostLogoutRedirectUris[j], $"{entry}: PostLogoutRedirectUris[{j}]", errors);
             }
+            if (client.ClientUri is not null)
+            {
+                CheckClientUri(client.ClientUri, $"{entry}: ClientUri", errors);
+            }
+            CheckDisplayNames(client.DisplayNames, entry, errors);
             if (client.BackchannelLogoutUri is not null)
             {
                 CheckBackchannelLogoutUri(client.ClientId ?? "", client.BackchannelLogoutUri, $"{entry}: BackchannelLogoutUri", backchannelTargets, errors);
@@ -231,6 +237,31 @@ internal static partial class SeedLoader
         }
     }
 
+    /// <summary>A page people open from the consent page: https, or http on a loopback host, and nothing else (no javascript:).</summary>
+    private static void CheckClientUri(string value, string entry, List<string> errors)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)))
+        {
+            errors.Add($"{entry}: '{value}' must be an absolute https URL (http only on a loopback host).");
+        }
+    }
+
+    /// <summary>Each key a culture name (<c>de</c>, <c>de-CH</c>), each name non-empty.</summary>
+    private static void CheckDisplayNames(Dictionary<string, string>? names, string entry, List<string> errors)
+    {
+        foreach (var (culture, name) in names ?? [])
+        {
+            if (!CultureName().IsMatch(culture))
+            {
+                errors.Add($"{entry}: DisplayNames has '{culture}', which is not a culture name such as 'de' or 'de-CH'.");
+            }
+            else if (string.IsNullOrWhiteSpace(name))
+            {
+                errors.Add($"{entry}: DisplayNames['{culture}'] is empty.");
+            }
+        }
+    }
+
     private static void CheckUri(string value, string entry, List<string> errors)
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri))
@@ -272,6 +303,9 @@ internal static partial class SeedLoader
 
     [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]+$")]
     private static partial Regex ScopeToken();
+
+    [GeneratedRegex(@"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")]
+    private static partial Regex CultureName();
 
     [GeneratedRegex(@"^[^@\s]+@[^@\s]+$")]
     private static partial Regex EmailAddress();

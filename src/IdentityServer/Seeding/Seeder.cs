@@ -59,6 +59,7 @@ internal sealed class Seeder(
             Description = seed.Description,
         };
         descriptor.Resources.UnionWith(seed.Resources);
+        AddDisplayNames(descriptor.DisplayNames, seed.DisplayNames);
         if (seed.AccessTokenClaims.Count > 0)
         {
             descriptor.Properties[AccessTokenClaims.Property] = AccessTokenClaims.ToProperty(seed.AccessTokenClaims);
@@ -79,6 +80,7 @@ internal sealed class Seeder(
             descriptor.Properties[name] = value;
         }
         if (current.DisplayName == descriptor.DisplayName
+            && DisplayNamesEqual(current.DisplayNames, descriptor.DisplayNames)
             && current.Description == descriptor.Description
             && current.Resources.SetEquals(descriptor.Resources)
             && PropertyEquals(current.Properties, descriptor.Properties, AccessTokenClaims.Property))
@@ -120,6 +122,7 @@ internal sealed class Seeder(
         if (secretMatches
             && current.ClientType == descriptor.ClientType
             && current.DisplayName == descriptor.DisplayName
+            && DisplayNamesEqual(current.DisplayNames, descriptor.DisplayNames)
             && current.ConsentType == descriptor.ConsentType
             && current.RedirectUris.SetEquals(descriptor.RedirectUris)
             && current.PostLogoutRedirectUris.SetEquals(descriptor.PostLogoutRedirectUris)
@@ -145,7 +148,22 @@ internal sealed class Seeder(
     }
 
     /// <summary>Application properties that come from the seed: set, changed or removed with it.</summary>
-    private static readonly string[] SeededProperties = [BackchannelLogoutOutbox.UriProperty, StepUpPolicy.RequireMfaProperty];
+    private static readonly string[] SeededProperties = [BackchannelLogoutOutbox.UriProperty, StepUpPolicy.RequireMfaProperty, ClientUriProperty];
+
+    /// <summary>The application property holding the seed's <see cref="SeedClient.ClientUri"/> (the name Dynamic Client Registration gives it).</summary>
+    public const string ClientUriProperty = "client_uri";
+
+    /// <summary>OpenIddict keeps display names per culture and picks the reader's (GetLocalizedDisplayNameAsync).</summary>
+    private static void AddDisplayNames(Dictionary<System.Globalization.CultureInfo, string> target, Dictionary<string, string> names)
+    {
+        foreach (var (culture, name) in names)
+        {
+            target[System.Globalization.CultureInfo.GetCultureInfo(culture)] = name;
+        }
+    }
+
+    private static bool DisplayNamesEqual(Dictionary<System.Globalization.CultureInfo, string> current, Dictionary<System.Globalization.CultureInfo, string> wanted) =>
+        current.Count == wanted.Count && current.All(p => wanted.TryGetValue(p.Key, out var name) && name == p.Value);
 
     private static bool SeededPropertiesEqual(OpenIddictApplicationDescriptor current, OpenIddictApplicationDescriptor wanted) =>
         SeededProperties.All(name => PropertyEquals(current.Properties, wanted.Properties, name));
@@ -173,6 +191,12 @@ internal sealed class Seeder(
         foreach (var uri in seed.PostLogoutRedirectUris)
         {
             descriptor.PostLogoutRedirectUris.Add(new Uri(uri, UriKind.Absolute));
+        }
+
+        AddDisplayNames(descriptor.DisplayNames, seed.DisplayNames);
+        if (seed.ClientUri is not null)
+        {
+            descriptor.Properties[ClientUriProperty] = JsonSerializer.SerializeToElement(seed.ClientUri);
         }
 
         if (seed.BackchannelLogoutUri is not null)

@@ -2,6 +2,7 @@ using System.Net;
 using AngleSharp.Html.Dom;
 using IdentityServer.Sessions;
 using IdentityServer.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static IdentityServer.Tests.Admin.AdminTestHelpers;
 
 namespace IdentityServer.Tests.Admin;
@@ -75,6 +76,35 @@ public sealed class AdminPagesTests(IdentityServerFactory factory) : IClassFixtu
         using var response = await client.Http.GetAsync(new Uri(path, UriKind.Relative));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/Account/Login", response.Headers.Location!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task AdminPages_Events_FiftyAPageWithNewerAndOlderLinksThatKeepTheFilter()
+    {
+        var userId = await CreateUserAsync(factory, "xavier");
+        using (var scope = factory.Services.CreateScope())
+        {
+            var audit = scope.ServiceProvider.GetRequiredService<IdentityServer.Audit.AuditLog>();
+            for (var i = 0; i < 60; i++)
+            {
+                await audit.RecordAsync(IdentityServer.Audit.SecurityEventTypes.SignInFailed, userId, "xavier", detail: "event-" + i);
+            }
+        }
+        using var admin = factory.CreateOidcClient();
+        await admin.SignInThroughPortalAsync();
+
+        var first = await OidcTestClient.ParseAsync(await admin.NavigateAsync("/Admin/Events?user=xavier&type=sign_in_failed"));
+        Assert.Equal(50, first.QuerySelectorAll("#events tbody tr").Length);
+        Assert.Null(first.QuerySelector("#newer-events"));
+        var older = first.QuerySelector("#older-events")!.GetAttribute("href")!;
+        Assert.Equal("?user=xavier&type=sign_in_failed&p=2", older);
+
+        var second = await OidcTestClient.ParseAsync(await admin.NavigateAsync("/Admin/Events" + older));
+        var rows = second.QuerySelectorAll("#events tbody tr");
+        Assert.Equal(10, rows.Length);
+        Assert.Equal("event-0", rows[^1].QuerySelectorAll("td")[3].TextContent);
+        Assert.Null(second.QuerySelector("#older-events"));
+        Assert.Equal("?user=xavier&type=sign_in_failed&p=1", second.QuerySelector("#newer-events")!.GetAttribute("href"));
     }
 
     [Fact]

@@ -30,9 +30,9 @@ internal static class TestSeed
 
     public static string Json => $$"""
     {
-      "Scopes": [ { "Name": "{{ApiScope}}", "DisplayName": "Orders API", "Resources": ["{{ApiClientId}}"] } ],
+      "Scopes": [ { "Name": "{{ApiScope}}", "DisplayName": "Orders API", "DisplayNames": { "de": "Bestell-API" }, "Resources": ["{{ApiClientId}}"] } ],
       "Clients": [
-        { "ClientId": "{{WebClientId}}", "ClientSecret": "{{WebClientSecret}}", "ClientType": "confidential", "DisplayName": "Shop",
+        { "ClientId": "{{WebClientId}}", "ClientSecret": "{{WebClientSecret}}", "ClientType": "confidential", "DisplayName": "Shop", "DisplayNames": { "de": "Laden" }, "ClientUri": "https://shop.example/",
           "ConsentType": "explicit",
           "RedirectUris": ["{{WebRedirectUri}}"],
           "PostLogoutRedirectUris": ["{{WebPostLogoutRedirectUri}}"],

@@ -25,6 +25,8 @@ public sealed partial class LanguageTests(IdentityServerFactory factory) : IClas
         var missing = used.Where(text => !english.ContainsKey(text)).ToList();
         Assert.True(missing.Count == 0, "Not in SharedResource.resx: " + string.Join(" | ", missing));
         Assert.Equal(english.Keys.Order(StringComparer.Ordinal), german.Keys.Order(StringComparer.Ordinal));
+        // Resource names are looked up without regard to case: "Active" and "active" would be one text.
+        Assert.Empty(english.Keys.GroupBy(static k => k, StringComparer.OrdinalIgnoreCase).Where(static g => g.Count() > 1).Select(static g => g.Key));
         foreach (var (key, value) in english)
         {
             Assert.Equal(key, value);
@@ -57,6 +59,28 @@ public sealed partial class LanguageTests(IdentityServerFactory factory) : IClas
         var page = await OidcTestClient.ParseAsync(response);
         Assert.Equal(lang, page.DocumentElement.GetAttribute("lang"));
         Assert.Equal(heading, page.QuerySelector("h1")!.TextContent);
+    }
+
+    [Fact]
+    public async Task Consent_InGerman_ShowsTheGermanNamesOfTheAppAndScopeRegisteredInTheSeed_AndTheAppsWebsite()
+    {
+        using var client = factory.CreateOidcClient();
+        var parameters = OidcTestClient.CodeRequest(TestSeed.WebClientId, TestSeed.WebRedirectUri, "openid " + TestSeed.ApiScope, Pkce.Create());
+        parameters["ui_locales"] = "de";
+        parameters["prompt"] = "consent";
+
+        using var login = await client.FollowLocalRedirectsAsync(await client.GetAuthorizeAsync(parameters));
+        using var consent = await client.SignInAsync(login, TestSeed.UserName, TestSeed.UserPassword);
+
+        var page = await OidcTestClient.ParseAsync(consent);
+        Assert.Equal("de", page.DocumentElement.GetAttribute("lang"));
+        Assert.Equal("Zugriff erlauben?", page.QuerySelector("h1")!.TextContent);
+        Assert.Equal("Laden", page.QuerySelector("#client-name")!.TextContent);
+        Assert.Equal("Bestell-API", page.QuerySelector($"li[data-scope={TestSeed.ApiScope}]")!.TextContent);
+        Assert.Equal("Sie anmelden", page.QuerySelector("li[data-scope=openid]")!.TextContent);
+        var website = page.QuerySelector("#client-uri")!;
+        Assert.Equal("https://shop.example/", website.GetAttribute("href"));
+        Assert.Equal("noopener noreferrer", website.GetAttribute("rel"));
     }
 
     [Fact]

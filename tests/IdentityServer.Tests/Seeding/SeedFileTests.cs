@@ -52,6 +52,10 @@ public sealed class SeedFileTests : IDisposable
     [InlineData("""{ "Users": [ { "UserName": "a", "Email": "not-an-email", "Password": "x" } ] }""", "is not an email address")]
     [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "RedirectUris": null } ] }""", "Clients[0].RedirectUris: must not be null")]
     [InlineData("""{ "Clients": [ null ] }""", "Clients[0]: must not be null")]
+    [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "ClientUri": "javascript:alert(1)" } ] }""", "Clients[0] ('w'): ClientUri: 'javascript:alert(1)' must be an absolute https URL")]
+    [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "ClientUri": "http://shop.example/" } ] }""", "http only on a loopback host")]
+    [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "DisplayNames": { "German": "Laden" } } ] }""", "DisplayNames has 'German', which is not a culture name")]
+    [InlineData("""{ "Scopes": [ { "Name": "orders", "DisplayNames": { "de": " " } } ] }""", "Scopes[0] ('orders'): DisplayNames['de'] is empty")]
     [InlineData("""{ "Users": [ { "UserName": "a", "Password": "x", "Claims": { "name": null } } ] }""", "Users[0].Claims['name']: must not be null")]
     public void Load_InvalidEntry_NamesFileEntryAndProblem(string json, string expected)
     {

@@ -128,7 +128,7 @@ public sealed class SessionsModel(
             SecurityEventTypes.LockedOut => Texts.Get("Account locked after failed sign-ins"),
             SecurityEventTypes.SessionStarted => Texts.Get("Session started"),
             SecurityEventTypes.SessionEnded => Texts.Get("Session ended ({0})", entry.Detail?.Replace('_', ' ')),
-            SecurityEventTypes.ConsentGranted => $"Allowed {entry.ClientId} access",
+            SecurityEventTypes.ConsentGranted => Texts.Get("Allowed {0} access", entry.ClientId),
             SecurityEventTypes.AccessRemoved => Texts.Get("Removed the access of {0}", entry.ClientId),
             SecurityEventTypes.TokenReuseDetected => Texts.Get("A stolen or replayed token was detected; its session was ended"),
             SecurityEventTypes.TokenRevoked => Texts.Get("{0} revoked a token", entry.ClientId),

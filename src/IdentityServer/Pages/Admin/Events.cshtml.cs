@@ -9,10 +9,13 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace IdentityServer.Pages.Admin;
 
-/// <summary>The audit trail, filtered by user (name or id), event type and a UTC time range.</summary>
+/// <summary>The audit trail, filtered by user (name or id), event type and a UTC time range, 50 events a page.</summary>
 internal sealed class EventsModel(UserAdministration admin, UserManager<ApplicationUser> users) : PageModel
 {
-    private const int Limit = 200;
+    public const int PageSize = 50;
+
+    /// <summary>How far back the pages go: past that, narrow the filter.</summary>
+    private const int MaxPage = 200;
 
     /// <summary>The value format of a datetime-local input; times are read as UTC.</summary>
     private const string LocalFormat = "yyyy-MM-ddTHH:mm";
@@ -29,7 +32,12 @@ internal sealed class EventsModel(UserAdministration admin, UserManager<Applicat
     [BindProperty(SupportsGet = true)]
     public string? To { get; set; }
 
+    [BindProperty(SupportsGet = true, Name = "p")]
+    public int PageNumber { get; set; } = 1;
+
     public IReadOnlyList<SecurityEventView> Events { get; private set; } = [];
+
+    public bool HasOlder { get; private set; }
 
     /// <summary>Every event type, in the order of their labels.</summary>
     public static IEnumerable<string> Types => SecurityEventTypes.All.OrderBy(SecurityEventLabels.For, StringComparer.OrdinalIgnoreCase);
@@ -56,8 +64,19 @@ internal sealed class EventsModel(UserAdministration admin, UserManager<Applicat
         {
             userId = (await users.FindByNameAsync(UserFilter.Trim()))?.Id ?? UserFilter.Trim();
         }
-        Events = await admin.QueryEventsAsync(userId, string.IsNullOrEmpty(Type) ? null : Type, from, to, Limit, HttpContext.RequestAborted);
+        PageNumber = Math.Clamp(PageNumber, 1, MaxPage);
+        // One more than a page tells whether an older page exists.
+        var events = await admin.QueryEventsAsync(userId, string.IsNullOrEmpty(Type) ? null : Type, from, to, PageSize + 1, HttpContext.RequestAborted,
+            skip: (PageNumber - 1) * PageSize);
+        HasOlder = events.Count > PageSize && PageNumber < MaxPage;
+        Events = events.Take(PageSize).ToList();
     }
+
+    /// <summary>The address of another page of the same filter.</summary>
+    public string PageLink(int page) => QueryString.Create(new Dictionary<string, string?>
+    {
+        ["user"] = UserFilter, ["type"] = Type, ["from"] = From, ["to"] = To, ["p"] = page.ToString(CultureInfo.InvariantCulture),
+    }.Where(static p => !string.IsNullOrEmpty(p.Value))).ToUriComponent();
 
     private DateTimeOffset? Parse(string? value, string name)
     {

@@ -50,6 +50,9 @@ public sealed class AuthorizeModel(
 
     public string? ApplicationName { get; private set; }
 
+    /// <summary>The application's home page, when registered (<c>ClientUri</c> in the seed), so the person can see whose app this is.</summary>
+    public Uri? ApplicationUri { get; private set; }
+
     public IReadOnlyList<(string Name, string Description)> Scopes { get; private set; } = [];
 
     public IReadOnlyList<KeyValuePair<string, string?>> RequestParameters { get; private set; } = [];
@@ -167,6 +170,9 @@ public sealed class AuthorizeModel(
                 return Forbid(Errors.ConsentRequired, "The user has not consented to this application.");
             }
             ApplicationName = await applications.GetLocalizedDisplayNameAsync(application, cancellationToken) ?? request.ClientId;
+            ApplicationUri = (await applications.GetPropertiesAsync(application, cancellationToken))
+                .TryGetValue(Seeding.Seeder.ClientUriProperty, out var home) && home.ValueKind == System.Text.Json.JsonValueKind.String
+                && Uri.TryCreate(home.GetString(), UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" ? uri : null;
             Scopes = await ScopeDescriptions.DescribeAsync(scopeManager, scopes, cancellationToken);
             RequestParameters = parameters;
             return Page();
