@@ -1,7 +1,8 @@
 namespace IdentityServer.Sessions;
 
 /// <summary>
-/// Turns a User-Agent header into a name a person recognises, such as "Chrome on Windows". Only
+/// Turns a User-Agent header into a name a person recognises, such as "Chrome on Windows", in the
+/// reader's language (pages describe a session from its stored User-Agent when they show it). Only
 /// the browser family and operating system are read (no version, no fingerprinting); anything
 /// unrecognised is "Unknown browser". No maintained .NET user-agent parser is available to this
 /// project, and these few ordered rules cover the browsers people use.
@@ -26,7 +27,7 @@ public static class DeviceNames
     {
         if (string.IsNullOrWhiteSpace(userAgent))
         {
-            return "Unknown device";
+            return Localization.Texts.Get("Unknown device");
         }
         var browser = Browsers.FirstOrDefault(b => userAgent.Contains(b.Token, StringComparison.Ordinal)).Name;
         if (browser == "Chrome" && userAgent.Contains("HeadlessChrome/", StringComparison.Ordinal))
@@ -36,10 +37,10 @@ public static class DeviceNames
         var system = Systems.FirstOrDefault(s => userAgent.Contains(s.Token, StringComparison.Ordinal)).Name;
         return (browser, system) switch
         {
-            (null, null) => "Unknown browser",
+            (null, null) => Localization.Texts.Get("Unknown browser"),
             (not null, null) => browser,
-            (null, not null) => $"Unknown browser on {system}",
-            _ => $"{browser} on {system}",
+            (null, not null) => Localization.Texts.Get("Unknown browser on {0}", system),
+            _ => Localization.Texts.Get("{0} on {1}", browser, system),
         };
     }
 }

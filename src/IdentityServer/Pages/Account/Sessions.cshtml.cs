@@ -94,7 +94,7 @@ public sealed class SessionsModel(
                 }
                 apps.Add(name);
             }
-            views.Add(new SessionView(session.Id, session.DeviceName, session.IpAddress, session.CreatedAt, session.LastSeenAt, apps, session.Id == CurrentSessionId));
+            views.Add(new SessionView(session.Id, IdentityServer.Sessions.DeviceNames.Describe(session.UserAgent), session.IpAddress, session.CreatedAt, session.LastSeenAt, apps, session.Id == CurrentSessionId));
         }
         // This browser first, then by last activity.
         var ordered = views.OrderByDescending(v => v.IsCurrent).ThenByDescending(v => v.LastSeenAt).ToList();
