@@ -42,7 +42,7 @@ public sealed class LaunchEnvironmentTests
     public async Task DotnetRun_Default_RunsDevelopment()
     {
         using var folder = new TemporaryFolder();
-        using var server = DotnetRun(folder.Path, environment: null);
+        using var server = DotnetRun(folder.Path, environment: (string?)null);
 
         await server.WaitForLineAsync("Content root path:", StartTimeout); // the last of the start-up lines
 
@@ -63,11 +63,49 @@ public sealed class LaunchEnvironmentTests
         Assert.DoesNotContain("Unhandled exception", server.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>docs/security.md's JSON console logging, set as written: every line the server writes is one JSON object, with its scopes.</summary>
+    [Fact]
+    public async Task DotnetRun_JsonConsoleLoggingAsDocumented_WritesOneJsonObjectPerLine()
+    {
+        var block = Markdown.BashBlock(File.ReadAllText(Repository.File("docs", "security.md")), "Logging__Console__FormatterName=json");
+        var variables = block.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(static line => line.Split('=', 2)).ToDictionary(static pair => pair[0], static pair => pair[1]);
+        Assert.Equal("json", variables["Logging__Console__FormatterName"]);
+        using var folder = new TemporaryFolder();
+        using var server = DotnetRun(folder.Path, variables);
+
+        await server.WaitForLineAsync("Content root path", StartTimeout);
+
+        // dotnet run's own "Using launch settings from ..." is not the server's.
+        var lines = server.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(static line => !line.StartsWith("Using launch settings from ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(lines);
+        var plain = lines.Where(static line => !IsJsonLogEntry(line)).ToList();
+        Assert.True(plain.Count == 0, "Not JSON: " + string.Join(Environment.NewLine, plain));
+        Assert.Contains(lines, static line => line.Contains("\"Scopes\":[", StringComparison.Ordinal));
+    }
+
+    private static bool IsJsonLogEntry(string line)
+    {
+        try
+        {
+            using var entry = System.Text.Json.JsonDocument.Parse(line);
+            return entry.RootElement.TryGetProperty("Message", out _);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// <c>dotnet run --no-build</c> of the server as built for this test run (the README's command),
     /// on a database and folders of its own and a free port.
     /// </summary>
-    private static ServerProcess DotnetRun(string folder, string? environment) => ServerProcess.Start("dotnet",
+    private static ServerProcess DotnetRun(string folder, string? environment) =>
+        DotnetRun(folder, environment is null ? null : new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = environment });
+
+    private static ServerProcess DotnetRun(string folder, IReadOnlyDictionary<string, string>? environment) => ServerProcess.Start("dotnet",
         [
             "run", "--no-build", "-c", BuildConfiguration, "--project", "src/IdentityServer", "--",
             "--urls", "http://127.0.0.1:0",
@@ -77,7 +115,7 @@ public sealed class LaunchEnvironmentTests
             $"--Email:PickupFolder={Path.Combine(folder, "mail")}",
         ],
         Repository.Root,
-        environment is null ? null : new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = environment });
+        environment);
 
     /// <summary>The configuration this test run was built in: <c>dotnet run --no-build</c> must name the same.</summary>
     private static string BuildConfiguration { get; } =
