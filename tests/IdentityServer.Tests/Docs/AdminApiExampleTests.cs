@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using IdentityServer.Seeding;
 using IdentityServer.Tests.Infrastructure;
@@ -26,18 +24,9 @@ public sealed class AdminApiExampleTests
         Assert.True(File.Exists("/usr/bin/jq") || File.Exists("/usr/local/bin/jq"), "jq is missing (apt-get install jq; .ci/run installs it).");
         var block = Markdown.Block(File.ReadAllText(Repository.File("docs", "admin.md")), "sh", "api/admin/users?query=alice");
         using var folder = new TemporaryFolder();
-        var port = FreePort();
+        var port = ServerProcess.FreePort();
         var origin = $"http://127.0.0.1:{port}";
-        using var server = ServerProcess.Start("dotnet",
-            [
-                "run", "--no-build", "-c", BuildConfiguration, "--project", "src/IdentityServer", "--",
-                "--urls", origin,
-                $"--ConnectionStrings:Default=Data Source={Path.Combine(folder.Path, "idp.db")}",
-                $"--DataProtection:KeysPath={Path.Combine(folder.Path, "keys")}",
-                $"--Certificates:DevelopmentPath={Path.Combine(folder.Path, "certs")}",
-                $"--Email:PickupFolder={Path.Combine(folder.Path, "mail")}",
-            ],
-            Repository.Root);
+        using var server = ServerProcess.DotnetRun(folder.Path, origin);
         await server.WaitForLineAsync("Content root path:", TimeSpan.FromSeconds(90));
         var script = block.Replace(DocumentedHost, origin, StringComparison.Ordinal)
             .Replace("client_id=ops-automation", "client_id=" + AdminClientId, StringComparison.Ordinal);
@@ -80,14 +69,4 @@ public sealed class AdminApiExampleTests
         }
         return answers;
     }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string BuildConfiguration { get; } =
-        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
 }

@@ -23,7 +23,7 @@ public sealed class DeploymentRecipeTests
     public async Task PublishAndStartRecipe_ServesHttpsInProductionFromTheSettingsFile()
     {
         using var folder = new TemporaryFolder();
-        var port = FreePort();
+        var port = ServerProcess.FreePort();
         var etc = Directory.CreateDirectory(folder.File("etc")).FullName;
         string Localize(string text) => text
             .Replace("/opt/identity-server", folder.File("opt"), StringComparison.Ordinal)
@@ -72,12 +72,5 @@ public sealed class DeploymentRecipeTests
         var body = await token.Content.ReadAsStringAsync();
         Assert.True(token.StatusCode == HttpStatusCode.OK, body);
         Assert.True(JsonDocument.Parse(body).RootElement.TryGetProperty("access_token", out _), body);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

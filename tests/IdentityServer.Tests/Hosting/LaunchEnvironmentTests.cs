@@ -98,26 +98,9 @@ public sealed class LaunchEnvironmentTests
         }
     }
 
-    /// <summary>
-    /// <c>dotnet run --no-build</c> of the server as built for this test run (the README's command),
-    /// on a database and folders of its own and a free port.
-    /// </summary>
     private static ServerProcess DotnetRun(string folder, string? environment) =>
         DotnetRun(folder, environment is null ? null : new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = environment });
 
-    private static ServerProcess DotnetRun(string folder, IReadOnlyDictionary<string, string>? environment) => ServerProcess.Start("dotnet",
-        [
-            "run", "--no-build", "-c", BuildConfiguration, "--project", "src/IdentityServer", "--",
-            "--urls", "http://127.0.0.1:0",
-            $"--ConnectionStrings:Default=Data Source={Path.Combine(folder, "idp.db")}",
-            $"--DataProtection:KeysPath={Path.Combine(folder, "keys")}",
-            $"--Certificates:DevelopmentPath={Path.Combine(folder, "certs")}",
-            $"--Email:PickupFolder={Path.Combine(folder, "mail")}",
-        ],
-        Repository.Root,
-        environment);
-
-    /// <summary>The configuration this test run was built in: <c>dotnet run --no-build</c> must name the same.</summary>
-    private static string BuildConfiguration { get; } =
-        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+    private static ServerProcess DotnetRun(string folder, IReadOnlyDictionary<string, string>? environment) =>
+        ServerProcess.DotnetRun(folder, "http://127.0.0.1:0", environment);
 }

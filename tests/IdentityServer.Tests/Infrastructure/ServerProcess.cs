@@ -38,6 +38,34 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// The README's <c>dotnet run --project src/IdentityServer</c> of the server as built for this test
+    /// run (<c>--no-build</c>), on a database and folders of its own under <paramref name="folder"/>.
+    /// </summary>
+    public static ServerProcess DotnetRun(string folder, string urls, IReadOnlyDictionary<string, string>? environment = null) => Start("dotnet",
+        [
+            "run", "--no-build", "-c", BuildConfiguration, "--project", "src/IdentityServer", "--",
+            "--urls", urls,
+            $"--ConnectionStrings:Default=Data Source={Path.Combine(folder, "idp.db")}",
+            $"--DataProtection:KeysPath={Path.Combine(folder, "keys")}",
+            $"--Certificates:DevelopmentPath={Path.Combine(folder, "certs")}",
+            $"--Email:PickupFolder={Path.Combine(folder, "mail")}",
+        ],
+        Repository.Root,
+        environment);
+
+    /// <summary>A loopback port nothing listens on now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The configuration this test run was built in: <c>dotnet run --no-build</c> must name the same.</summary>
+    private static string BuildConfiguration { get; } =
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
     public static ServerProcess Start(string fileName, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(fileName) { WorkingDirectory = workingDirectory };
