@@ -57,6 +57,7 @@ internal static class AdminApi
             .WithName("SessionStatistics").WithSummary("Active sessions now, and sign-ins succeeded and failed per day (or hour) over a window.")
             .ProducesValidationProblem();
         api.MapUserManagement();
+        api.MapClientManagement();
         return api;
     }
 

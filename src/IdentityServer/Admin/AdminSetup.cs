@@ -55,6 +55,7 @@ internal static class AdminSetup
         builder.Services.AddProblemDetails();
         builder.Services.AddScoped<UserAdministration>();
         builder.Services.AddScoped<UserManagement>();
+        builder.Services.AddScoped<ClientManagement>();
 
         builder.Services.AddOpenApi(options =>
         {

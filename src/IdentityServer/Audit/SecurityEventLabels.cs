@@ -45,6 +45,8 @@ public static class SecurityEventLabels
         [SecurityEventTypes.UserClaimsChanged] = "Profile claims changed",
         [SecurityEventTypes.PasswordResetSentByAdmin] = "Password reset sent by an administrator",
         [SecurityEventTypes.UserRegistered] = "Registered",
+        [SecurityEventTypes.ClientCreated] = "Client registered by an administrator",
+        [SecurityEventTypes.ClientDeleted] = "Client deleted by an administrator",
         [SecurityEventTypes.RegistrationAddressInUse] = "Registration with an address in use",
         [SecurityEventTypes.PasskeyAdded] = "Passkey added",
         [SecurityEventTypes.PasskeyRemoved] = "Passkey removed",

@@ -69,6 +69,12 @@ public static class SecurityEventTypes
     /// <summary>Someone registered an account on the registration page.</summary>
     public const string UserRegistered = "user_registered";
 
+    /// <summary>An administrator registered a client through the admin API (detail: its client id).</summary>
+    public const string ClientCreated = "client_created";
+
+    /// <summary>An administrator deleted a client; its grants and tokens went with it (detail: its client id).</summary>
+    public const string ClientDeleted = "client_deleted";
+
     /// <summary>Someone tried to register with an address that already has an account; its owner was told by mail.</summary>
     public const string RegistrationAddressInUse = "registration_address_in_use";
 
@@ -91,7 +97,7 @@ public static class SecurityEventTypes
         EmailSendFailed,
         AuthenticatorEnabled, AuthenticatorDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed, SecondFactorsReset,
         UserCreated, InvitationSent, InvitationAccepted, UserRolesChanged, UserClaimsChanged, PasswordResetSentByAdmin,
-        UserRegistered, RegistrationAddressInUse,
+        UserRegistered, RegistrationAddressInUse, ClientCreated, ClientDeleted,
         PasskeyAdded, PasskeyRemoved, PasskeyRenamed,
         StepUpCompleted, MfaEnrolmentRequired,
     };

@@ -245,6 +245,43 @@ internal sealed class Seeder(
         return descriptor;
     }
 
+    /// <summary>
+    /// A registered client in the seed file's shape (without its secret, which only a hash of is
+    /// stored): the inverse of <see cref="ToDescriptor"/>. <c>openid</c> is listed for clients users
+    /// sign in to, as OpenIddict needs no permission for it.
+    /// </summary>
+    internal static SeedClient FromDescriptor(OpenIddictApplicationDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        string? Text(string property) =>
+            descriptor.Properties.TryGetValue(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        var grants = descriptor.Permissions.Where(static p => p.StartsWith(Permissions.Prefixes.GrantType, StringComparison.Ordinal))
+            .Select(static p => p[Permissions.Prefixes.GrantType.Length..]).Order(StringComparer.Ordinal).ToList();
+        var scopes = descriptor.Permissions.Where(static p => p.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
+            .Select(static p => p[Permissions.Prefixes.Scope.Length..]).ToList();
+        if (descriptor.Permissions.Contains(Permissions.Endpoints.Authorization))
+        {
+            scopes.Insert(0, Scopes.OpenId);
+        }
+        return new SeedClient
+        {
+            ClientId = descriptor.ClientId,
+            ClientType = descriptor.ClientType,
+            DisplayName = descriptor.DisplayName,
+            DisplayNames = descriptor.DisplayNames.ToDictionary(static p => p.Key.Name, static p => p.Value, StringComparer.OrdinalIgnoreCase),
+            ClientUri = Text(ClientUriProperty),
+            ConsentType = descriptor.ConsentType,
+            RequirePkce = descriptor.Requirements.Contains(Requirements.Features.ProofKeyForCodeExchange) || !grants.Contains(GrantTypes.AuthorizationCode),
+            RedirectUris = [.. descriptor.RedirectUris.Select(static u => u.OriginalString)],
+            PostLogoutRedirectUris = [.. descriptor.PostLogoutRedirectUris.Select(static u => u.OriginalString)],
+            GrantTypes = grants,
+            Scopes = scopes,
+            Introspection = descriptor.Permissions.Contains(Permissions.Endpoints.Introspection),
+            RequireMfa = descriptor.Properties.TryGetValue(StepUpPolicy.RequireMfaProperty, out var mfa) && mfa.ValueKind == JsonValueKind.True,
+            BackchannelLogoutUri = Text(BackchannelLogoutOutbox.UriProperty),
+        };
+    }
+
     private async Task<bool> ApplyUserAsync(SeedUser seed, string entry)
     {
         var changed = false;
