@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs docs/deployment.md's "Trying it on one machine" as written: deploy/run-cluster.sh in the
-# background, then the page's three curl requests, checked; then stops the cluster as Ctrl-C would.
+# background, then the page's three curl requests, checked; then stops the cluster.
 # Used by .ci/run; needs what run-cluster.sh needs (nginx, PostgreSQL, root or postgres).
 set -uo pipefail
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +16,14 @@ start=${commands[0]%%#*}
 log=$(mktemp /tmp/run-cluster.XXXXXX.log)
 setsid deploy/run-cluster.sh >"$log" 2>&1 &
 cluster=$!
-stop() { kill -INT -- "-$cluster" 2>/dev/null; wait "$cluster" 2>/dev/null; }
+# A background job of a script starts with SIGINT ignored, so the script is stopped with TERM, which
+# run-cluster.sh traps to clean up as Ctrl-C would; KILL if it has not finished in 30 s.
+stop() {
+  kill -TERM -- "-$cluster" 2>/dev/null
+  for _ in $(seq 1 30); do kill -0 "$cluster" 2>/dev/null || break; sleep 1; done
+  kill -KILL -- "-$cluster" 2>/dev/null
+  wait "$cluster" 2>/dev/null
+}
 trap stop EXIT
 
 ready=0

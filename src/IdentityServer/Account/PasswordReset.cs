@@ -117,7 +117,7 @@ internal sealed class PasswordReset(
                 // Used meanwhile (another tab), or the account changed under the save: what is the link worth now?
                 var now = await CheckLinkAsync(userId, encodedToken);
                 return now == ResetLinkState.Valid
-                    ? new PasswordResetResult(now, ["The account changed while the password was being saved. Try again."])
+                    ? new PasswordResetResult(now, [Localization.Texts.Get("The account changed while the password was being saved. Try again.")])
                     : new PasswordResetResult(now, []);
             }
             return new PasswordResetResult(ResetLinkState.Valid, [.. result.Errors.Select(static e => e.Description)]);

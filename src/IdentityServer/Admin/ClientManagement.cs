@@ -22,6 +22,7 @@ internal sealed class ClientManagement(
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictTokenManager tokens,
     BackchannelLogoutTargets backchannelTargets,
+    ClientAndScopeChanges changes,
     AuditLog audit)
 {
     private const string Source = "admin API";
@@ -81,11 +82,13 @@ internal sealed class ClientManagement(
         {
             return new ClientResult(ManagementOutcome.NotFound);
         }
-        // Revoked first, so a token read between the two steps is already refused; the store then
-        // removes the client with its grants and tokens.
+        // Revoked first, so a token read between the steps is already refused. Every node then drops
+        // the client from its cache while it still exists (a request in between finds it and its
+        // token goes with it), and the store removes it with its grants and tokens.
         var id = await applications.GetIdAsync(application, cancellationToken);
         await tokens.RevokeByApplicationIdAsync(id!, cancellationToken);
         await authorizations.RevokeByApplicationIdAsync(id!, cancellationToken);
+        await changes.PublishAsync(cancellationToken);
         await applications.DeleteAsync(application, cancellationToken);
         await audit.RecordAsync(SecurityEventTypes.ClientDeleted, clientId: clientId, actor: actor, detail: clientId, cancellationToken: cancellationToken);
         return new ClientResult(ManagementOutcome.Done);

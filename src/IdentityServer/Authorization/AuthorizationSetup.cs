@@ -150,6 +150,8 @@ internal static class AuthorizationSetup
 
         builder.Services.AddSingleton<ClientSecretCache>();
         builder.Services.AddSingleton(typeof(LookupCache<>));
+        builder.Services.AddSingleton<ClientAndScopeChanges>();
+        builder.Services.AddHostedService<ClientAndScopeChangeListener>();
         builder.Services.AddScoped<PrincipalFactory>();
         builder.Services.AddScoped<TokenWriteBatch>();
         builder.Services.AddScoped<RefreshTokenRotation>();

@@ -10,6 +10,7 @@ namespace IdentityServer.Authorization;
 /// <summary>
 /// OpenIddict's application manager with two shortcuts on the hot path: client lookups come from
 /// <see cref="LookupCache{TEntity}"/>, and a successful secret check from <see cref="ClientSecretCache"/>.
+/// A change is published to every node (<see cref="ClientAndScopeChanges"/>).
 /// Tokens and authorizations are never cached (see AuthorizationSetup).
 /// </summary>
 internal sealed class CachingApplicationManager(
@@ -18,7 +19,8 @@ internal sealed class CachingApplicationManager(
     IOptionsMonitor<OpenIddictCoreOptions> options,
     IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication> store,
     ClientSecretCache secrets,
-    LookupCache<OpenIddictEntityFrameworkCoreApplication> lookups)
+    LookupCache<OpenIddictEntityFrameworkCoreApplication> lookups,
+    ClientAndScopeChanges changes)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
     // Misses (unknown client ids, which anyone can send) are never cached; neither are absurdly long keys.
@@ -35,25 +37,25 @@ internal sealed class CachingApplicationManager(
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreApplication application, string? secret, CancellationToken cancellationToken = default)
     {
         await base.CreateAsync(application, secret, cancellationToken);
-        lookups.Clear();
+        await changes.PublishAsync(cancellationToken);
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
         await base.UpdateAsync(application, cancellationToken);
-        lookups.Clear();
+        await changes.PublishAsync(cancellationToken);
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication application, string? secret, CancellationToken cancellationToken = default)
     {
         await base.UpdateAsync(application, secret, cancellationToken);
-        lookups.Clear();
+        await changes.PublishAsync(cancellationToken);
     }
 
     public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
         await base.DeleteAsync(application, cancellationToken);
-        lookups.Clear();
+        await changes.PublishAsync(cancellationToken);
     }
 
     protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
@@ -77,7 +79,8 @@ internal sealed class CachingScopeManager(
     ILogger<OpenIddictScopeManager<OpenIddictEntityFrameworkCoreScope>> logger,
     IOptionsMonitor<OpenIddictCoreOptions> options,
     IOpenIddictScopeStore<OpenIddictEntityFrameworkCoreScope> store,
-    LookupCache<OpenIddictEntityFrameworkCoreScope> lookups)
+    LookupCache<OpenIddictEntityFrameworkCoreScope> lookups,
+    ClientAndScopeChanges changes)
     : OpenIddictScopeManager<OpenIddictEntityFrameworkCoreScope>(cache, logger, options, store)
 {
     public override ValueTask<OpenIddictEntityFrameworkCoreScope?> FindByNameAsync(string name, CancellationToken cancellationToken = default) =>
@@ -100,19 +103,19 @@ internal sealed class CachingScopeManager(
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
     {
         await base.CreateAsync(scope, cancellationToken);
-        lookups.Clear();
+        await changes.PublishAsync(cancellationToken);
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
     {
         await base.UpdateAsync(scope, cancellationToken);
-        lookups.Clear();
+        await changes.PublishAsync(cancellationToken);
     }
 
     public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
     {
         await base.DeleteAsync(scope, cancellationToken);
-        lookups.Clear();
+        await changes.PublishAsync(cancellationToken);
     }
 
     private static bool Cacheable(ImmutableArray<string> names) => names.Length <= 32 && names.Sum(static n => n.Length) <= 1024;

@@ -4,8 +4,8 @@ namespace IdentityServer.Authorization;
 
 /// <summary>
 /// A small read-through cache for the client and scope lookups every protocol request makes.
-/// Entries live for a minute and are dropped whenever this process changes a client or scope;
-/// another node's change is seen within that minute. Misses (null results) are never cached, and
+/// Entries live for a minute and are dropped whenever a client or scope changes, on this node at once
+/// and on the others when notified (<see cref="ClientAndScopeChanges"/>). Misses (null results) are never cached, and
 /// callers cache only results for names that exist.
 /// Code that modifies clients or scopes reads them inside <see cref="LookupCache.Bypass"/>: a cached
 /// instance belongs to no DbContext, and updating it next to a tracked copy would conflict.

@@ -27,6 +27,8 @@ internal static class LocalizationSetup
             // de-AT falls back to de; a language we do not have falls through to the next provider.
             options.FallBackToParentCultures = true;
             options.FallBackToParentUICultures = true;
+            // Pages say which language they are in (Content-Language), for caches and assistive tools.
+            options.ApplyCurrentCultureToResponseHeaders = true;
             options.RequestCultureProviders =
             [
                 new CookieRequestCultureProvider { CookieName = CookieName },
@@ -37,9 +39,11 @@ internal static class LocalizationSetup
         return builder;
     }
 
+    /// <summary>Pages only: the admin API and its problem details speak English to every caller, whatever its Accept-Language.</summary>
     public static WebApplication UsePageLanguages(this WebApplication app)
     {
-        app.UseRequestLocalization();
+        app.UseWhen(static context => !context.Request.Path.StartsWithSegments(Admin.AdminApi.Prefix, StringComparison.OrdinalIgnoreCase),
+            static pages => pages.UseRequestLocalization());
         return app;
     }
 

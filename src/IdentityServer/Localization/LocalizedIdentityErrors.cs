@@ -14,6 +14,12 @@ internal sealed class LocalizedIdentityErrors : IdentityErrorDescriber
 
     public override IdentityError InvalidToken() => Translate(base.InvalidToken());
 
+    public override IdentityError ConcurrencyFailure() => Translate(base.ConcurrencyFailure());
+
+    public override IdentityError UserAlreadyHasPassword() => Translate(base.UserAlreadyHasPassword());
+
+    public override IdentityError RecoveryCodeRedemptionFailed() => Translate(base.RecoveryCodeRedemptionFailed());
+
     public override IdentityError PasswordTooShort(int length) =>
         New(nameof(PasswordTooShort), "Passwords must be at least {0} characters.", length);
 

@@ -73,7 +73,7 @@ internal sealed partial class AccountPasskeys(
             LogRefused(logger, user.Id, attestation.Failure?.Message ?? "the ceremony was started for another account");
             return PasskeyChangeResult.Failed;
         }
-        attestation.Passkey.Name = Clean(name) ?? Sessions.DeviceNames.Describe(userAgent);
+        attestation.Passkey.Name = Clean(name) ?? Localization.Texts.InEnglish(() => Sessions.DeviceNames.Describe(userAgent));
         if (!(await users.AddOrUpdatePasskeyAsync(user, attestation.Passkey)).Succeeded)
         {
             return PasskeyChangeResult.Failed;

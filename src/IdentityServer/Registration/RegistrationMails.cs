@@ -1,3 +1,4 @@
+using IdentityServer.Localization;
 using IdentityServer.Email;
 
 namespace IdentityServer.Registration;
@@ -8,10 +9,10 @@ internal static class RegistrationMails
     public const string AddressInUsePurpose = "registration_address_in_use";
 
     public static MailTemplate AddressInUse(string userName) => new(
-        "Someone tried to register with your address",
+        Texts.Get("Someone tried to register with your address"),
         [
-            "Someone tried to create a new account with this e-mail address. It already belongs to your account, so no account was created.",
-            $"If that was you: your account's user name is {userName}. Sign in with it, or use \"Forgot password\" on the sign-in page.",
+            Texts.Get("Someone tried to create a new account with this e-mail address. It already belongs to your account, so no account was created."),
+            Texts.Get("If that was you: your account's user name is {0}. Sign in with it, or use \"Forgot password\" on the sign-in page.", userName),
         ],
-        Closing: "If it was not you, ignore this mail: nothing changed.");
+        Closing: Texts.Get("If it was not you, ignore this mail: nothing changed."));
 }

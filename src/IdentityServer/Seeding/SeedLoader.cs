@@ -207,12 +207,14 @@ internal static partial class SeedLoader
             Check(scope?.Resources, $"Scopes[{i}].Resources");
             scope?.Resources?.Select((r, j) => (r, j)).ToList().ForEach(x => Check(x.r, $"Scopes[{i}].Resources[{x.j}]"));
             Check(scope?.AccessTokenClaims, $"Scopes[{i}].AccessTokenClaims");
+            Check(scope?.DisplayNames, $"Scopes[{i}].DisplayNames");
             scope?.AccessTokenClaims?.Select((c, j) => (c, j)).ToList().ForEach(x => Check(x.c, $"Scopes[{i}].AccessTokenClaims[{x.j}]"));
         }
         for (var i = 0; i < (document.Clients?.Count ?? 0); i++)
         {
             var client = document.Clients![i];
             Check(client, $"Clients[{i}]");
+            Check(client?.DisplayNames, $"Clients[{i}].DisplayNames");
             foreach (var (list, name) in new[] { (client?.RedirectUris, "RedirectUris"), (client?.PostLogoutRedirectUris, "PostLogoutRedirectUris"), (client?.GrantTypes, "GrantTypes"), (client?.Scopes, "Scopes") })
             {
                 Check(list, $"Clients[{i}].{name}");

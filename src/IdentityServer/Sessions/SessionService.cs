@@ -81,7 +81,8 @@ public sealed class SessionService(
             ExpiresAt = WholeSeconds(now + Options.AbsoluteLifetime),
             IpAddress = context.Connection.RemoteIpAddress?.ToString(),
             UserAgent = userAgent,
-            DeviceName = DeviceNames.Describe(userAgent),
+            // Stored, so in English; the pages describe the User-Agent again in the reader's language.
+            DeviceName = Localization.Texts.InEnglish(() => DeviceNames.Describe(userAgent)),
             AuthenticationMethods = string.Join(' ', authenticationMethods),
             Issuer = $"{request.Scheme}://{request.Host}{request.PathBase}/",
         };

@@ -20,6 +20,8 @@ public sealed partial class ClusterFixture : IAsyncLifetime
     public const string ClientSecret = "cluster-web-secret-not-for-production";
     public const string ApiClientId = "cluster-api";
     public const string ApiClientSecret = "cluster-api-secret-not-for-production";
+    public const string AdminClientId = "cluster-admin";
+    public const string AdminClientSecret = "cluster-admin-secret-not-for-production";
     public const string Scopes = "openid offline_access cluster-api";
     public const string UserName = "carol";
     public const string Password = "Cluster-Passw0rd!";

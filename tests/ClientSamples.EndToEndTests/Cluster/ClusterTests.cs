@@ -47,6 +47,41 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         Assert.True(await second.Client.IsActiveAsync(again.AccessToken));
     });
 
+    /// <summary>
+    /// A client registered through one node's admin API works on the other at once; deleted on the
+    /// first, the other refuses its secret and its tokens as soon as the change notice arrives
+    /// (PostgreSQL NOTIFY), not after its one-minute lookup cache expires, and never with a 5xx.
+    /// </summary>
+    [ClusterFact]
+    public Task Client_RegisteredAndDeletedOnOneNode_TakesEffectOnTheOtherAtOnce() => cluster.WithLogsOnFailureAsync(async () =>
+    {
+        var (first, second) = (cluster.Nodes[0], cluster.Nodes[1]);
+        var admin = await first.Client.ClientCredentialsAsync(ClusterFixture.AdminClientId, ClusterFixture.AdminClientSecret, "idp.admin");
+        Assert.True(admin.Status == HttpStatusCode.OK, admin.ToString());
+        var created = await first.Client.AdminAsync(HttpMethod.Post, "api/admin/clients", admin.AccessToken,
+            """{ "clientId": "cluster-runtime", "grantTypes": ["client_credentials"], "scopes": ["cluster-api"] }""");
+        Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
+        var secret = created.Body.GetProperty("clientSecret").GetString()!;
+
+        // Known to the second node at once, and now in its lookup cache.
+        var issued = await second.Client.ClientCredentialsAsync("cluster-runtime", secret, "cluster-api");
+        Assert.True(issued.Status == HttpStatusCode.OK, issued.ToString());
+
+        var deleted = await first.Client.AdminAsync(HttpMethod.Delete, "api/admin/clients/cluster-runtime", admin.AccessToken);
+        Assert.True(deleted.Status == HttpStatusCode.NoContent, deleted.ToString());
+
+        var clock = Stopwatch.StartNew();
+        ProtocolResponse refused;
+        do
+        {
+            refused = await second.Client.ClientCredentialsAsync("cluster-runtime", secret, "cluster-api");
+            Assert.True(refused.Status is HttpStatusCode.OK or HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized, refused.ToString());
+        }
+        while (refused.Status == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(2));
+        Assert.Equal("invalid_client", refused.Error);
+        Assert.False(await second.Client.IsActiveAsync(issued.AccessToken));
+    });
+
     [ClusterFact]
     public Task Session_EndedOnOneNode_IsRefusedOnTheOther() => cluster.WithLogsOnFailureAsync(async () =>
     {

@@ -53,6 +53,30 @@ internal sealed class ServerClient(HttpClient http, Uri address, bool direct)
         return response.Body.GetProperty("active").GetBoolean();
     }
 
+    /// <summary>A client_credentials token request (RFC 6749 4.4) with the secret in the body.</summary>
+    public Task<ProtocolResponse> ClientCredentialsAsync(string clientId, string secret, string scope) => PostAsync("connect/token", new()
+    {
+        ["grant_type"] = "client_credentials",
+        ["client_id"] = clientId,
+        ["client_secret"] = secret,
+        ["scope"] = scope,
+    });
+
+    /// <summary>An admin API call with a bearer token and, when given, a JSON body; an empty answer reads as JSON null.</summary>
+    public async Task<ProtocolResponse> AdminAsync(HttpMethod method, string path, string token, string? json = null)
+    {
+        using var request = Request(method, path);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        using var body = JsonDocument.Parse(text.Length == 0 ? "null" : text);
+        return new ProtocolResponse(response.StatusCode, body.RootElement.Clone(), null);
+    }
+
     /// <summary>A GET with the given Cookie header (a browser's cookies, copied).</summary>
     public async Task<HttpResponseMessage> GetAsync(string path, string cookies)
     {

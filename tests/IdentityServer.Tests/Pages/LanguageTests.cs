@@ -37,6 +37,60 @@ public sealed partial class LanguageTests(IdentityServerFactory factory) : IClas
         }
     }
 
+    /// <summary>
+    /// No page model hands a page a message as a bare literal: every message goes through Texts.Get
+    /// (validation attributes' ErrorMessage is translated by the framework, so it may stay a literal).
+    /// </summary>
+    [Fact]
+    public void PageModels_EveryMessageForThePage_GoesThroughTheResources()
+    {
+        var root = Repository.File("src", "IdentityServer", "Pages");
+        var bare = Directory.EnumerateFiles(root, "*.cshtml.cs", SearchOption.AllDirectories)
+            .SelectMany(static file => File.ReadLines(file).Select((line, i) => (file, line, number: i + 1)))
+            .Where(static l => !l.line.TrimStart().StartsWith('[') && BareMessage().IsMatch(l.line))
+            .Select(static l => $"{Path.GetFileName(l.file)}:{l.number}: {l.line.Trim()}")
+            .ToList();
+
+        Assert.True(bare.Count == 0, "Messages not in the resources:\n" + string.Join('\n', bare));
+    }
+
+    /// <summary>The texts of ASP.NET Core Identity that LocalizedIdentityErrors translates as they are are in the resources, word for word.</summary>
+    [Fact]
+    public void Resources_IdentitysOwnTexts_AreKeysWordForWord()
+    {
+        var english = Read("SharedResource.resx");
+        var identity = new Microsoft.AspNetCore.Identity.IdentityErrorDescriber();
+
+        string[] texts =
+        [
+            identity.DefaultError().Description, identity.ConcurrencyFailure().Description, identity.PasswordMismatch().Description,
+            identity.InvalidToken().Description, identity.UserAlreadyHasPassword().Description, identity.RecoveryCodeRedemptionFailed().Description,
+            identity.PasswordRequiresNonAlphanumeric().Description, identity.PasswordRequiresDigit().Description,
+            identity.PasswordRequiresLower().Description, identity.PasswordRequiresUpper().Description,
+        ];
+
+        Assert.All(texts, text => Assert.True(english.ContainsKey(text), text));
+    }
+
+    [Fact]
+    public async Task ContentLanguage_PagesSayTheirLanguage_TheAdminApiIsLeftInEnglish()
+    {
+        using var client = factory.CreateOidcClient();
+        var token = await Admin.AdminTestHelpers.AdminTokenAsync(client);
+        using var page = new HttpRequestMessage(HttpMethod.Get, "/Account/Login");
+        page.Headers.TryAddWithoutValidation("Accept-Language", "de");
+        using var api = new HttpRequestMessage(HttpMethod.Get, "/api/admin/users");
+        api.Headers.TryAddWithoutValidation("Accept-Language", "de");
+        api.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+
+        using var pageResponse = await client.Http.SendAsync(page);
+        using var apiResponse = await client.Http.SendAsync(api);
+
+        Assert.Equal(["de"], pageResponse.Content.Headers.ContentLanguage);
+        Assert.Equal(HttpStatusCode.OK, apiResponse.StatusCode);
+        Assert.Empty(apiResponse.Content.Headers.ContentLanguage);
+    }
+
     [Theory]
     [InlineData(null, null, "en", "Sign in")]
     [InlineData(null, "de-DE,de;q=0.9,en;q=0.5", "de", "Anmelden")]
@@ -197,6 +251,9 @@ public sealed partial class LanguageTests(IdentityServerFactory factory) : IClas
 
     [GeneratedRegex("""(?:\b[TH]\[|Texts\.Get\(|Texts\.Plural\(.*?,\s*|(?<attr>ErrorMessage\s*=\s*))"(?<text>(?:[^"\\]|\\.)*)"(?:,\s*"(?<other>(?:[^"\\]|\\.)*)"\))?""")]
     private static partial Regex Uses();
+
+    [GeneratedRegex("""\b(Message|ErrorMessage|Problem|Error|Errors)\s*\??\??=\s*\[?\$?"|\b(Show|Back|Answer)\(\$?"|(\?\?|:)\s*\[?\$?"[A-Z][a-z]+ [a-z]""")]
+    private static partial Regex BareMessage();
 
     [GeneratedRegex(@"\{\d+\}")]
     private static partial Regex PlaceholderPattern();

@@ -52,6 +52,8 @@ public sealed class SeedFileTests : IDisposable
     [InlineData("""{ "Users": [ { "UserName": "a", "Email": "not-an-email", "Password": "x" } ] }""", "is not an email address")]
     [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "RedirectUris": null } ] }""", "Clients[0].RedirectUris: must not be null")]
     [InlineData("""{ "Clients": [ null ] }""", "Clients[0]: must not be null")]
+    [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "DisplayNames": null } ] }""", "Clients[0].DisplayNames: must not be null")]
+    [InlineData("""{ "Scopes": [ { "Name": "orders", "DisplayNames": null } ] }""", "Scopes[0].DisplayNames: must not be null")]
     [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "ClientUri": "javascript:alert(1)" } ] }""", "Clients[0] ('w'): ClientUri: 'javascript:alert(1)' must be an absolute https URL")]
     [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "ClientUri": "http://shop.example/" } ] }""", "http only on a loopback host")]
     [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "DisplayNames": { "German": "Laden" } } ] }""", "DisplayNames has 'German', which is not a culture name")]

@@ -70,7 +70,7 @@ internal sealed class AcceptInvitationModel(Invitation invitations) : PageModel
     public sealed class PasswordInput
     {
         [Required(ErrorMessage = "Enter a password.")]
-        [StringLength(512)]
+        [StringLength(512, ErrorMessage = "Too long: at most {1} characters.")]
         [DataType(DataType.Password)]
         public string NewPassword { get; set; } = "";
 

@@ -72,7 +72,7 @@ internal sealed class AuthenticatorModel(
         var user = (await users.GetUserAsync(User))!;
         if (!ModelState.IsValid || !await check.ConfirmEnrolmentAsync(user, Input.Code, CancellationToken.None))
         {
-            ErrorMessage = "That code is not right. Enter the code the app shows now; if it still fails, check that the time on your phone is set automatically.";
+            ErrorMessage = Texts.Get("That code is not right. Enter the code the app shows now; if it still fails, check that the time on your phone is set automatically.");
             return await ShowKeyAsync();
         }
         var sessionId = User.FindFirst(SessionService.SessionIdClaim)?.Value;

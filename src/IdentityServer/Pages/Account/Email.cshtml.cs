@@ -87,7 +87,7 @@ internal sealed class EmailModel(UserManager<ApplicationUser> users, AccountEmai
         }
         if (!ModelState.IsValid || !MailAddresses.CanSendTo(Input.NewEmail.Trim()))
         {
-            ErrorMessage = "Enter a valid e-mail address.";
+            ErrorMessage = Texts.Get("Enter a valid e-mail address.");
             return await ShowAsync(user);
         }
         var newEmail = Input.NewEmail.Trim();

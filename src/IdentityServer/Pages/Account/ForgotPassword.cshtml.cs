@@ -34,7 +34,7 @@ internal sealed class ForgotPasswordModel(PasswordReset resets, MailSender mail,
         }
         if (!ModelState.IsValid)
         {
-            ErrorMessage = "Enter your username or e-mail address.";
+            ErrorMessage = Texts.Get("Enter your username or e-mail address.");
             return Page();
         }
         using (var lease = limits.AcquirePasswordResetByAddress(HttpContext))

@@ -74,17 +74,17 @@ internal sealed class RegisterModel(Registrations registrations, IOptions<Regist
     public sealed class RegisterInput
     {
         [Required(ErrorMessage = "Choose a user name.")]
-        [StringLength(256)]
+        [StringLength(256, ErrorMessage = "Too long: at most {1} characters.")]
         [RegularExpression(@"^[A-Za-z0-9\-._@+]+$", ErrorMessage = "A user name may hold letters, digits and - . _ @ + only.")]
         public string UserName { get; set; } = "";
 
         [Required(ErrorMessage = "Enter your e-mail address.")]
-        [StringLength(256)]
+        [StringLength(256, ErrorMessage = "Too long: at most {1} characters.")]
         [EmailAddress(ErrorMessage = "Enter a valid e-mail address.")]
         public string Email { get; set; } = "";
 
         [Required(ErrorMessage = "Choose a password.")]
-        [StringLength(512)]
+        [StringLength(512, ErrorMessage = "Too long: at most {1} characters.")]
         [DataType(DataType.Password)]
         public string Password { get; set; } = "";
 

@@ -75,7 +75,7 @@ internal sealed class ResetPasswordModel(PasswordReset resets, SignInManager<App
     public sealed class PasswordInput
     {
         [Required(ErrorMessage = "Enter a new password.")]
-        [StringLength(512)]
+        [StringLength(512, ErrorMessage = "Too long: at most {1} characters.")]
         [DataType(DataType.Password)]
         public string NewPassword { get; set; } = "";
 

@@ -111,7 +111,7 @@ internal sealed class SecurityModel(
             await signIn.SignOutAsync();
             return RedirectToPage("/Account/Login");
         }
-        ErrorMessage = "That code is not right. Enter the current code from your authenticator app.";
+        ErrorMessage = Texts.Get("That code is not right. Enter the current code from your authenticator app.");
         return await ShowAsync();
     }
 

@@ -39,8 +39,8 @@ internal sealed class EventsModel(UserAdministration admin, UserManager<Applicat
 
     public bool HasOlder { get; private set; }
 
-    /// <summary>Every event type, in the order of their labels.</summary>
-    public static IEnumerable<string> Types => SecurityEventTypes.All.OrderBy(SecurityEventLabels.For, StringComparer.OrdinalIgnoreCase);
+    /// <summary>Every event type, in the order of their labels in the reader's language.</summary>
+    public static IEnumerable<string> Types => SecurityEventTypes.All.OrderBy(SecurityEventLabels.For, StringComparer.Create(CultureInfo.CurrentCulture, ignoreCase: true));
 
     public string? Problem { get; private set; }
 
