@@ -6,7 +6,7 @@ namespace IdentityServer.Admin;
 
 /// <summary>
 /// Clients at run time through the admin API (no restart): list, read, register with a generated
-/// secret, delete. Mapped on the admin group, so access, antiforgery and rate limits are those of
+/// secret, change, delete. Mapped on the admin group, so access, antiforgery and rate limits are those of
 /// every admin endpoint. The body of a registration is a client as the seed file writes it.
 /// </summary>
 internal static class ClientManagementApi
@@ -21,6 +21,9 @@ internal static class ClientManagementApi
         api.MapPost("/clients", CreateAsync)
             .WithName("CreateClient").WithSummary("Registers a client, checked as the seed file is; a confidential client's secret is generated and answered this once.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapPut("/clients/{clientId}", UpdateAsync)
+            .WithName("UpdateClient").WithSummary("Replaces the client's settings (its secret and type stay); takes effect on every node at once.")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         api.MapDelete("/clients/{clientId}", DeleteAsync)
             .WithName("DeleteClient").WithSummary("Revokes the client's grants and tokens and deletes it (a client the seed file names comes back at the next start).")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -41,6 +44,19 @@ internal static class ClientManagementApi
         {
             ManagementOutcome.Done => TypedResults.Created($"{AdminApi.Prefix}/clients/{Uri.EscapeDataString(result.Client!.Client.ClientId!)}", result.Client),
             ManagementOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: result.Problem),
+        };
+    }
+
+    private static async Task<Results<Ok<SeedClient>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        string clientId, SeedClient request, ClientManagement clients, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var result = await clients.UpdateAsync(clientId, request, AdminAccess.Actor(user), cancellationToken);
+        return result.Outcome switch
+        {
+            ManagementOutcome.Done => TypedResults.Ok(result.Client!.Client),
+            ManagementOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!),
+            ManagementOutcome.NotFound => NotFound(),
             _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: result.Problem),
         };
     }

@@ -46,6 +46,7 @@ public static class SecurityEventLabels
         [SecurityEventTypes.PasswordResetSentByAdmin] = "Password reset sent by an administrator",
         [SecurityEventTypes.UserRegistered] = "Registered",
         [SecurityEventTypes.ClientCreated] = "Client registered by an administrator",
+        [SecurityEventTypes.ClientUpdated] = "Client changed by an administrator",
         [SecurityEventTypes.ClientDeleted] = "Client deleted by an administrator",
         [SecurityEventTypes.RegistrationAddressInUse] = "Registration with an address in use",
         [SecurityEventTypes.PasskeyAdded] = "Passkey added",

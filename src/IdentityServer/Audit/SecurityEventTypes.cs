@@ -72,6 +72,9 @@ public static class SecurityEventTypes
     /// <summary>An administrator registered a client through the admin API (detail: its client id).</summary>
     public const string ClientCreated = "client_created";
 
+    /// <summary>An administrator changed a client's settings (detail: each changed field, old and new).</summary>
+    public const string ClientUpdated = "client_updated";
+
     /// <summary>An administrator deleted a client; its grants and tokens went with it (detail: its client id).</summary>
     public const string ClientDeleted = "client_deleted";
 
@@ -97,7 +100,7 @@ public static class SecurityEventTypes
         EmailSendFailed,
         AuthenticatorEnabled, AuthenticatorDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed, SecondFactorsReset,
         UserCreated, InvitationSent, InvitationAccepted, UserRolesChanged, UserClaimsChanged, PasswordResetSentByAdmin,
-        UserRegistered, RegistrationAddressInUse, ClientCreated, ClientDeleted,
+        UserRegistered, RegistrationAddressInUse, ClientCreated, ClientUpdated, ClientDeleted,
         PasskeyAdded, PasskeyRemoved, PasskeyRenamed,
         StepUpCompleted, MfaEnrolmentRequired,
     };

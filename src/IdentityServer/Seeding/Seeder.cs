@@ -165,6 +165,9 @@ internal sealed class Seeder(
     private static bool DisplayNamesEqual(Dictionary<System.Globalization.CultureInfo, string> current, Dictionary<System.Globalization.CultureInfo, string> wanted) =>
         current.Count == wanted.Count && current.All(p => wanted.TryGetValue(p.Key, out var name) && name == p.Value);
 
+    /// <summary>Whether an application property belongs to the client's settings (set from the seed or the admin API).</summary>
+    internal static bool IsSeededProperty(string name) => SeededProperties.Contains(name, StringComparer.Ordinal);
+
     private static bool SeededPropertiesEqual(OpenIddictApplicationDescriptor current, OpenIddictApplicationDescriptor wanted) =>
         SeededProperties.All(name => PropertyEquals(current.Properties, wanted.Properties, name));
 

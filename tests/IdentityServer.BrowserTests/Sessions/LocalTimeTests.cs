@@ -4,7 +4,7 @@ using Microsoft.Playwright;
 
 namespace IdentityServer.BrowserTests.Sessions;
 
-/// <summary>Times on the pages are written in UTC and shown by the browser in its own zone and language.</summary>
+/// <summary>Times on the pages are written in UTC and shown by the browser in its own zone, in its own variant of the page's language.</summary>
 public sealed class LocalTimeTests(IdentityServerHost host, ChromiumFixture chromium)
     : IClassFixture<IdentityServerHost>, IClassFixture<ChromiumFixture>
 {

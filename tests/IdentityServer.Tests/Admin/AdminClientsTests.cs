@@ -59,6 +59,50 @@ public sealed class AdminClientsTests(IdentityServerFactory factory) : IClassFix
         Assert.All(events, static e => Assert.Equal(TestSeed.AdminClientId, e.Actor));
     }
 
+    [Fact]
+    public async Task UpdateClient_NewRedirectUri_TakesEffectAtOnce_SecretKept_EventListsTheChange()
+    {
+        using var admin = factory.CreateOidcClient();
+        var token = await AdminTokenAsync(admin);
+        using var created = await PostJsonAsync(admin, token,
+            $$"""{ "clientId": "reports", "displayName": "Reports", "grantTypes": ["client_credentials"], "scopes": ["{{TestSeed.ApiScope}}"] }""");
+        var secret = (await JsonAsync(created)).GetProperty("clientSecret").GetString()!;
+
+        using var updated = await SendJsonAsync(admin, token, HttpMethod.Put, "/api/admin/clients/reports",
+            """{ "displayName": "Monthly reports", "grantTypes": ["client_credentials"], "scopes": [] }""");
+
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.Equal("Monthly reports", (await JsonAsync(updated)).GetProperty("displayName").GetString());
+        // The scope was taken away: refused at once. The secret is the same.
+        var refused = await admin.TokenAsync(("grant_type", "client_credentials"), ("client_id", "reports"), ("client_secret", secret), ("scope", TestSeed.ApiScope));
+        Assert.Equal("invalid_scope", refused.Error);
+        var plain = await admin.TokenAsync(("grant_type", "client_credentials"), ("client_id", "reports"), ("client_secret", secret));
+        Assert.Equal(HttpStatusCode.OK, plain.Status);
+        var change = await factory.WithScopeAsync(async services => await services.GetRequiredService<IdentityServer.Data.ApplicationDbContext>()
+            .SecurityEvents.SingleAsync(static e => e.ClientId == "reports" && e.Type == SecurityEventTypes.ClientUpdated));
+        Assert.Equal("""displayName: "Reports" → "Monthly reports"; scopes: ["orders"] → none""", change.Detail);
+        Assert.Equal(TestSeed.AdminClientId, change.Actor);
+    }
+
+    [Theory]
+    [InlineData("""{ "clientId": "other", "grantTypes": ["client_credentials"] }""", HttpStatusCode.BadRequest)]
+    [InlineData("""{ "clientSecret": "mine", "grantTypes": ["client_credentials"] }""", HttpStatusCode.BadRequest)]
+    [InlineData("""{ "clientType": "public", "grantTypes": ["authorization_code"], "redirectUris": ["https://shop.example/cb"] }""", HttpStatusCode.Conflict)]
+    [InlineData("""{ "grantTypes": ["password"] }""", HttpStatusCode.BadRequest)]
+    public async Task UpdateClient_RefusedChange_LeavesTheClientAsItWas(string json, HttpStatusCode expected)
+    {
+        using var admin = factory.CreateOidcClient();
+        var token = await AdminTokenAsync(admin);
+        using var before = await SendAsync(admin.Http, HttpMethod.Get, "/api/admin/clients/" + TestSeed.ApiClientId, token);
+        var original = (await JsonAsync(before)).GetRawText();
+
+        using var response = await SendJsonAsync(admin, token, HttpMethod.Put, "/api/admin/clients/" + TestSeed.ApiClientId, json);
+
+        Assert.Equal(expected, response.StatusCode);
+        using var after = await SendAsync(admin.Http, HttpMethod.Get, "/api/admin/clients/" + TestSeed.ApiClientId, token);
+        Assert.Equal(original, (await JsonAsync(after)).GetRawText());
+    }
+
     [Theory]
     [InlineData("""{ "clientId": "chosen", "clientSecret": "mine", "grantTypes": ["client_credentials"] }""", "clientSecret", "The server generates client secrets")]
     [InlineData("""{ "clientId": "shop2", "grantTypes": ["authorization_code"], "redirectUris": ["http://shop.example/cb"] }""", "client", "RedirectUris[0]: 'http://shop.example/cb' uses plain http on a non-loopback host")]
@@ -109,9 +153,12 @@ public sealed class AdminClientsTests(IdentityServerFactory factory) : IClassFix
         Assert.Equal(JsonValueKind.Null, client.GetProperty("clientSecret").ValueKind);
     }
 
-    private static async Task<HttpResponseMessage> PostJsonAsync(OidcTestClient client, string token, string json)
+    private static Task<HttpResponseMessage> PostJsonAsync(OidcTestClient client, string token, string json) =>
+        SendJsonAsync(client, token, HttpMethod.Post, "/api/admin/clients", json);
+
+    private static async Task<HttpResponseMessage> SendJsonAsync(OidcTestClient client, string token, HttpMethod method, string path, string json)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/admin/clients", UriKind.Relative))
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative))
         {
             Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
         };
