@@ -41,6 +41,7 @@ public sealed partial class AccessibilityTests(AccessibilityHost host, ChromiumF
         ("device code entry", "/connect/verify"),
         ("admin: users", "/Admin"),
         ("admin: new user", "/Admin/Users/Create"),
+        ("admin: clients", "/Admin/Clients"),
         ("admin: security events", "/Admin/Events"),
     ];
 
@@ -131,6 +132,7 @@ public sealed partial class AccessibilityTests(AccessibilityHost host, ChromiumF
         {
             await OpenAndCheckAsync(name, path);
         }
+        // The security events page (the last above) links the users its events name.
         var user = await page.Locator("a[href^='/Admin/Users/']:not([href$='/Create'])").First.GetAttributeAsync("href");
         await OpenAndCheckAsync("admin: user", user!);
         await OpenAndCheckAsync("admin: edit user", user + "/Edit");

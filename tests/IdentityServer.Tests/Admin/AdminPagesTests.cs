@@ -108,6 +108,22 @@ public sealed class AdminPagesTests(IdentityServerFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task AdminPages_Clients_ListsEveryClientWithWhatItMayDo()
+    {
+        using var admin = factory.CreateOidcClient();
+        await admin.SignInThroughPortalAsync();
+
+        var page = await OidcTestClient.ParseAsync(await admin.NavigateAsync("/Admin/Clients"));
+
+        var shop = page.QuerySelector($"#clients tr[data-client-id='{TestSeed.WebClientId}']")!;
+        var cells = shop.QuerySelectorAll("td").Select(static c => c.TextContent.Trim()).ToList();
+        Assert.Equal(["Shop", "confidential", "authorization_code, refresh_token"], cells[1..4]);
+        Assert.Contains(TestSeed.WebRedirectUri, cells[5], StringComparison.Ordinal);
+        Assert.NotNull(page.QuerySelector($"#clients tr[data-client-id='{TestSeed.ApiClientId}']"));
+        Assert.EndsWith(" clients", page.QuerySelector("#client-count")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AdminPages_EventsFilter_ShowsTheUsersEvents()
     {
         var userId = await CreateUserAsync(factory, "judy");
