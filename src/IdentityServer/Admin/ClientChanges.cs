@@ -19,7 +19,7 @@ internal static class ClientChanges
         var changes = new StringBuilder();
         var old = JsonSerializer.SerializeToElement(before, Json);
         var now = JsonSerializer.SerializeToElement(after, Json);
-        foreach (var field in now.EnumerateObject().Where(static f => f.Name != "clientSecret"))
+        foreach (var field in now.EnumerateObject().Where(static f => f.Name is not ("clientSecret" or "clientSecrets")))
         {
             var previous = old.TryGetProperty(field.Name, out var value) ? value : default;
             if (!JsonElement.DeepEquals(previous, field.Value) && !(Empty(previous) && Empty(field.Value)))

@@ -78,6 +78,14 @@ public static class SecurityEventTypes
     /// <summary>An administrator deleted a client; its grants and tokens went with it (detail: its client id).</summary>
     public const string ClientDeleted = "client_deleted";
 
+    /// <summary>An administrator disabled a client (its grants and tokens were revoked) or enabled it again (detail: its client id).</summary>
+    public const string ClientDisabled = "client_disabled";
+    public const string ClientEnabled = "client_enabled";
+
+    /// <summary>An administrator added a client secret (detail: its id and expiry, and the expiry given to the one in use) or removed one; never a secret.</summary>
+    public const string ClientSecretAdded = "client_secret_added";
+    public const string ClientSecretRemoved = "client_secret_removed";
+
     /// <summary>Someone tried to register with an address that already has an account; its owner was told by mail.</summary>
     public const string RegistrationAddressInUse = "registration_address_in_use";
 
@@ -101,6 +109,7 @@ public static class SecurityEventTypes
         AuthenticatorEnabled, AuthenticatorDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed, SecondFactorsReset,
         UserCreated, InvitationSent, InvitationAccepted, UserRolesChanged, UserClaimsChanged, PasswordResetSentByAdmin,
         UserRegistered, RegistrationAddressInUse, ClientCreated, ClientUpdated, ClientDeleted,
+        ClientDisabled, ClientEnabled, ClientSecretAdded, ClientSecretRemoved,
         PasskeyAdded, PasskeyRemoved, PasskeyRenamed,
         StepUpCompleted, MfaEnrolmentRequired,
     };

@@ -14,7 +14,7 @@ namespace IdentityServer.Authorization;
 /// prompt or max_age, missing PKCE, request=, a repeated parameter, ...) would be shown on our
 /// error page. For those this handler makes the checks OpenIddict makes of the client and the
 /// redirect_uri itself: client_id and redirect_uri each given once, a known client, the exact
-/// registered redirect_uri. Only then does the error go to the client; an unknown client or an
+/// registered redirect_uri. Only then does the error go to the client; an unknown or disabled client or an
 /// unregistered, missing or malformed redirect_uri still gets our error page (a redirect to an
 /// unchecked URI would make the server an open redirector).
 /// </summary>
@@ -54,7 +54,8 @@ internal sealed class AuthorizationErrorRedirect(IOpenIddictApplicationManager a
         // A missing redirect_uri is not inferred (RFC 6749 3.1.2.3 would allow the only registered
         // one for a request without openid): an error then stays on our page.
         if (string.IsNullOrEmpty(request.ClientId) || string.IsNullOrEmpty(request.RedirectUri)
-            || await applications.FindByClientIdAsync(request.ClientId, cancellationToken) is not { } application)
+            || await applications.FindByClientIdAsync(request.ClientId, cancellationToken) is not { } application
+            || await DisabledClients.IsDisabledAsync(applications, application, cancellationToken))
         {
             return null;
         }

@@ -20,7 +20,8 @@ internal sealed class CachingApplicationManager(
     IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication> store,
     ClientSecretCache secrets,
     LookupCache<OpenIddictEntityFrameworkCoreApplication> lookups,
-    ClientAndScopeChanges changes)
+    ClientAndScopeChanges changes,
+    TimeProvider clock)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
     // Misses (unknown client ids, which anyone can send) are never cached; neither are absurdly long keys.
@@ -56,6 +57,51 @@ internal sealed class CachingApplicationManager(
     {
         await base.DeleteAsync(application, cancellationToken);
         await changes.PublishAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A client whose secrets are managed at run time (<see cref="ClientSecrets"/>) is checked against
+    /// each of its active secrets; an expired one is refused even if a success with it is remembered.
+    /// Any other client is checked by OpenIddict against its single secret.
+    /// </summary>
+    public override async ValueTask<bool> ValidateClientSecretAsync(OpenIddictEntityFrameworkCoreApplication application, string secret, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(application);
+        if (ClientSecrets.Read(await GetPropertiesAsync(application, cancellationToken)) is not { } managed
+            || await HasClientTypeAsync(application, OpenIddictConstants.ClientTypes.Public, cancellationToken))
+        {
+            return await base.ValidateClientSecretAsync(application, secret, cancellationToken);
+        }
+        var now = clock.GetUtcNow();
+        foreach (var entry in managed.Where(e => e.IsActive(now)))
+        {
+            if (await ValidateClientSecretAsync(secret, entry.Hash, cancellationToken))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>OpenIddict's hash of a new secret, as it stores one (for <see cref="SetClientSecretsAsync"/>).</summary>
+    public ValueTask<string> HashClientSecretAsync(string secret, CancellationToken cancellationToken = default) =>
+        ObfuscateClientSecretAsync(secret, cancellationToken);
+
+    /// <summary>
+    /// Replaces the client's secrets with <paramref name="secrets"/> (hashes) and publishes the change.
+    /// OpenIddict's own secret column keeps the newest active hash, so it never holds a retired secret.
+    /// </summary>
+    public async ValueTask SetClientSecretsAsync(OpenIddictEntityFrameworkCoreApplication application, IReadOnlyList<ClientSecret> secrets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(application);
+        ArgumentNullException.ThrowIfNull(secrets);
+        var now = clock.GetUtcNow();
+        var newest = secrets.Where(s => s.IsActive(now)).OrderByDescending(static s => s.Created).FirstOrDefault()
+            ?? throw new ArgumentException("A confidential client needs an active secret.", nameof(secrets));
+        var properties = await GetPropertiesAsync(application, cancellationToken);
+        await Store.SetPropertiesAsync(application, properties.SetItem(ClientSecrets.Property, ClientSecrets.ToProperty(secrets)), cancellationToken);
+        await Store.SetClientSecretAsync(application, newest.Hash, cancellationToken);
+        await UpdateAsync(application, cancellationToken);
     }
 
     protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)

@@ -22,7 +22,8 @@ internal static class ServerEventHandlers
         .. UserInfoRequestPolicy.Descriptors,
         UserCodes.Descriptor,
 
-        // Who may do what: client credentials without user scopes, introspection and revocation policy.
+        // Who may do what: no disabled client; client credentials without user scopes, introspection and revocation policy.
+        DisabledClients.Descriptor,
         ClientCredentialsScopePolicy.Descriptor,
         .. IntrospectionPolicy.Descriptors,
         .. RevocationPolicy.Descriptors,

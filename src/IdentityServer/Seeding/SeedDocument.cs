@@ -39,6 +39,19 @@ public sealed class SeedClient
 
     public string? ClientSecret { get; set; }
 
+    /// <summary>
+    /// Instead of <see cref="ClientSecret"/>: the client's secrets as hashes (what <c>GET /api/admin/export</c>
+    /// writes, so that a restored server accepts the same secrets). At most two active; each may expire.
+    /// </summary>
+    public List<SeedClientSecret>? ClientSecrets { get; set; }
+
+    /// <summary>
+    /// <c>false</c> disables the client (every request it makes is refused, its grants and tokens are
+    /// revoked); <c>true</c> enables it again. Left out: as it is (a new client is enabled), so a client an
+    /// administrator disabled stays disabled at the next start.
+    /// </summary>
+    public bool? Enabled { get; set; }
+
     /// <summary><c>confidential</c> (default) or <c>public</c>.</summary>
     public string? ClientType { get; set; }
 
@@ -80,6 +93,18 @@ public sealed class SeedClient
 
     /// <summary>Where the client receives logout tokens when a session it took part in ends (Back-Channel Logout 1.0).</summary>
     public string? BackchannelLogoutUri { get; set; }
+}
+
+/// <summary>A client secret as the export writes it: OpenIddict's hash, never the secret.</summary>
+public sealed class SeedClientSecret
+{
+    public string? Id { get; set; }
+
+    public string? Hash { get; set; }
+
+    public DateTimeOffset? Created { get; set; }
+
+    public DateTimeOffset? ExpiresAt { get; set; }
 }
 
 public sealed class SeedUser

@@ -97,13 +97,17 @@ internal static partial class SeedLoader
             {
                 errors.Add($"{entry}: ClientType must be 'confidential' or 'public', not '{type}'.");
             }
-            if (type == ClientTypes.Confidential && string.IsNullOrEmpty(client.ClientSecret))
+            if (type == ClientTypes.Confidential && string.IsNullOrEmpty(client.ClientSecret) && client.ClientSecrets is null)
             {
                 errors.Add($"{entry}: a confidential client needs a ClientSecret.");
             }
-            if (type == ClientTypes.Public && !string.IsNullOrEmpty(client.ClientSecret))
+            if (type == ClientTypes.Public && (!string.IsNullOrEmpty(client.ClientSecret) || client.ClientSecrets is not null))
             {
                 errors.Add($"{entry}: a public client cannot have a ClientSecret.");
+            }
+            if (client.ClientSecrets is not null)
+            {
+                CheckClientSecrets(client, entry, errors);
             }
             if (type == ClientTypes.Public && !client.RequirePkce)
             {
@@ -215,6 +219,7 @@ internal static partial class SeedLoader
             var client = document.Clients![i];
             Check(client, $"Clients[{i}]");
             Check(client?.DisplayNames, $"Clients[{i}].DisplayNames");
+            client?.ClientSecrets?.Select((v, j) => (v, j)).ToList().ForEach(x => Check(x.v, $"Clients[{i}].ClientSecrets[{x.j}]"));
             foreach (var (list, name) in new[] { (client?.RedirectUris, "RedirectUris"), (client?.PostLogoutRedirectUris, "PostLogoutRedirectUris"), (client?.GrantTypes, "GrantTypes"), (client?.Scopes, "Scopes") })
             {
                 Check(list, $"Clients[{i}].{name}");
@@ -240,6 +245,32 @@ internal static partial class SeedLoader
     }
 
     /// <summary>A page people open from the consent page: https, or http on a loopback host, and nothing else (no javascript:).</summary>
+    /// <summary>Hashed secrets (an export's): named, with a hash, at most two active and at least one.</summary>
+    private static void CheckClientSecrets(SeedClient client, string entry, List<string> errors)
+    {
+        var secrets = client.ClientSecrets!;
+        if (!string.IsNullOrEmpty(client.ClientSecret))
+        {
+            errors.Add($"{entry}: give either ClientSecret or ClientSecrets, not both.");
+        }
+        for (var j = 0; j < secrets.Count; j++)
+        {
+            if (string.IsNullOrWhiteSpace(secrets[j].Id) || secrets[j].Id!.Length > 64 || string.IsNullOrWhiteSpace(secrets[j].Hash))
+            {
+                errors.Add($"{entry}: ClientSecrets[{j}] needs an Id (at most 64 characters) and a Hash.");
+            }
+        }
+        if (secrets.Select(static s => s.Id).Distinct(StringComparer.Ordinal).Count() != secrets.Count)
+        {
+            errors.Add($"{entry}: ClientSecrets has two entries with one Id.");
+        }
+        var active = secrets.Count(static s => s.ExpiresAt is not { } expires || expires > DateTimeOffset.UtcNow);
+        if (active is 0 or > Authorization.ClientSecrets.MaxActive)
+        {
+            errors.Add($"{entry}: ClientSecrets must hold one or two secrets that have not expired, not {active}.");
+        }
+    }
+
     private static void CheckClientUri(string value, string entry, List<string> errors)
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)))

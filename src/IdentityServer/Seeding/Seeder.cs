@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
 using System.Text.Json;
 using IdentityServer.Admin;
 using IdentityServer.Authorization;
@@ -6,6 +7,7 @@ using IdentityServer.BackchannelLogout;
 using IdentityServer.Data;
 using IdentityServer.StepUp;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.WebUtilities;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -18,6 +20,8 @@ namespace IdentityServer.Seeding;
 internal sealed class Seeder(
     IOpenIddictScopeManager scopes,
     IOpenIddictApplicationManager applications,
+    IOpenIddictAuthorizationManager authorizations,
+    IOpenIddictTokenManager tokens,
     UserManager<ApplicationUser> users,
     RoleManager<IdentityRole> roles,
     ILogger<Seeder> logger)
@@ -103,21 +107,47 @@ internal sealed class Seeder(
         var existing = await applications.FindByClientIdAsync(seed.ClientId!, cancellationToken);
         if (existing is null)
         {
-            // The manager stores only a hash of the secret.
-            await applications.CreateAsync(descriptor, cancellationToken);
+            // The manager stores only a hash of the secret. Hashed secrets (from an export) are the
+            // client's from the start; OpenIddict's own column then gets the newest of them.
+            var created = await applications.CreateAsync(descriptor, cancellationToken);
+            if (seed.ClientSecrets is not null)
+            {
+                await ((CachingApplicationManager)applications).SetClientSecretsAsync((OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication)created, ToSecrets(seed.ClientSecrets), cancellationToken);
+            }
             return true;
         }
 
         var current = new OpenIddictApplicationDescriptor();
         await applications.PopulateAsync(current, existing, cancellationToken);
-        // Properties the seed does not own (set by other tools) are kept; the seed owns only its own.
-        foreach (var (name, value) in current.Properties.Where(static p => !SeededProperties.Contains(p.Key)))
+        // Properties the seed does not own (set by other tools) are kept; the seed owns only its own,
+        // and the enabled state and hashed secrets only when it names them.
+        foreach (var (name, value) in current.Properties.Where(p => !SeededProperties.Contains(p.Key)
+            && !(p.Key == DisabledClients.Property && seed.Enabled is not null)
+            && !(p.Key == ClientSecrets.Property && seed.ClientSecrets is not null)))
         {
             descriptor.Properties[name] = value;
         }
-        var secretMatches = descriptor.ClientSecret is null
-            ? string.IsNullOrEmpty(current.ClientSecret)
-            : await applications.ValidateClientSecretAsync(existing, descriptor.ClientSecret, cancellationToken);
+        bool secretMatches;
+        if (seed.ClientSecrets is not null || (descriptor.ClientSecret is not null && ClientSecrets.Read(current.Properties) is not null))
+        {
+            // Hashed secrets are compared as properties. A plain secret for a client whose secrets were
+            // rotated through the admin API is not applied: the API owns them now, and applying the
+            // seed's would bring back a secret an administrator retired.
+            if (seed.ClientSecrets is null && !await applications.ValidateClientSecretAsync(existing, descriptor.ClientSecret!, cancellationToken))
+            {
+                logger.LogWarning(
+                    "Client {ClientId}: the seed's ClientSecret is not applied, because the client's secrets are managed through the admin API (POST /api/admin/clients/{{id}}/secrets). Remove ClientSecret from the seed entry.",
+                    seed.ClientId);
+            }
+            descriptor.ClientSecret = current.ClientSecret;
+            secretMatches = true;
+        }
+        else
+        {
+            secretMatches = descriptor.ClientSecret is null
+                ? string.IsNullOrEmpty(current.ClientSecret)
+                : await applications.ValidateClientSecretAsync(existing, descriptor.ClientSecret, cancellationToken);
+        }
 
         if (secretMatches
             && current.ClientType == descriptor.ClientType
@@ -128,7 +158,7 @@ internal sealed class Seeder(
             && current.PostLogoutRedirectUris.SetEquals(descriptor.PostLogoutRedirectUris)
             && current.Permissions.SetEquals(descriptor.Permissions)
             && current.Requirements.SetEquals(descriptor.Requirements)
-            && SeededPropertiesEqual(current, descriptor))
+            && current.Properties.Keys.Union(descriptor.Properties.Keys).All(name => PropertyEquals(current.Properties, descriptor.Properties, name)))
         {
             return false;
         }
@@ -144,8 +174,18 @@ internal sealed class Seeder(
         {
             await applications.UpdateAsync(existing, descriptor, cancellationToken);
         }
+        if (seed.Enabled == false && !IsDisabled(current))
+        {
+            // Disabled by the seed: what the client was given stops too, as when an administrator disables it.
+            var id = await applications.GetIdAsync(existing, cancellationToken);
+            await tokens.RevokeByApplicationIdAsync(id!, cancellationToken);
+            await authorizations.RevokeByApplicationIdAsync(id!, cancellationToken);
+        }
         return true;
     }
+
+    private static bool IsDisabled(OpenIddictApplicationDescriptor descriptor) =>
+        descriptor.Properties.TryGetValue(DisabledClients.Property, out var value) && value.ValueKind == JsonValueKind.True;
 
     /// <summary>Application properties that come from the seed: set, changed or removed with it.</summary>
     private static readonly string[] SeededProperties = [BackchannelLogoutOutbox.UriProperty, StepUpPolicy.RequireMfaProperty, ClientUriProperty];
@@ -168,9 +208,6 @@ internal sealed class Seeder(
     /// <summary>Whether an application property belongs to the client's settings (set from the seed or the admin API).</summary>
     internal static bool IsSeededProperty(string name) => SeededProperties.Contains(name, StringComparer.Ordinal);
 
-    private static bool SeededPropertiesEqual(OpenIddictApplicationDescriptor current, OpenIddictApplicationDescriptor wanted) =>
-        SeededProperties.All(name => PropertyEquals(current.Properties, wanted.Properties, name));
-
     private static bool PropertyEquals(Dictionary<string, JsonElement> current, Dictionary<string, JsonElement> wanted, string name) =>
         current.TryGetValue(name, out var have) == wanted.TryGetValue(name, out var want)
             && (have.ValueKind == JsonValueKind.Undefined || JsonElement.DeepEquals(have, want));
@@ -181,7 +218,11 @@ internal sealed class Seeder(
         var descriptor = new OpenIddictApplicationDescriptor
         {
             ClientId = seed.ClientId,
-            ClientSecret = type == ClientTypes.Confidential ? seed.ClientSecret : null,
+            // Hashed secrets are set as a property; OpenIddict wants a secret of a confidential client
+            // at creation: one nobody knows, replaced by the newest hash (Seeder.ApplyClientAsync).
+            ClientSecret = type != ClientTypes.Confidential ? null
+                : seed.ClientSecrets is not null ? WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32))
+                : seed.ClientSecret,
             ClientType = type,
             DisplayName = seed.DisplayName ?? seed.ClientId,
             ConsentType = seed.ConsentType ?? ConsentTypes.Explicit,
@@ -205,6 +246,15 @@ internal sealed class Seeder(
         if (seed.BackchannelLogoutUri is not null)
         {
             descriptor.Properties[BackchannelLogoutOutbox.UriProperty] = JsonSerializer.SerializeToElement(seed.BackchannelLogoutUri);
+        }
+
+        if (seed.Enabled == false)
+        {
+            descriptor.Properties[DisabledClients.Property] = JsonSerializer.SerializeToElement(true);
+        }
+        if (type == ClientTypes.Confidential && seed.ClientSecrets is not null)
+        {
+            descriptor.Properties[ClientSecrets.Property] = ClientSecrets.ToProperty(ToSecrets(seed.ClientSecrets));
         }
 
         if (seed.RequireMfa)
@@ -282,8 +332,12 @@ internal sealed class Seeder(
             Introspection = descriptor.Permissions.Contains(Permissions.Endpoints.Introspection),
             RequireMfa = descriptor.Properties.TryGetValue(StepUpPolicy.RequireMfaProperty, out var mfa) && mfa.ValueKind == JsonValueKind.True,
             BackchannelLogoutUri = Text(BackchannelLogoutOutbox.UriProperty),
+            Enabled = !IsDisabled(descriptor),
         };
     }
+
+    private static List<ClientSecret> ToSecrets(IEnumerable<SeedClientSecret> secrets) =>
+        [.. secrets.Select(static s => new ClientSecret(s.Id!, s.Hash!, s.Created, s.ExpiresAt))];
 
     private async Task<bool> ApplyUserAsync(SeedUser seed, string entry)
     {

@@ -106,6 +106,37 @@ public sealed class SeedApplyTests(IdentityServerFactory factory) : IClassFixtur
         Assert.Equal("\"team-a\"", await StoredProperty(TestSeed.ApiScope, "owner"));
     }
 
+    /// <summary>
+    /// <c>Enabled: false</c> disables a client and revokes what it holds; a seed that leaves Enabled out
+    /// keeps the state an administrator set; <c>Enabled: true</c> enables it again.
+    /// </summary>
+    [Fact]
+    public async Task Seed_Enabled_DisablesAndRevokes_LeftOutKeepsTheState_TrueEnables()
+    {
+        using var client = factory.CreateOidcClient();
+        var issued = await client.TokenAsync(("grant_type", "client_credentials"), ("client_id", TestSeed.WorkerClientId), ("client_secret", TestSeed.WorkerSecret), ("scope", TestSeed.ApiScope));
+        Assert.Equal(System.Net.HttpStatusCode.OK, issued.Status);
+        var document = SeedLoader.Load(factory.SeedPath);
+        var worker = document.Clients.Single(c => c.ClientId == TestSeed.WorkerClientId);
+
+        worker.Enabled = false;
+        await Apply(document);
+
+        Assert.Equal("invalid_client", (await WorkerTokenAsync(client)).Error);
+        Assert.Equal("false", (await client.IntrospectAsync(issued["access_token"]!))["active"]);
+
+        worker.Enabled = null;
+        await Apply(document);
+        Assert.Equal("invalid_client", (await WorkerTokenAsync(client)).Error);
+
+        worker.Enabled = true;
+        await Apply(document);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await WorkerTokenAsync(client)).Status);
+    }
+
+    private static Task<TokenResponse> WorkerTokenAsync(OidcTestClient client) =>
+        client.TokenAsync(("grant_type", "client_credentials"), ("client_id", TestSeed.WorkerClientId), ("client_secret", TestSeed.WorkerSecret));
+
     [Fact]
     public async Task Seed_BuiltInAdminScope_AsksForTheRoleClaim()
     {
