@@ -58,6 +58,7 @@ internal static class AdminApi
             .ProducesValidationProblem();
         api.MapUserManagement();
         api.MapClientManagement();
+        api.MapScopeManagement();
         return api;
     }
 

@@ -56,6 +56,8 @@ internal static class AdminSetup
         builder.Services.AddScoped<UserAdministration>();
         builder.Services.AddScoped<UserManagement>();
         builder.Services.AddScoped<ClientManagement>();
+        builder.Services.AddScoped<ScopeManagement>();
+        builder.Services.AddScoped<ConfigurationExport>();
 
         builder.Services.AddOpenApi(options =>
         {

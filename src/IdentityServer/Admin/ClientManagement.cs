@@ -142,7 +142,7 @@ internal sealed class ClientManagement(
         }
         // Both sides read back from descriptors, so defaults (consent type, display name) compare equal.
         var after = Seeder.FromDescriptor(wanted);
-        await audit.RecordAsync(SecurityEventTypes.ClientUpdated, clientId: clientId, actor: actor, detail: ClientChanges.Describe(before, after),
+        await audit.RecordAsync(SecurityEventTypes.ClientUpdated, clientId: clientId, actor: actor, detail: SettingChanges.Describe(before, after),
             cancellationToken: cancellationToken);
         return new ClientResult(ManagementOutcome.Done, new ManagedClient(after));
     }
@@ -342,13 +342,15 @@ internal sealed class ClientManagement(
         }
         catch (SeedException problem)
         {
-            // One line per problem, each "Clients[0] ('id'): what is wrong": the entry is this client.
-            var lines = problem.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Skip(1)
-                .Select(static line => line.Contains("): ", StringComparison.Ordinal) ? line[(line.IndexOf("): ", StringComparison.Ordinal) + 3)..] : line)
-                .ToArray();
-            return new Dictionary<string, string[]> { ["client"] = lines };
+            return new Dictionary<string, string[]> { ["client"] = ProblemLines(problem) };
         }
     }
+
+    /// <summary>The seed validator's problems, one per line without the entry's name ("Clients[0] ('id'): "): the entry is the one in the request.</summary>
+    internal static string[] ProblemLines(SeedException problem) =>
+        problem.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(static line => line.Contains("): ", StringComparison.Ordinal) ? line[(line.IndexOf("): ", StringComparison.Ordinal) + 3)..] : line)
+            .ToArray();
 
     private static SeedClient Copy(SeedClient request, string? secret) => new()
     {

@@ -86,6 +86,14 @@ public static class SecurityEventTypes
     public const string ClientSecretAdded = "client_secret_added";
     public const string ClientSecretRemoved = "client_secret_removed";
 
+    /// <summary>An administrator defined, changed (detail: the scope and each changed field, old and new) or deleted a scope.</summary>
+    public const string ScopeCreated = "scope_created";
+    public const string ScopeUpdated = "scope_updated";
+    public const string ScopeDeleted = "scope_deleted";
+
+    /// <summary>An administrator downloaded the configuration as a seed file (detail: what it holds).</summary>
+    public const string ConfigurationExported = "configuration_exported";
+
     /// <summary>Someone tried to register with an address that already has an account; its owner was told by mail.</summary>
     public const string RegistrationAddressInUse = "registration_address_in_use";
 
@@ -109,7 +117,7 @@ public static class SecurityEventTypes
         AuthenticatorEnabled, AuthenticatorDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed, SecondFactorsReset,
         UserCreated, InvitationSent, InvitationAccepted, UserRolesChanged, UserClaimsChanged, PasswordResetSentByAdmin,
         UserRegistered, RegistrationAddressInUse, ClientCreated, ClientUpdated, ClientDeleted,
-        ClientDisabled, ClientEnabled, ClientSecretAdded, ClientSecretRemoved,
+        ClientDisabled, ClientEnabled, ClientSecretAdded, ClientSecretRemoved, ScopeCreated, ScopeUpdated, ScopeDeleted, ConfigurationExported,
         PasskeyAdded, PasskeyRemoved, PasskeyRenamed,
         StepUpCompleted, MfaEnrolmentRequired,
     };

@@ -33,6 +33,12 @@ internal static class AccessTokenClaims
     public static JsonElement ToProperty(IEnumerable<string> claims) =>
         JsonSerializer.SerializeToElement(claims.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray());
 
+    /// <summary>The list a stored property holds (for reading a scope back in the seed file's shape).</summary>
+    public static IEnumerable<string> FromProperty(JsonElement property) =>
+        property.ValueKind == JsonValueKind.Array
+            ? property.EnumerateArray().Where(static i => i.ValueKind == JsonValueKind.String).Select(static i => i.GetString()!)
+            : [];
+
     /// <summary>The union of the lists of the given (granted) scopes.</summary>
     /// <remarks>
     /// The standard scopes have no stored entry and never carry a list, so only the others are looked

@@ -89,7 +89,8 @@ internal sealed class CachingApplicationManager(
 
     /// <summary>
     /// Replaces the client's secrets with <paramref name="secrets"/> (hashes) and publishes the change.
-    /// OpenIddict's own secret column keeps the newest active hash, so it never holds a retired secret.
+    /// OpenIddict's own secret column keeps the newest active hash, so it never holds a retired secret
+    /// (an imported client whose secrets have all expired keeps the last to expire; none is accepted).
     /// </summary>
     public async ValueTask SetClientSecretsAsync(OpenIddictEntityFrameworkCoreApplication application, IReadOnlyList<ClientSecret> secrets, CancellationToken cancellationToken = default)
     {
@@ -97,7 +98,8 @@ internal sealed class CachingApplicationManager(
         ArgumentNullException.ThrowIfNull(secrets);
         var now = clock.GetUtcNow();
         var newest = secrets.Where(s => s.IsActive(now)).OrderByDescending(static s => s.Created).FirstOrDefault()
-            ?? throw new ArgumentException("A confidential client needs an active secret.", nameof(secrets));
+            ?? secrets.OrderByDescending(static s => s.ExpiresAt).FirstOrDefault()
+            ?? throw new ArgumentException("A confidential client needs a secret.", nameof(secrets));
         var properties = await GetPropertiesAsync(application, cancellationToken);
         await Store.SetPropertiesAsync(application, properties.SetItem(ClientSecrets.Property, ClientSecrets.ToProperty(secrets)), cancellationToken);
         await Store.SetClientSecretAsync(application, newest.Hash, cancellationToken);

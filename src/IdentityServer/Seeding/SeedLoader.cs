@@ -245,7 +245,7 @@ internal static partial class SeedLoader
     }
 
     /// <summary>A page people open from the consent page: https, or http on a loopback host, and nothing else (no javascript:).</summary>
-    /// <summary>Hashed secrets (an export's): named, with a hash, at most two active and at least one.</summary>
+    /// <summary>Hashed secrets (an export's): named, with a hash, at least one and at most two active.</summary>
     private static void CheckClientSecrets(SeedClient client, string entry, List<string> errors)
     {
         var secrets = client.ClientSecrets!;
@@ -264,10 +264,11 @@ internal static partial class SeedLoader
         {
             errors.Add($"{entry}: ClientSecrets has two entries with one Id.");
         }
+        // All expired is accepted: an export of a client that cannot authenticate until it gets a new secret.
         var active = secrets.Count(static s => s.ExpiresAt is not { } expires || expires > DateTimeOffset.UtcNow);
-        if (active is 0 or > Authorization.ClientSecrets.MaxActive)
+        if (secrets.Count == 0 || active > Authorization.ClientSecrets.MaxActive)
         {
-            errors.Add($"{entry}: ClientSecrets must hold one or two secrets that have not expired, not {active}.");
+            errors.Add($"{entry}: ClientSecrets must hold a secret, and at most two that have not expired, not {active}.");
         }
     }
 

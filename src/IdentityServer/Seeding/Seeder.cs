@@ -56,19 +56,7 @@ internal sealed class Seeder(
 
     private async Task<bool> ApplyScopeAsync(SeedScope seed, CancellationToken cancellationToken)
     {
-        var descriptor = new OpenIddictScopeDescriptor
-        {
-            Name = seed.Name,
-            DisplayName = seed.DisplayName,
-            Description = seed.Description,
-        };
-        descriptor.Resources.UnionWith(seed.Resources);
-        AddDisplayNames(descriptor.DisplayNames, seed.DisplayNames);
-        if (seed.AccessTokenClaims.Count > 0)
-        {
-            descriptor.Properties[AccessTokenClaims.Property] = AccessTokenClaims.ToProperty(seed.AccessTokenClaims);
-        }
-
+        var descriptor = ToDescriptor(seed);
         var existing = await scopes.FindByNameAsync(seed.Name!, cancellationToken);
         if (existing is null)
         {
@@ -93,6 +81,38 @@ internal sealed class Seeder(
         }
         await scopes.UpdateAsync(existing, descriptor, cancellationToken);
         return true;
+    }
+
+    internal static OpenIddictScopeDescriptor ToDescriptor(SeedScope seed)
+    {
+        var descriptor = new OpenIddictScopeDescriptor
+        {
+            Name = seed.Name,
+            DisplayName = seed.DisplayName,
+            Description = seed.Description,
+        };
+        descriptor.Resources.UnionWith(seed.Resources);
+        AddDisplayNames(descriptor.DisplayNames, seed.DisplayNames);
+        if (seed.AccessTokenClaims.Count > 0)
+        {
+            descriptor.Properties[AccessTokenClaims.Property] = AccessTokenClaims.ToProperty(seed.AccessTokenClaims);
+        }
+        return descriptor;
+    }
+
+    /// <summary>A registered scope in the seed file's shape: the inverse of <see cref="ToDescriptor(SeedScope)"/>.</summary>
+    internal static SeedScope FromDescriptor(OpenIddictScopeDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        return new SeedScope
+        {
+            Name = descriptor.Name,
+            DisplayName = descriptor.DisplayName,
+            DisplayNames = descriptor.DisplayNames.ToDictionary(static p => p.Key.Name, static p => p.Value, StringComparer.OrdinalIgnoreCase),
+            Description = descriptor.Description,
+            Resources = [.. descriptor.Resources.Order(StringComparer.Ordinal)],
+            AccessTokenClaims = descriptor.Properties.TryGetValue(AccessTokenClaims.Property, out var claims) ? [.. AccessTokenClaims.FromProperty(claims)] : [],
+        };
     }
 
     private async Task<bool> ApplyClientAsync(SeedClient seed, CancellationToken cancellationToken)
@@ -345,12 +365,17 @@ internal sealed class Seeder(
         var user = await users.FindByNameAsync(seed.UserName!);
         if (user is null)
         {
+            user = new ApplicationUser { UserName = seed.UserName, Email = seed.Email, EmailConfirmed = seed.Email is not null };
             if (string.IsNullOrEmpty(seed.Password))
             {
-                throw new SeedException($"{entry}: Password is required to create the user.");
+                // An exported account: no password until its owner sets one ("Forgot password").
+                Check(await users.CreateAsync(user), entry);
+                logger.LogInformation("Seed user {UserName} was created without a password: it can sign in once a password is set through \"Forgot password\".", seed.UserName);
             }
-            user = new ApplicationUser { UserName = seed.UserName, Email = seed.Email, EmailConfirmed = seed.Email is not null };
-            Check(await users.CreateAsync(user, seed.Password), entry);
+            else
+            {
+                Check(await users.CreateAsync(user, seed.Password), entry);
+            }
             changed = true;
         }
         else

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using IdentityServer.Audit;
 using IdentityServer.Data;
@@ -255,14 +254,4 @@ public sealed class AdminClientLifecycleTests(ClientClockFactory factory) : ICla
     private Task<List<string>> EventTypesAsync(string clientId, params string[] types) =>
         factory.WithScopeAsync(services => services.GetRequiredService<ApplicationDbContext>().SecurityEvents
             .Where(e => e.ClientId == clientId && types.Contains(e.Type)).OrderBy(static e => e.Id).Select(static e => e.Type).ToListAsync());
-
-    private static async Task<HttpResponseMessage> SendJsonAsync(OidcTestClient client, string token, HttpMethod method, string path, string? json)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative))
-        {
-            Content = json is null ? null : new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return await client.Http.SendAsync(request);
-    }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using IdentityServer.Audit;
 using IdentityServer.Tests.Infrastructure;
@@ -155,14 +154,4 @@ public sealed class AdminClientsTests(IdentityServerFactory factory) : IClassFix
 
     private static Task<HttpResponseMessage> PostJsonAsync(OidcTestClient client, string token, string json) =>
         SendJsonAsync(client, token, HttpMethod.Post, "/api/admin/clients", json);
-
-    private static async Task<HttpResponseMessage> SendJsonAsync(OidcTestClient client, string token, HttpMethod method, string path, string json)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative))
-        {
-            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return await client.Http.SendAsync(request);
-    }
 }

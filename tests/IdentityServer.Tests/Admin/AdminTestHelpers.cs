@@ -39,6 +39,17 @@ internal static class AdminTestHelpers
         return http.SendAsync(request);
     }
 
+    /// <summary>An admin API request with a JSON body (or none), authorized by <paramref name="token"/>.</summary>
+    public static async Task<HttpResponseMessage> SendJsonAsync(OidcTestClient client, string token, HttpMethod method, string path, string? json)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative))
+        {
+            Content = json is null ? null : new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return await client.Http.SendAsync(request);
+    }
+
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
 

@@ -60,7 +60,7 @@ public sealed class SeedFileTests : IDisposable
     [InlineData("""{ "Scopes": [ { "Name": "orders", "DisplayNames": { "de": " " } } ] }""", "Scopes[0] ('orders'): DisplayNames['de'] is empty")]
     [InlineData("""{ "Users": [ { "UserName": "a", "Password": "x", "Claims": { "name": null } } ] }""", "Users[0].Claims['name']: must not be null")]
     [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecret": "s", "ClientSecrets": [ { "Id": "a", "Hash": "h" } ] } ] }""", "Clients[0] ('w'): give either ClientSecret or ClientSecrets, not both")]
-    [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecrets": [ { "Id": "a", "Hash": "h", "ExpiresAt": "2001-01-01T00:00:00Z" } ] } ] }""", "ClientSecrets must hold one or two secrets that have not expired, not 0")]
+    [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecrets": [] } ] }""", "ClientSecrets must hold a secret, and at most two that have not expired, not 0")]
     [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecrets": [ { "Id": "a", "Hash": "h" }, { "Id": "b", "Hash": "h" }, { "Id": "c", "Hash": "h" } ] } ] }""", "not 3")]
     [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecrets": [ { "Id": "a", "Hash": "h" }, { "Id": "a", "Hash": "i" } ] } ] }""", "ClientSecrets has two entries with one Id")]
     [InlineData("""{ "Clients": [ { "ClientId": "w", "ClientSecrets": [ { "Id": "a" } ] } ] }""", "ClientSecrets[0] needs an Id (at most 64 characters) and a Hash")]

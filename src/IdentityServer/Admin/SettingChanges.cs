@@ -1,18 +1,18 @@
 using System.Text;
 using System.Text.Json;
-using IdentityServer.Seeding;
 
 namespace IdentityServer.Admin;
 
 /// <summary>
-/// What changed between two versions of a client's settings, for the audit trail: each changed field
-/// with its old and new value (<c>displayName: "Shop" → "Store"</c>). Secrets are never part of it.
+/// What changed between two versions of a client's or a scope's settings (in the seed file's shape),
+/// for the audit trail: each changed field with its old and new value (<c>displayName: "Shop" → "Store"</c>).
+/// Secrets are never part of it.
 /// </summary>
-internal static class ClientChanges
+internal static class SettingChanges
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static string Describe(SeedClient before, SeedClient after)
+    public static string Describe<T>(T before, T after)
     {
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
