@@ -48,12 +48,13 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
     });
 
     /// <summary>
-    /// A client registered through one node's admin API works on the other at once; deleted on the
-    /// first, the other refuses its secret and its tokens as soon as the change notice arrives
-    /// (PostgreSQL NOTIFY), not after its one-minute lookup cache expires, and never with a 5xx.
+    /// A client registered through one node's admin API works on the other at once; its secret rotated
+    /// there (a second secret, then the first deleted), disabled, enabled and deleted on the first node,
+    /// the other follows each step as soon as the change notice arrives (PostgreSQL NOTIFY), not after
+    /// its one-minute lookup cache expires, and never with a 5xx.
     /// </summary>
     [ClusterFact]
-    public Task Client_RegisteredAndDeletedOnOneNode_TakesEffectOnTheOtherAtOnce() => cluster.WithLogsOnFailureAsync(async () =>
+    public Task Client_RegisteredRotatedDisabledAndDeletedOnOneNode_TakesEffectOnTheOtherAtOnce() => cluster.WithLogsOnFailureAsync(async () =>
     {
         var (first, second) = (cluster.Nodes[0], cluster.Nodes[1]);
         var admin = await first.Client.ClientCredentialsAsync(ClusterFixture.AdminClientId, ClusterFixture.AdminClientSecret, "idp.admin");
@@ -67,20 +68,59 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         var issued = await second.Client.ClientCredentialsAsync("cluster-runtime", secret, "cluster-api");
         Assert.True(issued.Status == HttpStatusCode.OK, issued.ToString());
 
+        // Rotation: both secrets work on the second node at once; the old one, deleted, stops there.
+        var listed = await first.Client.AdminAsync(HttpMethod.Get, "api/admin/clients/cluster-runtime/secrets", admin.AccessToken);
+        var oldId = listed.Body[0].GetProperty("id").GetString()!;
+        var added = await first.Client.AdminAsync(HttpMethod.Post, "api/admin/clients/cluster-runtime/secrets", admin.AccessToken, "{}");
+        Assert.True(added.Status == HttpStatusCode.Created, added.ToString());
+        var newSecret = added.Body.GetProperty("secret").GetString()!;
+        Assert.True(await WorksAsync(second, newSecret));
+        Assert.True(await WorksAsync(second, secret));
+        var removed = await first.Client.AdminAsync(HttpMethod.Delete, $"api/admin/clients/cluster-runtime/secrets/{oldId}", admin.AccessToken);
+        Assert.True(removed.Status == HttpStatusCode.NoContent, removed.ToString());
+        await RefusedSoonAsync(second, secret);
+        Assert.True(await WorksAsync(second, newSecret));
+
+        // Disabled on the first node: refused on the second, its token inactive; enabled: back.
+        var renewed = await second.Client.ClientCredentialsAsync("cluster-runtime", newSecret, "cluster-api");
+        var disabled = await first.Client.AdminAsync(HttpMethod.Post, "api/admin/clients/cluster-runtime/disable", admin.AccessToken);
+        Assert.True(disabled.Status == HttpStatusCode.OK, disabled.ToString());
+        await RefusedSoonAsync(second, newSecret);
+        Assert.False(await second.Client.IsActiveAsync(renewed.AccessToken));
+        var enabled = await first.Client.AdminAsync(HttpMethod.Post, "api/admin/clients/cluster-runtime/enable", admin.AccessToken);
+        Assert.True(enabled.Status == HttpStatusCode.OK, enabled.ToString());
+        var clock = Stopwatch.StartNew();
+        while (!await WorksAsync(second, newSecret))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), "The second node still refused the client 2 s after it was enabled.");
+        }
+
         var deleted = await first.Client.AdminAsync(HttpMethod.Delete, "api/admin/clients/cluster-runtime", admin.AccessToken);
         Assert.True(deleted.Status == HttpStatusCode.NoContent, deleted.ToString());
+        await RefusedSoonAsync(second, newSecret);
+        Assert.False(await second.Client.IsActiveAsync(issued.AccessToken));
+    });
 
+    private static async Task<bool> WorksAsync(ClusterNode node, string secret)
+    {
+        var response = await node.Client.ClientCredentialsAsync("cluster-runtime", secret, "cluster-api");
+        Assert.True(response.Status is HttpStatusCode.OK or HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized, response.ToString());
+        return response.Status == HttpStatusCode.OK;
+    }
+
+    /// <summary>The node refuses the secret with invalid_client within 2 s (the change notice's way), never with a 5xx.</summary>
+    private static async Task RefusedSoonAsync(ClusterNode node, string secret)
+    {
         var clock = Stopwatch.StartNew();
         ProtocolResponse refused;
         do
         {
-            refused = await second.Client.ClientCredentialsAsync("cluster-runtime", secret, "cluster-api");
+            refused = await node.Client.ClientCredentialsAsync("cluster-runtime", secret, "cluster-api");
             Assert.True(refused.Status is HttpStatusCode.OK or HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized, refused.ToString());
         }
         while (refused.Status == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(2));
         Assert.Equal("invalid_client", refused.Error);
-        Assert.False(await second.Client.IsActiveAsync(issued.AccessToken));
-    });
+    }
 
     [ClusterFact]
     public Task Session_EndedOnOneNode_IsRefusedOnTheOther() => cluster.WithLogsOnFailureAsync(async () =>

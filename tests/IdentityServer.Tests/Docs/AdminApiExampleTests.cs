@@ -46,9 +46,70 @@ public sealed class AdminApiExampleTests
             .Single(static u => u.GetProperty("userName").GetString() == DevelopmentSeed.UserName).GetProperty("lockedOut").GetBoolean());
     }
 
-    private static async Task<string> RunAsync(string script, string userId)
+    /// <summary>
+    /// The secret rotation and export examples, as written after the first example's token line: a new
+    /// secret beside the old one (both work), the old one deleted by the id the listing gives (only the
+    /// new one works), and an export the seed loader accepts.
+    /// </summary>
+    [Fact]
+    public async Task RotationAndExportExamples_WorkAsWritten()
+    {
+        var text = File.ReadAllText(Repository.File("docs", "admin.md"));
+        var first = Markdown.Block(text, "sh", "api/admin/users?query=alice");
+        var tokenLine = first[..(first.IndexOf("jq -r .access_token)", StringComparison.Ordinal) + "jq -r .access_token)".Length)] + "\n";
+        using var folder = new TemporaryFolder();
+        var port = ServerProcess.FreePort();
+        var origin = $"http://127.0.0.1:{port}";
+        using var server = ServerProcess.DotnetRun(folder.Path, origin);
+        await server.WaitForLineAsync("Content root path:", TimeSpan.FromSeconds(90));
+        string Prepare(string body) => (tokenLine + body).Replace(DocumentedHost, origin, StringComparison.Ordinal)
+            .Replace("client_id=ops-automation", "client_id=" + AdminClientId, StringComparison.Ordinal);
+        string Script(string marker) => Prepare(Markdown.Block(text, "sh", marker));
+
+        // The documented client, registered as an administrator would.
+        var register = $$"""
+            curl -s -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d '{"clientId": "reports", "grantTypes": ["client_credentials"]}' {{DocumentedHost}}/api/admin/clients
+            curl -s -H "Authorization: Bearer $TOKEN" {{DocumentedHost}}/api/admin/clients/reports/secrets
+            """;
+        var registered = Answers(await RunAsync(Prepare(register), userId: "", folder.Path));
+        var oldSecret = registered[0].GetProperty("clientSecret").GetString()!;
+        var oldId = registered[1][0].GetProperty("id").GetString()!;
+
+        var added = Answers(await RunAsync(Script("previousExpiresAt"), userId: "", folder.Path)).Single();
+        var newSecret = added.GetProperty("secret").GetString()!;
+        using var http = new HttpClient { BaseAddress = new Uri(origin) };
+        Assert.True(await WorksAsync(http, oldSecret));
+        Assert.True(await WorksAsync(http, newSecret));
+
+        var listed = Answers(await RunAsync(Script("secrets/$OLD_ID"), userId: "", folder.Path, ("OLD_ID", oldId)));
+        Assert.Equal([oldId, added.GetProperty("id").GetString()], listed.Single().EnumerateArray().Select(static s => s.GetProperty("id").GetString()));
+        Assert.False(await WorksAsync(http, oldSecret));
+        Assert.True(await WorksAsync(http, newSecret));
+
+        await RunAsync(Script("api/admin/export"), userId: "", folder.Path);
+        var exported = SeedLoader.Load(Path.Combine(folder.Path, "seed.json"));
+        Assert.Contains(exported.Clients, static c => c.ClientId == "reports" && c.ClientSecrets!.Count == 1);
+        Assert.Contains(exported.Users, static u => u.UserName == DevelopmentSeed.UserName && u.Password is null);
+    }
+
+    private static async Task<bool> WorksAsync(HttpClient http, string secret)
+    {
+        using var response = await http.PostAsync(new Uri("/connect/token", UriKind.Relative), new FormUrlEncodedContent(
+            [new("grant_type", "client_credentials"), new("client_id", "reports"), new("client_secret", secret)]));
+        return response.IsSuccessStatusCode;
+    }
+
+    private static async Task<string> RunAsync(string script, string userId, string? directory = null, params (string Name, string Value)[] variables)
     {
         var start = new ProcessStartInfo("bash", ["-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (directory is not null)
+        {
+            start.WorkingDirectory = directory;
+        }
+        foreach (var (name, value) in variables)
+        {
+            start.Environment[name] = value;
+        }
         start.Environment["SECRET"] = AdminClientSecret;
         start.Environment["USER_ID"] = userId;
         using var process = Process.Start(start)!;
