@@ -7,6 +7,7 @@ using IdentityServer.Data;
 using IdentityServer.Email;
 using IdentityServer.Hosting;
 using IdentityServer.Invitations;
+using IdentityServer.Keys;
 using IdentityServer.Localization;
 using IdentityServer.Observability;
 using IdentityServer.Passkeys;
@@ -52,6 +53,7 @@ try
         await app.MigrateDatabaseAsync();
         await app.SeedAsync();
         app.EnsureDataProtectionKey();
+        await app.EnsureSigningKeysAsync();
     }
 
     app.UseHosting();

@@ -59,6 +59,7 @@ internal static class AdminApi
         api.MapUserManagement();
         api.MapClientManagement();
         api.MapScopeManagement();
+        api.MapKeyManagement();
         return api;
     }
 

@@ -56,6 +56,8 @@ public static class SecurityEventLabels
         [SecurityEventTypes.ScopeUpdated] = "Scope changed by an administrator",
         [SecurityEventTypes.ScopeDeleted] = "Scope deleted by an administrator",
         [SecurityEventTypes.ConfigurationExported] = "Configuration exported",
+        [SecurityEventTypes.SigningKeyCreated] = "Signing key created",
+        [SecurityEventTypes.SigningKeyRevoked] = "Signing key revoked",
         [SecurityEventTypes.RegistrationAddressInUse] = "Registration with an address in use",
         [SecurityEventTypes.PasskeyAdded] = "Passkey added",
         [SecurityEventTypes.PasskeyRemoved] = "Passkey removed",

@@ -94,6 +94,10 @@ public static class SecurityEventTypes
     /// <summary>An administrator downloaded the configuration as a seed file (detail: what it holds).</summary>
     public const string ConfigurationExported = "configuration_exported";
 
+    /// <summary>A signing key was created (by the rotation schedule, or an administrator's "rotate now"; detail: its id, algorithm and when it signs from) or revoked by an administrator.</summary>
+    public const string SigningKeyCreated = "signing_key_created";
+    public const string SigningKeyRevoked = "signing_key_revoked";
+
     /// <summary>Someone tried to register with an address that already has an account; its owner was told by mail.</summary>
     public const string RegistrationAddressInUse = "registration_address_in_use";
 
@@ -118,6 +122,7 @@ public static class SecurityEventTypes
         UserCreated, InvitationSent, InvitationAccepted, UserRolesChanged, UserClaimsChanged, PasswordResetSentByAdmin,
         UserRegistered, RegistrationAddressInUse, ClientCreated, ClientUpdated, ClientDeleted,
         ClientDisabled, ClientEnabled, ClientSecretAdded, ClientSecretRemoved, ScopeCreated, ScopeUpdated, ScopeDeleted, ConfigurationExported,
+        SigningKeyCreated, SigningKeyRevoked,
         PasskeyAdded, PasskeyRemoved, PasskeyRenamed,
         StepUpCompleted, MfaEnrolmentRequired,
     };

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using IdentityServer.Certificates;
+using IdentityServer.Keys;
 using IdentityServer.Data;
 using IdentityServer.Sessions;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -23,8 +24,13 @@ internal static class AuthorizationSetup
         var tokens = builder.Configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
         var certificateOptions = builder.Configuration.GetSection(CertificateOptions.Section).Get<CertificateOptions>() ?? new CertificateOptions();
         var issuer = ConfiguredIssuer(tokens, builder.Environment);
-        var certificates = CertificateLoader.Load(certificateOptions, builder.Environment, DateTimeOffset.UtcNow);
-        TokenSigningCredentials.CheckCertificates(tokens.AccessTokenAlgorithm, certificates, DateTimeOffset.UtcNow);
+        var automaticKeys = Keys.KeyOptions.EffectiveMode(builder.Configuration) == Keys.KeyMode.Automatic;
+        var certificates = CertificateLoader.Load(certificateOptions, builder.Environment, DateTimeOffset.UtcNow, automaticKeys);
+        if (!automaticKeys)
+        {
+            TokenSigningCredentials.CheckCertificates(tokens.AccessTokenAlgorithm, certificates, DateTimeOffset.UtcNow);
+        }
+        builder.AddSigningKeys();
         builder.Services.AddSingleton(certificates);
 
         // The data-protection keys (cookies, antiforgery) are stored encrypted with the encryption
@@ -93,6 +99,7 @@ internal static class AuthorizationSetup
                 }
 
                 // RSA and ECDSA P-256 certificates alike; TokenSigningCredentials picks one per token type.
+                // With Keys:Mode=Automatic there are none: SigningKeyRing adds the server's own keys.
                 foreach (var certificate in certificates.Signing)
                 {
                     options.AddSigningKey(SigningKeys.For(certificate));

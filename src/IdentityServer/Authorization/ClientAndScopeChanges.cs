@@ -5,8 +5,8 @@ using OpenIddict.EntityFrameworkCore.Models;
 namespace IdentityServer.Authorization;
 
 /// <summary>
-/// Keeps every node's client and scope lookups (<see cref="LookupCache{TEntity}"/>) true when a
-/// client or scope changes: the node that changed it drops its own at once and, on PostgreSQL, tells
+/// Keeps every node's client and scope lookups (<see cref="LookupCache{TEntity}"/>) and signing keys
+/// (<see cref="Keys.SigningKeyRing"/>) true when a client, scope or key changes: the node that changed it drops its own at once and, on PostgreSQL, tells
 /// the others with <c>NOTIFY</c> on <see cref="Channel"/> after the change is committed;
 /// <see cref="ClientAndScopeChangeListener"/> on each node drops theirs when told. A node that lost
 /// its listening connection drops its caches when it listens again, and the caches' one-minute
@@ -51,12 +51,16 @@ internal sealed class ClientAndScopeChanges(
         }
     }
 
-    /// <summary>Drops this node's client and scope lookups.</summary>
+    /// <summary>Drops this node's client and scope lookups, and tells the subscribers (the signing key ring reads its keys again).</summary>
     public void Forget()
     {
         applications.Clear();
         scopes.Clear();
+        Changed?.Invoke();
     }
+
+    /// <summary>Raised on this node after any client, scope or signing key change here or on another node.</summary>
+    public event Action? Changed;
 }
 
 /// <summary>

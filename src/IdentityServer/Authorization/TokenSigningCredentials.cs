@@ -1,4 +1,5 @@
 using IdentityServer.Certificates;
+using IdentityServer.Keys;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Server;
@@ -15,7 +16,7 @@ namespace IdentityServer.Authorization;
 /// <para>ES256 exists for cost: one P-256 signature is much cheaper than an RSA-2048 one, and signing is
 /// a large share of a client_credentials request.</para>
 /// </summary>
-internal sealed class TokenSigningCredentials(CertificateSet certificates, IOptions<TokenOptions> tokens)
+internal sealed class TokenSigningCredentials(CertificateSet certificates, IOptions<TokenOptions> tokens, IOptions<KeyOptions> keys, SigningKeyRing ring)
     : IOpenIddictServerHandler<GenerateTokenContext>
 {
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
@@ -38,15 +39,20 @@ internal sealed class TokenSigningCredentials(CertificateSet certificates, IOpti
             .Build(),
     ];
 
-    // Chosen once, as OpenIddict chooses its default credential: at start-up.
-    private readonly string rsaKeyId = certificates.CurrentRsaSigning(DateTimeOffset.UtcNow)?.Thumbprint
-        ?? throw new InvalidOperationException("No RSA signing certificate is valid.");
+    private readonly bool automatic = keys.Value.Mode == KeyMode.Automatic;
+
+    // Certificates: chosen once, as OpenIddict chooses its default credential, at start-up.
+    // Automatic keys: the ring's signing key at the moment of each token (all nodes switch together).
+    private readonly string? rsaKeyId = certificates.CurrentRsaSigning(DateTimeOffset.UtcNow)?.Thumbprint;
 
     private readonly string? ecKeyId = certificates.CurrentEcSigning(DateTimeOffset.UtcNow)?.Thumbprint;
 
     private readonly AccessTokenAlgorithm algorithm = tokens.Value.AccessTokenAlgorithm;
 
     private (SigningCredentials Rsa, SigningCredentials AccessToken)? chosen;
+
+    /// <summary>The PS256 view of the current RSA key, kept while that key signs.</summary>
+    private SigningCredentials? pss;
 
     /// <summary>
     /// Refuses to start when the certificates cannot sign what is asked: an RSA certificate valid now is
@@ -71,21 +77,33 @@ internal sealed class TokenSigningCredentials(CertificateSet certificates, IOpti
     public ValueTask HandleAsync(GenerateTokenContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (rsa, accessToken) = chosen ??= Choose(context.Options.SigningCredentials);
+        var (rsa, accessToken) = automatic ? FromRing() : chosen ??= Choose(context.Options.SigningCredentials);
         if (context.TokenType == TokenTypeIdentifiers.AccessToken)
         {
             context.SigningCredentials = accessToken;
         }
-        else if (context.TokenType == TokenTypeIdentifiers.IdentityToken)
+        else if (context.TokenType == TokenTypeIdentifiers.IdentityToken || (automatic && context.SigningCredentials is not null))
         {
             context.SigningCredentials = rsa;
         }
         return ValueTask.CompletedTask;
     }
 
+    private (SigningCredentials Rsa, SigningCredentials AccessToken) FromRing()
+    {
+        var rsa = ring.Current(SigningKeyRing.Rs256) ?? throw new InvalidOperationException("No automatic RSA signing key is loaded.");
+        return (rsa, algorithm switch
+        {
+            AccessTokenAlgorithm.RS256 => rsa,
+            AccessTokenAlgorithm.PS256 => pss is { } known && known.Key == rsa.Key ? known : pss = new SigningCredentials(rsa.Key, SecurityAlgorithms.RsaSsaPssSha256),
+            AccessTokenAlgorithm.ES256 => ring.Current(SigningKeyRing.Es256) ?? throw new InvalidOperationException("No automatic ECDSA signing key is loaded."),
+            _ => throw new InvalidOperationException($"Unknown access token algorithm {algorithm}."),
+        });
+    }
+
     private (SigningCredentials Rsa, SigningCredentials AccessToken) Choose(List<SigningCredentials> credentials)
     {
-        var rsa = Find(credentials, rsaKeyId);
+        var rsa = Find(credentials, rsaKeyId ?? throw new InvalidOperationException("No RSA signing certificate is valid."));
         return (rsa, algorithm switch
         {
             AccessTokenAlgorithm.RS256 => rsa,

@@ -21,6 +21,7 @@ internal sealed class LogoutTokenFactory(
     IOptionsMonitor<OpenIddictServerOptions> server,
     IOptions<TokenOptions> tokens,
     IOptions<BackchannelLogoutOptions> options,
+    Keys.SigningKeyRing ring,
     TimeProvider clock)
 {
     /// <summary>The <c>typ</c> header: keeps a logout token from being accepted as an ID token and vice versa.</summary>
@@ -58,11 +59,16 @@ internal sealed class LogoutTokenFactory(
     }
 
     /// <summary>
-    /// The first asymmetric key whose certificate is valid now: OpenIddict orders its signing
+    /// The automatic RSA key signing now (Keys:Mode=Automatic); with certificates, the first
+    /// asymmetric key whose certificate is valid now: OpenIddict orders its signing
     /// credentials so that this is the key it signs ID tokens with during a certificate rollover.
     /// </summary>
     private SigningCredentials CurrentSigningCredentials(DateTimeOffset now)
     {
+        if (ring.Current(Keys.SigningKeyRing.Rs256) is { } automatic)
+        {
+            return automatic;
+        }
         var candidates = server.CurrentValue.SigningCredentials.Where(static c => c.Key is AsymmetricSecurityKey).ToList();
         return candidates.FirstOrDefault(c => c.Key is not X509SecurityKey { Certificate: var certificate } || certificate.IsValidAt(now))
             ?? candidates.FirstOrDefault()

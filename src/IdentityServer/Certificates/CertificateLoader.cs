@@ -10,12 +10,30 @@ internal static class CertificateLoader
     private const string EcSigningFile = "signing-ec.pfx";
     private const string EncryptionFile = "encryption.pfx";
 
-    public static CertificateSet Load(CertificateOptions options, IHostEnvironment environment, DateTimeOffset now)
+    /// <param name="automaticSigning">
+    /// Keys:Mode=Automatic: the server makes its own signing keys (see Keys/), so only the encryption
+    /// certificate is loaded (or, in Development, created): it protects the keys the server stores.
+    /// </param>
+    public static CertificateSet Load(CertificateOptions options, IHostEnvironment environment, DateTimeOffset now, bool automaticSigning = false)
     {
         var signing = options.Signing.Where(static c => !string.IsNullOrWhiteSpace(c.Path)).ToList();
         var encryption = options.Encryption.Where(static c => !string.IsNullOrWhiteSpace(c.Path)).ToList();
 
-        if (signing.Count > 0 && encryption.Count > 0)
+        if (automaticSigning && encryption.Count > 0)
+        {
+            var (encryptionCertificates, activeEncryption) = LoadList(options.Encryption, environment.ContentRootPath, "Certificates:Encryption", now, signing: false);
+            return new CertificateSet([], encryptionCertificates, null, activeEncryption.GetValueOrDefault(KeyKind.Rsa));
+        }
+        if (automaticSigning && !environment.IsDevelopment())
+        {
+            throw new InvalidOperationException(
+                "No encryption certificate is configured. The server makes and rotates its own signing keys (Keys:Mode=Automatic) " +
+                "and stores them encrypted: it needs an encryption certificate to protect them. Set Certificates:Encryption:0:Path and " +
+                "Certificates:Encryption:0:Password (environment variables Certificates__Encryption__0__Path, ...). certs/README.md " +
+                "explains how to create it.");
+        }
+
+        if (!automaticSigning && signing.Count > 0 && encryption.Count > 0)
         {
             var (signingCertificates, activeSigning) = LoadList(options.Signing, environment.ContentRootPath, "Certificates:Signing", now, signing: true);
             var (encryptionCertificates, activeEncryption) = LoadList(options.Encryption, environment.ContentRootPath, "Certificates:Encryption", now, signing: false);
@@ -34,6 +52,13 @@ internal static class CertificateLoader
         }
 
         var folder = Path.GetFullPath(Path.Combine(environment.ContentRootPath, options.DevelopmentPath));
+        if (automaticSigning)
+        {
+            return new CertificateSet([],
+                [LoadOrCreateDevelopment(Path.Combine(folder, EncryptionFile), () => Create("IdP Development Encryption", X509KeyUsageFlags.KeyEncipherment, Now(), Now().AddYears(2)))],
+                ActiveRsaSigning: null,
+                ActiveEncryption: null);
+        }
         // An ECDSA P-256 signing certificate next to the RSA one, so that every access token algorithm
         // works in Development without more settings.
         return new CertificateSet(

@@ -39,6 +39,8 @@ public class ApplicationDbContext : IdentityDbContext<ApplicationUser>, IDataPro
 
     public DbSet<BackchannelLogoutDelivery> BackchannelLogoutDeliveries => Set<BackchannelLogoutDelivery>();
 
+    public DbSet<Keys.SigningKey> SigningKeys => Set<Keys.SigningKey>();
+
     /// <summary>Runs several writes (bulk updates and SaveChanges) as one transaction, or inside the current one.</summary>
     public async Task<T> WriteInTransactionAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
@@ -133,10 +135,18 @@ public class ApplicationDbContext : IdentityDbContext<ApplicationUser>, IDataPro
             delivery.HasIndex(d => d.SessionId);
         });
 
+        builder.Entity<Keys.SigningKey>(key =>
+        {
+            key.ToTable("SigningKeys");
+            key.HasKey(k => k.Id);
+            key.Property(k => k.Id).HasMaxLength(64);
+            key.Property(k => k.Algorithm).HasMaxLength(16);
+        });
+
         // SQLite cannot order or compare DateTimeOffset values: store them as UTC ticks.
         if (Database.IsSqlite())
         {
-            Type[] ours = [typeof(UserSession), typeof(SessionClient), typeof(SecurityEvent), typeof(BackchannelLogoutDelivery)];
+            Type[] ours = [typeof(UserSession), typeof(SessionClient), typeof(SecurityEvent), typeof(BackchannelLogoutDelivery), typeof(Keys.SigningKey)];
             foreach (var property in ours.SelectMany(type => builder.Entity(type).Metadata.GetProperties())
                 .Where(static p => p.ClrType == typeof(DateTimeOffset) || p.ClrType == typeof(DateTimeOffset?)))
             {

@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace IdentityServer.Keys;
+
+/// <summary>How the server gets its signing keys, bound from the <c>Keys</c> configuration section.</summary>
+public sealed class KeyOptions
+{
+    public const string Section = "Keys";
+
+    /// <summary>
+    /// <see cref="KeyMode.Automatic"/> (the default unless <c>Certificates:Signing</c> is configured): the
+    /// server makes, stores and rotates its signing keys. <see cref="KeyMode.Certificates"/>: the signing
+    /// certificates from configuration, rolled by the operator.
+    /// </summary>
+    public KeyMode? Mode { get; set; }
+
+    /// <summary>How long a key signs before the next one takes over (default 90 days).</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan RotationInterval { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>
+    /// How long the next key is published in the JWKS before it signs (default 24 hours, longer than the
+    /// JWKS caches of common client libraries), so that every client already knows it at the switch.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan PublishAhead { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often the rotation job looks whether a next key is due (default every hour).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The mode in effect: the configured one, else Automatic unless signing certificates are configured.</summary>
+    public static KeyMode EffectiveMode(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var configured = configuration.GetSection(Section).Get<KeyOptions>()?.Mode;
+        return configured ?? (configuration.GetSection("Certificates:Signing").GetChildren().Any(static c => !string.IsNullOrWhiteSpace(c["Path"]))
+            ? KeyMode.Certificates
+            : KeyMode.Automatic);
+    }
+}
+
+public enum KeyMode
+{
+    Automatic,
+    Certificates,
+}
