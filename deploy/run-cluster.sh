@@ -84,7 +84,8 @@ log "building the server (Release)"
 dotnet publish "$REPO_DIR/src/IdentityServer" -c Release -o "$WORK/publish" -nologo -v quiet >"$WORK/build.log" 2>&1 \
   || { tail -n 40 "$WORK/build.log" >&2; die "the build failed"; }
 
-# --- certificates: the same files on every node (signing, encryption) and nginx's TLS pair ------
+# --- certificates: the same encryption certificate on every node, and nginx's TLS pair -----------
+# (signing keys are made and rotated by the nodes themselves, in the database: Keys:Mode=Automatic)
 PASSWORD_FILE="$WORK/certificate-password"
 [[ -f "$PASSWORD_FILE" ]] || (umask 077; openssl rand -hex 16 >"$PASSWORD_FILE")
 CERT_PASSWORD="$(cat "$PASSWORD_FILE")"
@@ -96,7 +97,6 @@ make_cert() { # name keyUsage
    openssl pkcs12 -export -inkey "$WORK/$1.key" -in "$WORK/$1.crt" -out "$WORK/$1.pfx" -passout "pass:$CERT_PASSWORD"
    rm -f "$WORK/$1.key")
 }
-make_cert signing digitalSignature
 make_cert encryption keyEncipherment
 if [[ ! -f "$WORK/tls.key" ]]; then
   (umask 077
@@ -119,8 +119,6 @@ for i in $(seq 1 "$NODES"); do
     export IdentityServer__Issuer="$ISSUER"
     export ForwardedHeaders__Enabled=true
     export ForwardedHeaders__KnownProxies__0=127.0.0.1
-    export Certificates__Signing__0__Path="$WORK/signing.pfx"
-    export Certificates__Signing__0__Password="$CERT_PASSWORD"
     export Certificates__Encryption__0__Path="$WORK/encryption.pfx"
     export Certificates__Encryption__0__Password="$CERT_PASSWORD"
     export Scheduler__InstanceId="node-$i"

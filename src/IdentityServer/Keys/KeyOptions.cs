@@ -15,7 +15,7 @@ public sealed class KeyOptions
     public KeyMode? Mode { get; set; }
 
     /// <summary>How long a key signs before the next one takes over (default 90 days).</summary>
-    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:10", "3650.00:00:00")]
     public TimeSpan RotationInterval { get; set; } = TimeSpan.FromDays(90);
 
     /// <summary>

@@ -188,6 +188,10 @@ public sealed partial class ClusterFixture : IAsyncLifetime
         folder.Dispose();
     }
 
+    public static readonly TimeSpan KeyRotationInterval = TimeSpan.FromSeconds(30);
+
+    public static readonly TimeSpan KeyPublishAhead = TimeSpan.FromSeconds(10);
+
     private ClusterNode StartNode(string name, ClusterCertificates certificates)
     {
         var port = BuildOutput.FreePort();
@@ -204,8 +208,11 @@ public sealed partial class ClusterFixture : IAsyncLifetime
             ["IdentityServer__RefreshTokenReuseLeeway"] = "00:00:00",
             ["ForwardedHeaders__Enabled"] = "true",
             ["ForwardedHeaders__KnownProxies__0"] = "127.0.0.1",
-            ["Certificates__Signing__0__Path"] = certificates.SigningPath,
-            ["Certificates__Signing__0__Password"] = certificates.Password,
+            // Automatic signing keys on a schedule short enough to watch: a key signs for 30 s, the next
+            // is published 10 s before, the rotation job looks every 2 s.
+            ["Keys__RotationInterval"] = KeyRotationInterval.ToString("c", CultureInfo.InvariantCulture),
+            ["Keys__PublishAhead"] = KeyPublishAhead.ToString("c", CultureInfo.InvariantCulture),
+            ["Keys__CheckInterval"] = "00:00:02",
             ["Certificates__Encryption__0__Path"] = certificates.EncryptionPath,
             ["Certificates__Encryption__0__Password"] = certificates.Password,
             ["Scheduler__InstanceId"] = name,

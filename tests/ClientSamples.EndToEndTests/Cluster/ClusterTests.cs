@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 
 namespace ClientSamples.EndToEndTests.Cluster;
 
@@ -120,6 +121,65 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         }
         while (refused.Status == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(2));
         Assert.Equal("invalid_client", refused.Error);
+    }
+
+    /// <summary>
+    /// Automatic signing keys on a real schedule (a key signs for 30 s, the next is published 10 s ahead):
+    /// one node's job creates the next key, both nodes publish it before it signs, and both sign with it
+    /// from its activation time on; never two keys for one rotation.
+    /// </summary>
+    [ClusterFact]
+    public Task SigningKeys_RotateOnSchedule_BothNodesPublishAheadAndSwitchTogether() => cluster.WithLogsOnFailureAsync(async () =>
+    {
+        var (first, second) = (cluster.Nodes[0], cluster.Nodes[1]);
+        var admin = await first.Client.ClientCredentialsAsync(ClusterFixture.AdminClientId, ClusterFixture.AdminClientSecret, "idp.admin");
+        Assert.True(admin.Status == HttpStatusCode.OK, admin.ToString());
+
+        // Wait for the job (on either node) to publish the next key; one rotation interval at most.
+        var clock = Stopwatch.StartNew();
+        JsonElement next;
+        while (true)
+        {
+            var keys = await first.Client.AdminAsync(HttpMethod.Get, "api/admin/keys", admin.AccessToken);
+            Assert.True(keys.Status == HttpStatusCode.OK, keys.ToString());
+            var found = keys.Body.GetProperty("keys").EnumerateArray().Where(static k => k.GetProperty("state").GetString() == "next").ToList();
+            if (found.Count > 0 && found[0].GetProperty("activatesAt").GetDateTimeOffset() > DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2))
+            {
+                next = found[0];
+                break;
+            }
+            Assert.True(clock.Elapsed < ClusterFixture.KeyRotationInterval + TimeSpan.FromSeconds(15), $"No next key was published: {keys}");
+            await Task.Delay(250);
+        }
+        var nextId = next.GetProperty("id").GetString()!;
+        var activatesAt = next.GetProperty("activatesAt").GetDateTimeOffset();
+
+        // Published by both nodes before it signs; neither signs with it yet.
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.Contains(nextId, await node.Client.JwksKeyIdsAsync());
+            Assert.NotEqual(nextId, Kid((await node.Client.ClientCredentialsAsync(ClusterFixture.AdminClientId, ClusterFixture.AdminClientSecret, "idp.admin")).AccessToken));
+        }
+        Assert.True(DateTimeOffset.UtcNow < activatesAt, "The next key was not published on both nodes before it signed.");
+
+        await Task.Delay(activatesAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500));
+        foreach (var node in cluster.Nodes)
+        {
+            var issued = await node.Client.ClientCredentialsAsync(ClusterFixture.AdminClientId, ClusterFixture.AdminClientSecret, "idp.admin");
+            Assert.Equal(nextId, Kid(issued.AccessToken));
+        }
+
+        // One key per rotation, whichever node's job ran.
+        var all = await second.Client.AdminAsync(HttpMethod.Get, "api/admin/keys", admin.AccessToken);
+        var activations = all.Body.GetProperty("keys").EnumerateArray().Select(static k => k.GetProperty("activatesAt").GetDateTimeOffset()).Order().ToList();
+        Assert.All(activations.Zip(activations.Skip(1)), static pair => Assert.True(pair.Second - pair.First > TimeSpan.FromSeconds(10), $"{pair.First:O} and {pair.Second:O}"));
+    });
+
+    private static string Kid(string token)
+    {
+        var header = token.Split('.')[0].Replace('-', '+').Replace('_', '/');
+        var bytes = Convert.FromBase64String(header.PadRight(header.Length + (4 - header.Length % 4) % 4, '='));
+        return JsonDocument.Parse(bytes).RootElement.GetProperty("kid").GetString()!;
     }
 
     [ClusterFact]

@@ -77,6 +77,15 @@ internal sealed class ServerClient(HttpClient http, Uri address, bool direct)
         return new ProtocolResponse(response.StatusCode, body.RootElement.Clone(), null);
     }
 
+    /// <summary>The key ids the node publishes at /.well-known/jwks.</summary>
+    public async Task<List<string>> JwksKeyIdsAsync()
+    {
+        using var request = Request(HttpMethod.Get, ".well-known/jwks");
+        using var response = await http.SendAsync(request);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return [.. body.RootElement.GetProperty("keys").EnumerateArray().Select(static k => k.GetProperty("kid").GetString()!)];
+    }
+
     /// <summary>A GET with the given Cookie header (a browser's cookies, copied).</summary>
     public async Task<HttpResponseMessage> GetAsync(string path, string cookies)
     {

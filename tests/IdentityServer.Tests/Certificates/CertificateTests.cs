@@ -13,6 +13,21 @@ public sealed class CertificateTests
         factory.Settings.Remove("Certificates:Encryption:0:Path");
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
         var message = error.ToString();
+        // Automatic signing keys (the default without signing certificates) need the encryption certificate only.
+        Assert.Contains("Certificates:Encryption:0:Path", message, StringComparison.Ordinal);
+        Assert.Contains("Keys:Mode=Automatic", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Certificates:Signing:0:Path", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Production_CertificatesModeWithoutCertificates_RefusesToStartNamingBothSettings()
+    {
+        using var factory = new IdentityServerFactory { EnvironmentName = "Production" };
+        factory.Settings.Remove("Certificates:Signing:0:Path");
+        factory.Settings.Remove("Certificates:Encryption:0:Path");
+        factory.Settings["Keys:Mode"] = "Certificates";
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        var message = error.ToString();
         Assert.Contains("Certificates:Signing:0:Path", message, StringComparison.Ordinal);
         Assert.Contains("Certificates:Encryption:0:Path", message, StringComparison.Ordinal);
     }
@@ -33,11 +48,29 @@ public sealed class CertificateTests
         var folder = Directory.CreateTempSubdirectory("idp-devcerts-").FullName;
         try
         {
-            var first = await KeyIdAsync(folder);
+            var first = await KeyIdAsync(folder, "Certificates");
             Assert.True(File.Exists(Path.Combine(folder, "signing.pfx")));
             Assert.True(File.Exists(Path.Combine(folder, "signing-ec.pfx")));
             Assert.True(File.Exists(Path.Combine(folder, "encryption.pfx")));
-            Assert.Equal(first, await KeyIdAsync(folder));
+            Assert.Equal(first, await KeyIdAsync(folder, "Certificates"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Development_AutomaticKeys_CreatesOnlyTheEncryptionCertificate_SignsWithAKeyOfItsOwn()
+    {
+        var folder = Directory.CreateTempSubdirectory("idp-devcerts-").FullName;
+        try
+        {
+            var kid = await KeyIdAsync(folder, mode: null);
+            Assert.True(File.Exists(Path.Combine(folder, "encryption.pfx")));
+            Assert.False(File.Exists(Path.Combine(folder, "signing.pfx")));
+            // A key id of the server's own (128 random bits), not a certificate thumbprint.
+            Assert.Equal(22, kid.Length);
         }
         finally
         {
@@ -71,9 +104,13 @@ public sealed class CertificateTests
         Assert.Equal(current.Thumbprint, Jwt.Header(token).GetProperty("kid").GetString());
     }
 
-    private static async Task<string> KeyIdAsync(string certificateFolder)
+    private static async Task<string> KeyIdAsync(string certificateFolder, string? mode)
     {
         using var factory = new IdentityServerFactory { EnvironmentName = "Development" };
+        if (mode is not null)
+        {
+            factory.Settings["Keys:Mode"] = mode;
+        }
         factory.Settings.Remove("Certificates:Signing:0:Path");
         factory.Settings.Remove("Certificates:Signing:0:Password");
         factory.Settings.Remove("Certificates:Encryption:0:Path");

@@ -42,7 +42,6 @@ public sealed class DeploymentRecipeTests
         }
 
         File.WriteAllText(Path.Combine(etc, "identity-server.env"), Localize(File.ReadAllText(Repository.File("deploy", "identity-server.env.example"))));
-        File.Copy(TestCertificates.SigningPath, Path.Combine(etc, "signing.pfx"));
         File.Copy(TestCertificates.EncryptionPath, Path.Combine(etc, "encryption.pfx"));
         using (var tls = TestCertificates.CreateTls())
         {
