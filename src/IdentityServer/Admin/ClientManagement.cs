@@ -370,6 +370,8 @@ internal sealed class ClientManagement(
         RequireMfa = request.RequireMfa,
         BackchannelLogoutUri = request.BackchannelLogoutUri,
         Enabled = request.Enabled,
+        AccessTokenLifetime = request.AccessTokenLifetime,
+        RefreshTokenLifetime = request.RefreshTokenLifetime,
     };
 
     private static ClientResult Invalid(string field, string message) =>

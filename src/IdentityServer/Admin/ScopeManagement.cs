@@ -30,6 +30,10 @@ internal sealed class ScopeManagement(
         return [.. list.OrderBy(static s => s.Name, StringComparer.Ordinal)];
     }
 
+    /// <summary>Every scope a client may be given: the standard ones, then the defined ones.</summary>
+    public async Task<IReadOnlyList<string>> NamesAsync(CancellationToken cancellationToken) =>
+        [.. AuthorizationSetup.StandardScopes, .. (await ListAsync(cancellationToken)).Select(static s => s.Name!)];
+
     public async Task<SeedScope?> GetAsync(string name, CancellationToken cancellationToken)
     {
         using var _ = LookupCache.Bypass();

@@ -94,7 +94,7 @@ public static class SecurityEventTypes
     /// <summary>An administrator downloaded the configuration as a seed file (detail: what it holds).</summary>
     public const string ConfigurationExported = "configuration_exported";
 
-    /// <summary>A signing key was created (by the rotation schedule, or an administrator's "rotate now"; detail: its id, algorithm and when it signs from) or revoked by an administrator.</summary>
+    /// <summary>A signing key was created (by the rotation schedule, or an administrator's "rotate now"; detail: its id, algorithm and the time it signs from) or revoked by an administrator.</summary>
     public const string SigningKeyCreated = "signing_key_created";
     public const string SigningKeyRevoked = "signing_key_revoked";
 

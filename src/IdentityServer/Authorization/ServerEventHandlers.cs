@@ -28,7 +28,8 @@ internal static class ServerEventHandlers
         .. IntrospectionPolicy.Descriptors,
         .. RevocationPolicy.Descriptors,
 
-        // Issuing tokens: the signature per token type; one commit per token response; reuse detection on a second use.
+        // Issuing tokens: the client's own lifetimes; the signature per token type; one commit per token response; reuse detection on a second use.
+        ClientTokenLifetimes.Descriptor,
         .. TokenSigningCredentials.Descriptors,
         .. TokenWriteBatch.Descriptors,
         .. ReuseDetectionHandler.Descriptors,

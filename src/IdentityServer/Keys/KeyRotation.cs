@@ -199,7 +199,7 @@ internal sealed partial class KeyRotation(
             foreach (var key in created)
             {
                 LogCreated(logger, key.Id, key.Algorithm, key.ActivatesAt);
-                audit.Add(SecurityEventTypes.SigningKeyCreated, actor: actor, detail: $"{key.Id} ({key.Algorithm}), signs from {key.ActivatesAt:u}");
+                audit.Add(SecurityEventTypes.SigningKeyCreated, actor: actor, detail: $"{key.Id} ({key.Algorithm}) {key.ActivatesAt:u}");
             }
             foreach (var revoked in rows.Where(r => r.RevokedAt is not null && before.Contains((r.Id, null))))
             {

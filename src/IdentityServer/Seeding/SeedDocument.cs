@@ -93,6 +93,18 @@ public sealed class SeedClient
 
     /// <summary>Where the client receives logout tokens when a session it took part in ends (Back-Channel Logout 1.0).</summary>
     public string? BackchannelLogoutUri { get; set; }
+
+    /// <summary>
+    /// This client's access tokens live this long (<c>"00:05:00"</c>) instead of <c>IdentityServer:AccessTokenLifetime</c>;
+    /// never longer than that setting (a longer value is cut to it). From one minute to one day.
+    /// </summary>
+    public TimeSpan? AccessTokenLifetime { get; set; }
+
+    /// <summary>
+    /// This client's refresh tokens live this long instead of <c>IdentityServer:RefreshTokenLifetime</c>; never
+    /// longer than that setting, nor than the session. From five minutes to 365 days.
+    /// </summary>
+    public TimeSpan? RefreshTokenLifetime { get; set; }
 }
 
 /// <summary>A client secret as the export writes it: OpenIddict's hash, never the secret.</summary>

@@ -154,6 +154,14 @@ internal static partial class SeedLoader
                     errors.Add($"{entry}: BackchannelLogoutUri needs the authorization_code grant; only clients users sign in to take part in sessions.");
                 }
             }
+            if (client.AccessTokenLifetime is { } access && (access < TimeSpan.FromMinutes(1) || access > TimeSpan.FromDays(1)))
+            {
+                errors.Add($"{entry}: AccessTokenLifetime must be from 00:01:00 to 1.00:00:00, not {access:c}.");
+            }
+            if (client.RefreshTokenLifetime is { } refresh && (refresh < TimeSpan.FromMinutes(5) || refresh > TimeSpan.FromDays(365)))
+            {
+                errors.Add($"{entry}: RefreshTokenLifetime must be from 00:05:00 to 365.00:00:00, not {refresh:c}.");
+            }
             foreach (var scope in client.Scopes.Where(s => !scopeNames.Contains(s)))
             {
                 errors.Add($"{entry}: Scopes contains '{scope}', which is neither a standard or built-in scope nor defined under Scopes.");

@@ -30,7 +30,7 @@ internal sealed class Seeder(
     internal static readonly SeedScope[] BuiltInScopes =
     [
         // The admin API authorizes a user's token by its role claim (AdminAccess): the scope asks for it.
-        new() { Name = AdminScope.Name, DisplayName = "Administer the identity provider", Resources = [AdminScope.Resource], AccessTokenClaims = [Claims.Role] },
+        new() { Name = AdminScope.Name, DisplayName = "Administer the identity provider", DisplayNames = { ["de"] = "Den Identitätsanbieter verwalten" }, Resources = [AdminScope.Resource], AccessTokenClaims = [Claims.Role] },
     ];
 
     public async Task ApplyAsync(SeedDocument document, string source, CancellationToken cancellationToken)
@@ -178,6 +178,7 @@ internal sealed class Seeder(
             && current.PostLogoutRedirectUris.SetEquals(descriptor.PostLogoutRedirectUris)
             && current.Permissions.SetEquals(descriptor.Permissions)
             && current.Requirements.SetEquals(descriptor.Requirements)
+            && current.Settings.Count == descriptor.Settings.Count && current.Settings.All(p => descriptor.Settings.TryGetValue(p.Key, out var value) && value == p.Value)
             && current.Properties.Keys.Union(descriptor.Properties.Keys).All(name => PropertyEquals(current.Properties, descriptor.Properties, name)))
         {
             return false;
@@ -272,6 +273,14 @@ internal sealed class Seeder(
         {
             descriptor.Properties[DisabledClients.Property] = JsonSerializer.SerializeToElement(true);
         }
+        if (seed.AccessTokenLifetime is { } access)
+        {
+            descriptor.Settings[Settings.TokenLifetimes.AccessToken] = access.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (seed.RefreshTokenLifetime is { } refresh)
+        {
+            descriptor.Settings[Settings.TokenLifetimes.RefreshToken] = refresh.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        }
         if (type == ClientTypes.Confidential && seed.ClientSecrets is not null)
         {
             descriptor.Properties[ClientSecrets.Property] = ClientSecrets.ToProperty(ToSecrets(seed.ClientSecrets));
@@ -353,8 +362,15 @@ internal sealed class Seeder(
             RequireMfa = descriptor.Properties.TryGetValue(StepUpPolicy.RequireMfaProperty, out var mfa) && mfa.ValueKind == JsonValueKind.True,
             BackchannelLogoutUri = Text(BackchannelLogoutOutbox.UriProperty),
             Enabled = !IsDisabled(descriptor),
+            AccessTokenLifetime = Lifetime(descriptor, Settings.TokenLifetimes.AccessToken),
+            RefreshTokenLifetime = Lifetime(descriptor, Settings.TokenLifetimes.RefreshToken),
         };
     }
+
+    private static TimeSpan? Lifetime(OpenIddictApplicationDescriptor descriptor, string setting) =>
+        descriptor.Settings.TryGetValue(setting, out var value) && TimeSpan.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var lifetime)
+            ? lifetime
+            : null;
 
     private static List<ClientSecret> ToSecrets(IEnumerable<SeedClientSecret> secrets) =>
         [.. secrets.Select(static s => new ClientSecret(s.Id!, s.Hash!, s.Created, s.ExpiresAt))];

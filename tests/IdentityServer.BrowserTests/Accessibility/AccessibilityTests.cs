@@ -42,6 +42,11 @@ public sealed partial class AccessibilityTests(AccessibilityHost host, ChromiumF
         ("admin: users", "/Admin"),
         ("admin: new user", "/Admin/Users/Create"),
         ("admin: clients", "/Admin/Clients"),
+        ("admin: new client", "/Admin/Clients/Create"),
+        ("admin: client", "/Admin/Clients/demo-web"),
+        ("admin: scopes", "/Admin/Scopes"),
+        ("admin: scope", "/Admin/Scopes/demo-api"),
+        ("admin: signing keys", "/Admin/Keys"),
         ("admin: security events", "/Admin/Events"),
     ];
 

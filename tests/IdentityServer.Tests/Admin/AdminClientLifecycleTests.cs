@@ -228,6 +228,55 @@ public sealed class AdminClientLifecycleTests(ClientClockFactory factory) : ICla
         Assert.Contains(factory.Logs.Entries, static e => e.Message.Contains("the seed's ClientSecret is not applied", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A client's own token lifetimes: shorter than the server's is taken, longer is cut to the server's
+    /// (15 minutes for access tokens here), and a refresh token lives the client's refresh lifetime.
+    /// </summary>
+    [Fact]
+    public async Task ClientTokenLifetimes_ShorterTaken_LongerCutToTheServers_RefreshFollows()
+    {
+        using var admin = factory.CreateOidcClient();
+        var token = await AdminTokenAsync(admin);
+        using var created = await SendJsonAsync(admin, token, HttpMethod.Post, "/api/admin/clients",
+            $$"""{ "clientId": "short-lived", "grantTypes": ["client_credentials"], "scopes": ["{{TestSeed.ApiScope}}"], "accessTokenLifetime": "00:05:00" }""");
+        var secret = (await JsonAsync(created)).GetProperty("clientSecret").GetString()!;
+        var issued = await admin.TokenAsync(("grant_type", "client_credentials"), ("client_id", "short-lived"), ("client_secret", secret));
+        Assert.InRange(int.Parse(issued["expires_in"]!, System.Globalization.CultureInfo.InvariantCulture), 295, 300);
+
+        using var updated = await SendJsonAsync(admin, token, HttpMethod.Put, "/api/admin/clients/short-lived",
+            $$"""{ "grantTypes": ["client_credentials"], "scopes": ["{{TestSeed.ApiScope}}"], "accessTokenLifetime": "02:00:00" }""");
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        var longer = await admin.TokenAsync(("grant_type", "client_credentials"), ("client_id", "short-lived"), ("client_secret", secret));
+        Assert.InRange(int.Parse(longer["expires_in"]!, System.Globalization.CultureInfo.InvariantCulture), 895, 900);
+        var change = await factory.WithScopeAsync(services => services.GetRequiredService<ApplicationDbContext>()
+            .SecurityEvents.SingleAsync(static e => e.ClientId == "short-lived" && e.Type == SecurityEventTypes.ClientUpdated));
+        Assert.Equal("accessTokenLifetime: \"00:05:00\" → \"02:00:00\"", change.Detail);
+
+        using var web = await SendJsonAsync(admin, token, HttpMethod.Post, "/api/admin/clients",
+            """{ "clientId": "brief", "grantTypes": ["authorization_code", "refresh_token"], "scopes": ["openid", "offline_access"], "redirectUris": ["https://brief.example/cb"], "consentType": "implicit", "introspection": true, "refreshTokenLifetime": "01:00:00" }""");
+        var webSecret = (await JsonAsync(web)).GetProperty("clientSecret").GetString()!;
+        using var user = factory.CreateOidcClient();
+        var pkce = Pkce.Create();
+        var redirect = await user.AuthorizeAsync(OidcTestClient.CodeRequest("brief", "https://brief.example/cb", "openid offline_access", pkce));
+        var tokens = await user.TokenAsync(("grant_type", "authorization_code"), ("code", OidcTestClient.Query(redirect)["code"]), ("redirect_uri", "https://brief.example/cb"),
+            ("code_verifier", pkce.Verifier), ("client_id", "brief"), ("client_secret", webSecret));
+        var refresh = await user.IntrospectAsync(tokens["refresh_token"]!, "brief", webSecret);
+        Assert.Equal(3600, refresh.Json.GetProperty("exp").GetInt64() - refresh.Json.GetProperty("iat").GetInt64());
+    }
+
+    [Fact]
+    public async Task ClientTokenLifetimes_OutOfRange_400NamingIt()
+    {
+        using var admin = factory.CreateOidcClient();
+        var token = await AdminTokenAsync(admin);
+
+        using var response = await SendJsonAsync(admin, token, HttpMethod.Post, "/api/admin/clients",
+            """{ "clientId": "blink", "grantTypes": ["client_credentials"], "accessTokenLifetime": "00:00:10" }""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("AccessTokenLifetime must be from 00:01:00 to 1.00:00:00", (await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+    }
+
     private static async Task<string> CreateMachineClientAsync(OidcTestClient admin, string token, string clientId)
     {
         using var created = await SendJsonAsync(admin, token, HttpMethod.Post, "/api/admin/clients",

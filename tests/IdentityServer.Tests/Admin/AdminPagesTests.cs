@@ -117,8 +117,8 @@ public sealed class AdminPagesTests(IdentityServerFactory factory) : IClassFixtu
 
         var shop = page.QuerySelector($"#clients tr[data-client-id='{TestSeed.WebClientId}']")!;
         var cells = shop.QuerySelectorAll("td").Select(static c => c.TextContent.Trim()).ToList();
-        Assert.Equal(["Shop", "confidential", "authorization_code, refresh_token"], cells[1..4]);
-        Assert.Contains(TestSeed.WebRedirectUri, cells[5], StringComparison.Ordinal);
+        Assert.Equal(["Shop", "confidential", "Enabled", "authorization_code, refresh_token"], cells[1..5]);
+        Assert.Contains(TestSeed.WebRedirectUri, cells[6], StringComparison.Ordinal);
         Assert.NotNull(page.QuerySelector($"#clients tr[data-client-id='{TestSeed.ApiClientId}']"));
         Assert.EndsWith(" clients", page.QuerySelector("#client-count")!.TextContent, StringComparison.Ordinal);
     }

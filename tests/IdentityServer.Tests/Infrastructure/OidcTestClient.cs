@@ -91,11 +91,20 @@ public sealed class OidcTestClient(HttpClient http) : IDisposable
     /// Submits the page's first form with its fields, the given values and the clicked button. As a
     /// browser does, an unticked checkbox sends nothing, unless the caller gives a value for it.
     /// </summary>
-    public async Task<HttpResponseMessage> SubmitAsync(HttpResponseMessage page, IDictionary<string, string>? values = null, string? button = null)
+    /// <summary>
+    /// Submits the page's first form (or the one with id <paramref name="formId"/>) as a browser would: its
+    /// inputs, text areas and selects, checked boxes only; <paramref name="values"/> replace fields by name
+    /// (a checkbox named there is sent with that value). <paramref name="extra"/> adds fields, such as a
+    /// second value for a name that checkboxes share.
+    /// </summary>
+    public async Task<HttpResponseMessage> SubmitAsync(HttpResponseMessage page, IDictionary<string, string>? values = null, string? button = null,
+        string? formId = null, IEnumerable<KeyValuePair<string, string>>? extra = null)
     {
         var document = await ParseAsync(page);
-        var form = (document.Forms.Length > 0 ? document.Forms[0] : null) ?? throw new InvalidOperationException("The page has no form: " + document.Title);
+        var form = (formId is null ? document.Forms.Length > 0 ? document.Forms[0] : null : document.Forms.FirstOrDefault(f => f.Id == formId))
+            ?? throw new InvalidOperationException($"The page has no form {formId}: " + document.Title);
         var fields = new List<KeyValuePair<string, string>>();
+        var named = new HashSet<string>(StringComparer.Ordinal);
         foreach (var input in form.Elements.OfType<IHtmlInputElement>().Where(i => !string.IsNullOrEmpty(i.Name)))
         {
             var given = values is not null && values.ContainsKey(input.Name!);
@@ -103,8 +112,22 @@ public sealed class OidcTestClient(HttpClient http) : IDisposable
             {
                 continue;
             }
+            // A name given in values is sent once, with that value.
+            if (given && !named.Add(input.Name!))
+            {
+                continue;
+            }
             fields.Add(new(input.Name!, given ? values![input.Name!] : input.Value));
         }
+        foreach (var area in form.Elements.OfType<IHtmlTextAreaElement>().Where(i => !string.IsNullOrEmpty(i.Name)))
+        {
+            fields.Add(new(area.Name!, values is not null && values.TryGetValue(area.Name!, out var text) ? text : area.Value));
+        }
+        foreach (var select in form.Elements.OfType<IHtmlSelectElement>().Where(i => !string.IsNullOrEmpty(i.Name)))
+        {
+            fields.Add(new(select.Name!, values is not null && values.TryGetValue(select.Name!, out var chosen) ? chosen : select.Value ?? ""));
+        }
+        fields.AddRange(extra ?? []);
         if (button is not null)
         {
             var clicked = form.Elements.OfType<IHtmlButtonElement>().Single(b => b.Id == button);
