@@ -18,6 +18,7 @@ internal static class AdminApi
         var api = app.MapGroup(Prefix)
             .RequireAuthorization(AdminAccess.ApiPolicy)
             .AddEndpointFilter<CookieAntiforgeryFilter>()
+            .AddEndpointFilter<ConcurrencyConflictFilter>()
             .RequireRateLimiting(RateLimitSetup.AdminPolicy)
             .WithTags("Admin")
             .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -48,6 +48,9 @@ internal sealed class ConfigurationExport(
             var descriptor = new OpenIddictApplicationDescriptor();
             await applications.PopulateAsync(descriptor, application, cancellationToken);
             var client = Seeder.FromDescriptor(descriptor);
+            // Written only when false: a seed that says "Enabled: true" would enable, at every start, a
+            // client an administrator disabled after the export.
+            client.Enabled = client.Enabled == false ? false : null;
             if (descriptor.ClientType == ClientTypes.Confidential)
             {
                 var secrets = ClientSecrets.Read(descriptor.Properties)

@@ -8,8 +8,8 @@ namespace IdentityServer.Authorization;
 
 /// <summary>
 /// A disabled client (its <see cref="Property"/> is <c>true</c>, set by an administrator or the seed
-/// file's <c>Enabled: false</c>) is refused wherever OpenIddict identifies a client, right after
-/// OpenIddict has found it: <c>invalid_client</c> at the token, introspection, revocation and device
+/// file's <c>Enabled: false</c>) is refused wherever OpenIddict identifies a client, once OpenIddict has
+/// found and authenticated it: <c>invalid_client</c> at the token, introspection, revocation and device
 /// endpoints, and the error page (never a redirect) at the authorization endpoint. Signing out through
 /// it still works: ending a session never needs the client's good standing. Disabling also revokes the
 /// client's grants and tokens (<see cref="Admin.ClientManagement"/>), so what it was given stops too.
@@ -21,7 +21,8 @@ internal static partial class DisabledClients
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
             .UseScopedHandler<RefuseDisabledClients>()
-            .SetOrder(OpenIddictServerHandlers.ValidateClientId.Descriptor.Order + 1)
+            // After OpenIddict has authenticated the client: only the client itself learns that it is disabled.
+            .SetOrder(OpenIddictServerHandlers.ValidateClientSecret.Descriptor.Order + 1)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 

@@ -25,6 +25,14 @@ public sealed class KeyOptions
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan PublishAhead { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// How long a key stays published after it stopped signing (default 14 days): long enough for an ID token
+    /// it signed to still verify as <c>id_token_hint</c> at sign-out; never less than the tokens it signed live.
+    /// Its private key is erased when this ends.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan RetainFor { get; set; } = TimeSpan.FromDays(14);
+
     /// <summary>How often the rotation job looks whether a next key is due (default every hour).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromHours(1);

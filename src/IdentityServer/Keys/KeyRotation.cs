@@ -149,6 +149,17 @@ internal sealed partial class KeyRotation(
             {
                 signing.RetiresAt = next.ActivatesAt;
             }
+            else
+            {
+                // No successor (a next key was revoked): the signing key goes on signing.
+                signing.RetiresAt = null;
+            }
+        }
+        // A series this configuration no longer signs with (ES256 access tokens turned off): its key retires now.
+        foreach (var orphan in rows.Where(r => !Algorithms.Contains(r.Algorithm) && State(r, now) is SigningKeyState.Current or SigningKeyState.Next))
+        {
+            orphan.RetiresAt = now;
+            orphan.ActivatesAt = orphan.ActivatesAt > now ? now : orphan.ActivatesAt;
         }
         foreach (var done in rows.Where(r => State(r, now) is SigningKeyState.Retired or SigningKeyState.Revoked && r.ProtectedKey.Length > 0))
         {

@@ -26,6 +26,7 @@ internal sealed partial class SigningKeyRing(
     IDataProtectionProvider dataProtection,
     TimeProvider clock,
     IOptions<TokenOptions> tokens,
+    IOptions<KeyOptions> keys,
     ILogger<SigningKeyRing> logger)
     : IConfigureOptions<OpenIddictServerOptions>, IOptionsChangeTokenSource<OpenIddictServerOptions>,
     IOptionsChangeTokenSource<OpenIddictValidationOptions>, IDisposable
@@ -44,9 +45,20 @@ internal sealed partial class SigningKeyRing(
 
     private sealed record Snapshot(ImmutableArray<Loaded> Keys, string Published);
 
-    /// <summary>How long a key stays published after it stopped signing: the longest token lifetime it signs, and five minutes of clock skew.</summary>
-    public TimeSpan Retention => TimeSpan.FromMinutes(5)
-        + (tokens.Value.AccessTokenLifetime > tokens.Value.IdentityTokenLifetime ? tokens.Value.AccessTokenLifetime : tokens.Value.IdentityTokenLifetime);
+    /// <summary>
+    /// How long a key stays published after it stopped signing: <see cref="KeyOptions.RetainFor"/> (so that an
+    /// ID token still verifies as a sign-out hint), and never less than the longest token lifetime it signs
+    /// and five minutes of clock skew.
+    /// </summary>
+    public TimeSpan Retention
+    {
+        get
+        {
+            var tokensLive = TimeSpan.FromMinutes(5)
+                + (tokens.Value.AccessTokenLifetime > tokens.Value.IdentityTokenLifetime ? tokens.Value.AccessTokenLifetime : tokens.Value.IdentityTokenLifetime);
+            return keys.Value.RetainFor > tokensLive ? keys.Value.RetainFor : tokensLive;
+        }
+    }
 
     public string? Name => Options.DefaultName;
 
@@ -60,12 +72,17 @@ internal sealed partial class SigningKeyRing(
             : SigningKeyState.Retired;
     }
 
-    /// <summary>The key that signs <paramref name="algorithm"/> now; null when there is none (not loaded yet).</summary>
+    /// <summary>
+    /// The key that signs <paramref name="algorithm"/> now. Should none be current (its successor not read
+    /// yet), the most recently activated published key of the series, which every node publishes too;
+    /// null only before any key is loaded.
+    /// </summary>
     public SigningCredentials? Current(string algorithm)
     {
         var now = clock.GetUtcNow();
-        return current.Keys.Where(k => k.Row.Algorithm == algorithm && StateOf(k.Row, now, Retention) == SigningKeyState.Current)
-            .MaxBy(static k => k.Row.ActivatesAt)?.Credentials;
+        var series = current.Keys.Where(k => k.Row.Algorithm == algorithm).ToList();
+        return (series.Where(k => StateOf(k.Row, now, Retention) == SigningKeyState.Current).MaxBy(static k => k.Row.ActivatesAt)
+            ?? series.Where(k => k.Row.ActivatesAt <= now).MaxBy(static k => k.Row.ActivatesAt))?.Credentials;
     }
 
     /// <summary>Reads the keys again; when the published set changed, OpenIddict's options are rebuilt.</summary>
@@ -84,7 +101,8 @@ internal sealed partial class SigningKeyRing(
                 && r.ProtectedKey.Length > 0).ToList();
             // Keys already loaded are reused: unprotecting and importing a key costs more than reading the row.
             var loaded = current.Keys.ToDictionary(static k => k.Row.Id, StringComparer.Ordinal);
-            var keys = keep.Select(r => loaded.TryGetValue(r.Id, out var known) ? known with { Row = r } : Load(r)).ToImmutableArray();
+            var keys = keep.Select(r => loaded.TryGetValue(r.Id, out var known) ? known with { Row = r } : TryLoad(r))
+                .OfType<Loaded>().ToImmutableArray();
             var published = string.Join(' ', keys.Select(static k => k.Row.Id).Order(StringComparer.Ordinal));
             var before = current;
             current = new Snapshot(keys, published);
@@ -119,6 +137,24 @@ internal sealed partial class SigningKeyRing(
         finally
         {
             CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    /// <summary>
+    /// The key, or null (logged) when it cannot be opened, for example when the encryption certificate that
+    /// protects its data-protection key was removed: the other keys stay in use, and the schedule replaces a
+    /// signing key no node can open at the next rotation.
+    /// </summary>
+    private Loaded? TryLoad(SigningKey row)
+    {
+        try
+        {
+            return Load(row);
+        }
+        catch (CryptographicException error)
+        {
+            LogUnreadable(logger, error, row.Id);
+            return null;
         }
     }
 
@@ -170,6 +206,9 @@ internal sealed partial class SigningKeyRing(
         changed.Dispose();
         validationChanged.Dispose();
     }
+
+    [LoggerMessage(EventId = 4124, Level = LogLevel.Error, Message = "Signing key {KeyId} cannot be opened (its data-protection key is unreadable); it is left out.")]
+    private static partial void LogUnreadable(ILogger logger, Exception error, string keyId);
 
     [LoggerMessage(EventId = 4120, Level = LogLevel.Information, Message = "Signing keys published: {KeyIds}.")]
     private static partial void LogPublished(ILogger logger, string keyIds);

@@ -141,22 +141,26 @@ internal sealed class Seeder(
         await applications.PopulateAsync(current, existing, cancellationToken);
         // Properties the seed does not own (set by other tools) are kept; the seed owns only its own,
         // and the enabled state and hashed secrets only when it names them.
+        // Secrets managed at run time (a list) belong to the admin API from then on: neither the seed's plain
+        // ClientSecret nor its hashed ClientSecrets replace them, or a restart would bring back a secret an
+        // administrator retired (and stop the one that replaced it).
+        var managed = ClientSecrets.Read(current.Properties) is not null;
         foreach (var (name, value) in current.Properties.Where(p => !SeededProperties.Contains(p.Key)
             && !(p.Key == DisabledClients.Property && seed.Enabled is not null)
-            && !(p.Key == ClientSecrets.Property && seed.ClientSecrets is not null)))
+            && !(p.Key == ClientSecrets.Property && seed.ClientSecrets is not null && !managed)))
         {
             descriptor.Properties[name] = value;
         }
         bool secretMatches;
-        if (seed.ClientSecrets is not null || (descriptor.ClientSecret is not null && ClientSecrets.Read(current.Properties) is not null))
+        if (seed.ClientSecrets is not null || (descriptor.ClientSecret is not null && managed))
         {
-            // Hashed secrets are compared as properties. A plain secret for a client whose secrets were
-            // rotated through the admin API is not applied: the API owns them now, and applying the
-            // seed's would bring back a secret an administrator retired.
-            if (seed.ClientSecrets is null && !await applications.ValidateClientSecretAsync(existing, descriptor.ClientSecret!, cancellationToken))
+            var seedSecretApplies = seed.ClientSecrets is null
+                ? await applications.ValidateClientSecretAsync(existing, descriptor.ClientSecret!, cancellationToken)
+                : !managed || PropertyEquals(current.Properties, ToDescriptor(seed).Properties, ClientSecrets.Property);
+            if (managed && !seedSecretApplies)
             {
                 logger.LogWarning(
-                    "Client {ClientId}: the seed's ClientSecret is not applied, because the client's secrets are managed through the admin API (POST /api/admin/clients/{{id}}/secrets). Remove ClientSecret from the seed entry.",
+                    "Client {ClientId}: the seed's client secret is not applied, because the client's secrets are managed through the admin API (POST /api/admin/clients/{{id}}/secrets). Remove ClientSecret or ClientSecrets from the seed entry.",
                     seed.ClientId);
             }
             descriptor.ClientSecret = current.ClientSecret;

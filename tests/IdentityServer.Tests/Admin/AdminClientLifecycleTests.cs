@@ -225,7 +225,7 @@ public sealed class AdminClientLifecycleTests(ClientClockFactory factory) : ICla
 
         Assert.False(await WorksAsync(admin, TestSeed.WorkerClientId, TestSeed.WorkerSecret));
         Assert.True(await WorksAsync(admin, TestSeed.WorkerClientId, second));
-        Assert.Contains(factory.Logs.Entries, static e => e.Message.Contains("the seed's ClientSecret is not applied", StringComparison.Ordinal));
+        Assert.Contains(factory.Logs.Entries, static e => e.Message.Contains("the seed's client secret is not applied", StringComparison.Ordinal));
     }
 
     /// <summary>

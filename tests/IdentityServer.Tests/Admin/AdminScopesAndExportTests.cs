@@ -123,6 +123,46 @@ public sealed class AdminScopesAndExportTests(IdentityServerFactory factory) : I
         Assert.Equal(file, await again.Content.ReadAsStringAsync());
     }
 
+    /// <summary>
+    /// An export moved into the seed file does not undo what an administrator does afterwards: a secret
+    /// rotated out stays out (and its replacement works), a client disabled stays disabled.
+    /// </summary>
+    [Fact]
+    public async Task Export_AppliedAsTheSeedAgain_KeepsLaterRotationAndDisabling()
+    {
+        using var admin = factory.CreateOidcClient();
+        var token = await AdminTokenAsync(admin);
+        using var created = await SendJsonAsync(admin, token, HttpMethod.Post, "/api/admin/clients",
+            """{ "clientId": "nightly-export", "grantTypes": ["client_credentials"] }""");
+        var old = (await JsonAsync(created)).GetProperty("clientSecret").GetString()!;
+        using var other = await SendJsonAsync(admin, token, HttpMethod.Post, "/api/admin/clients",
+            """{ "clientId": "frozen-after", "grantTypes": ["client_credentials"] }""");
+        var otherSecret = (await JsonAsync(other)).GetProperty("clientSecret").GetString()!;
+        using var export = await SendJsonAsync(admin, token, HttpMethod.Get, "/api/admin/export", null);
+        var path = Path.Combine(factory.Folder, "exported-seed.json");
+        await File.WriteAllTextAsync(path, await export.Content.ReadAsStringAsync());
+        Assert.DoesNotContain("\"Enabled\": true", await File.ReadAllTextAsync(path), StringComparison.Ordinal);
+
+        // After the export: the secret is rotated (the old one deleted), and the client disabled.
+        using var listed = await SendJsonAsync(admin, token, HttpMethod.Get, "/api/admin/clients/nightly-export/secrets", null);
+        var oldId = (await JsonAsync(listed))[0].GetProperty("id").GetString()!;
+        using var added = await SendJsonAsync(admin, token, HttpMethod.Post, "/api/admin/clients/nightly-export/secrets", "{}");
+        var replacement = (await JsonAsync(added)).GetProperty("secret").GetString()!;
+        using var removed = await SendJsonAsync(admin, token, HttpMethod.Delete, $"/api/admin/clients/nightly-export/secrets/{oldId}", null);
+        using var frozen = await SendJsonAsync(admin, token, HttpMethod.Post, "/api/admin/clients/frozen-after/disable", null);
+        Assert.Equal(HttpStatusCode.OK, frozen.StatusCode);
+
+        await factory.WithScopeAsync(async services =>
+        {
+            await services.GetRequiredService<IdentityServer.Seeding.Seeder>().ApplyAsync(IdentityServer.Seeding.SeedLoader.Load(path), "export", CancellationToken.None);
+            return true;
+        });
+
+        Assert.Equal("invalid_client", (await admin.TokenAsync(("grant_type", "client_credentials"), ("client_id", "nightly-export"), ("client_secret", old))).Error);
+        Assert.Equal(HttpStatusCode.OK, (await admin.TokenAsync(("grant_type", "client_credentials"), ("client_id", "nightly-export"), ("client_secret", replacement))).Status);
+        Assert.Equal("invalid_client", (await admin.TokenAsync(("grant_type", "client_credentials"), ("client_id", "frozen-after"), ("client_secret", otherSecret))).Error);
+    }
+
     private static async Task<List<string?>> AudienceAsync(OidcTestClient client, string clientId, string secret, string scope)
     {
         var issued = await client.TokenAsync(("grant_type", "client_credentials"), ("client_id", clientId), ("client_secret", secret), ("scope", scope));

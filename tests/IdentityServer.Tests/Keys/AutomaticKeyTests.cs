@@ -34,6 +34,8 @@ public sealed class AutomaticKeysFactory : IdentityServerFactory
         Settings["Keys:Mode"] = "Automatic";
         Settings["Keys:RotationInterval"] = "10.00:00:00";
         Settings["Keys:PublishAhead"] = "1.00:00:00";
+        // Keys leave the JWKS as soon as their tokens have expired (the default keeps them 14 days).
+        Settings["Keys:RetainFor"] = "00:00:00";
         if (node is not null)
         {
             foreach (var shared in new[] { "ConnectionStrings:Default", "Database:Provider", "DataProtection:KeysPath", "Seed:Path" })
@@ -186,10 +188,17 @@ public sealed class AutomaticKeyRevocationTests(AutomaticKeysFactory factory) : 
         Assert.Equal(replacement, AutomaticKeyRotationTests.Kid(await factory.AccessTokenAsync()));
         using var twice = await SendJsonAsync(admin, await AdminTokenAsync(admin), HttpMethod.Post, "/api/admin/keys/rotate", null);
         Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
+        // The next key revoked before it signs: the signing key goes on signing, with no gap.
+        using var nextRevoked = await SendJsonAsync(admin, await AdminTokenAsync(admin), HttpMethod.Post, $"/api/admin/keys/{next.GetProperty("id").GetString()}/revoke", null);
+        Assert.Equal(HttpStatusCode.OK, nextRevoked.StatusCode);
+        factory.Clock.Advance(TimeSpan.FromDays(2));
+        await factory.RefreshAsync();
+        Assert.Equal(replacement, AutomaticKeyRotationTests.Kid(await factory.AccessTokenAsync()));
         var events = await factory.WithScopeAsync(services => services.GetRequiredService<ApplicationDbContext>().SecurityEvents
             .Where(static e => e.Type == SecurityEventTypes.SigningKeyRevoked).Select(static e => new { e.Detail, e.Actor }).ToListAsync());
-        Assert.Equal($"{compromised} (RS256)", Assert.Single(events).Detail);
-        Assert.Equal(TestSeed.AdminClientId, events[0].Actor);
+        Assert.Equal($"{compromised} (RS256)", events[0].Detail);
+        Assert.Equal(2, events.Count);
+        Assert.All(events, static e => Assert.Equal(TestSeed.AdminClientId, e.Actor));
         Assert.DoesNotContain("protectedKey", await (await SendJsonAsync(admin, await AdminTokenAsync(admin), HttpMethod.Get, "/api/admin/keys", null)).Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -59,18 +59,22 @@ public sealed class ClientForm
             Introspection = client.Introspection,
             RequireMfa = client.RequireMfa,
             BackchannelLogoutUri = client.BackchannelLogoutUri,
-            AccessTokenMinutes = client.AccessTokenLifetime is { } access ? (int)Math.Ceiling(access.TotalMinutes) : null,
-            RefreshTokenDays = client.RefreshTokenLifetime is { } refresh ? (int)Math.Ceiling(refresh.TotalDays) : null,
+            AccessTokenMinutes = client.AccessTokenLifetime is { } access ? Minutes(access) : null,
+            RefreshTokenDays = client.RefreshTokenLifetime is { } refresh ? Days(refresh) : null,
         };
     }
 
-    /// <summary>The client these fields describe; <paramref name="displayNames"/> are the ones it has (kept).</summary>
-    public SeedClient ToClient(Dictionary<string, string>? displayNames = null) => new()
+    /// <summary>
+    /// The client these fields describe. From <paramref name="current"/> (the client as stored) its display
+    /// names in other languages are kept, and its exact token lifetimes when the form shows them unchanged
+    /// (the form rounds them up to whole minutes and days).
+    /// </summary>
+    public SeedClient ToClient(SeedClient? current = null) => new()
     {
         ClientId = ClientId,
         ClientType = ClientType,
         DisplayName = Blank(DisplayName),
-        DisplayNames = displayNames ?? [],
+        DisplayNames = current?.DisplayNames ?? [],
         ClientUri = Blank(ClientUri),
         ConsentType = ConsentType,
         RequirePkce = RequirePkce,
@@ -81,9 +85,18 @@ public sealed class ClientForm
         Introspection = Introspection,
         RequireMfa = RequireMfa,
         BackchannelLogoutUri = Blank(BackchannelLogoutUri),
-        AccessTokenLifetime = AccessTokenMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
-        RefreshTokenLifetime = RefreshTokenDays is { } days ? TimeSpan.FromDays(days) : null,
+        AccessTokenLifetime = AccessTokenMinutes is not { } minutes ? null
+            : current?.AccessTokenLifetime is { } access && Minutes(access) == minutes ? access
+            : TimeSpan.FromMinutes(Math.Clamp(minutes, -1, 100_000)),
+        RefreshTokenLifetime = RefreshTokenDays is not { } days ? null
+            : current?.RefreshTokenLifetime is { } refresh && Days(refresh) == days ? refresh
+            : TimeSpan.FromDays(Math.Clamp(days, -1, 100_000)),
     };
+
+    // Out-of-range values stay out of range (the seed file's validator names them) without overflowing.
+    private static int Minutes(TimeSpan lifetime) => (int)Math.Ceiling(lifetime.TotalMinutes);
+
+    private static int Days(TimeSpan lifetime) => (int)Math.Ceiling(lifetime.TotalDays);
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

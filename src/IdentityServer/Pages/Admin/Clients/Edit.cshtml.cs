@@ -39,7 +39,7 @@ internal sealed class EditModel(ClientManagement clients, ScopeManagement scopes
         }
         Form.ClientId = Id;
         Form.ClientType = current.ClientType ?? "confidential";
-        var result = await clients.UpdateAsync(Id, Form.ToClient(current.DisplayNames), AdminAccess.Actor(User), CancellationToken.None);
+        var result = await clients.UpdateAsync(Id, Form.ToClient(current), AdminAccess.Actor(User), CancellationToken.None);
         if (result.Outcome == ManagementOutcome.Done)
         {
             return Back(Texts.Get("The client's settings were saved. New requests follow them at once."));
