@@ -26,6 +26,11 @@ public sealed partial class ClusterFixture : IAsyncLifetime
     public const string UserName = "carol";
     public const string Password = "Cluster-Passw0rd!";
 
+    /// <summary>An administrator of the cluster's seed, for the admin pages.</summary>
+    public const string AdminUserName = "dave";
+
+    public const string AdminPassword = "Cluster-Admin-Passw0rd!";
+
     /// <summary>Registered for the test client in <c>Cluster/seed.json</c>; the browser's request there is answered in the test.</summary>
     public static readonly Uri RedirectUri = new("https://client.example/cb");
 

@@ -102,26 +102,73 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         Assert.False(await second.Client.IsActiveAsync(issued.AccessToken));
     });
 
-    private static async Task<bool> WorksAsync(ClusterNode node, string secret)
+    private static async Task<bool> WorksAsync(ClusterNode node, string secret, string clientId = "cluster-runtime")
     {
-        var response = await node.Client.ClientCredentialsAsync("cluster-runtime", secret, "cluster-api");
+        var response = await node.Client.ClientCredentialsAsync(clientId, secret, "cluster-api");
         Assert.True(response.Status is HttpStatusCode.OK or HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized, response.ToString());
         return response.Status == HttpStatusCode.OK;
     }
 
     /// <summary>The node refuses the secret with invalid_client within 2 s (the change notice's way), never with a 5xx.</summary>
-    private static async Task RefusedSoonAsync(ClusterNode node, string secret)
+    private static async Task RefusedSoonAsync(ClusterNode node, string secret, string clientId = "cluster-runtime")
     {
         var clock = Stopwatch.StartNew();
         ProtocolResponse refused;
         do
         {
-            refused = await node.Client.ClientCredentialsAsync("cluster-runtime", secret, "cluster-api");
+            refused = await node.Client.ClientCredentialsAsync(clientId, secret, "cluster-api");
             Assert.True(refused.Status is HttpStatusCode.OK or HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized, refused.ToString());
         }
         while (refused.Status == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(2));
         Assert.Equal("invalid_client", refused.Error);
     }
+
+    /// <summary>
+    /// The same through the admin pages, as an administrator in a browser behind nginx (whose round-robin
+    /// spreads the pages over both nodes): a client registered, its secret shown once and working on both
+    /// nodes, a second secret added, then the client disabled, refused by both nodes at once.
+    /// </summary>
+    [ClusterFact]
+    public Task Client_ThroughTheAdminPages_RegisteredRotatedAndDisabled_BothNodesFollow() => cluster.WithLogsOnFailureAsync(async () =>
+    {
+        await using var context = await cluster.NewBrowserContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(cluster.Issuer, "Account/Login").AbsoluteUri);
+        var login = new LoginPage(page);
+        await login.WaitAsync();
+        await login.SignInAsync(ClusterFixture.AdminUserName, ClusterFixture.AdminPassword);
+        await page.WaitForURLAsync(url => !url.Contains(LoginPage.Path, StringComparison.OrdinalIgnoreCase));
+
+        await page.GotoAsync(new Uri(cluster.Issuer, "Admin/Clients/Create").AbsoluteUri);
+        await page.Locator("input[name='Form.ClientId']").FillAsync("cluster-pages");
+        await page.Locator("input[name='Form.GrantTypes'][value='client_credentials']").CheckAsync();
+        await page.Locator("input[name='Form.Scopes'][value='cluster-api']").CheckAsync();
+        await page.Locator("#register").ClickAsync();
+        var first = (await page.Locator("#new-secret").TextContentAsync())!.Trim();
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.True(await WorksAsync(node, first, "cluster-pages"), $"{node} refused the secret shown on the page.");
+        }
+
+        await page.GotoAsync(new Uri(cluster.Issuer, "Admin/Clients/cluster-pages").AbsoluteUri);
+        await page.Locator("input[name='previousDays']").FillAsync("7");
+        await page.Locator("#add-secret").ClickAsync();
+        var second = (await page.Locator("#new-secret").TextContentAsync())!.Trim();
+        Assert.NotEqual(first, second);
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.True(await WorksAsync(node, first, "cluster-pages") && await WorksAsync(node, second, "cluster-pages"), $"{node} refused a secret during the rotation.");
+        }
+
+        await page.GotoAsync(new Uri(cluster.Issuer, "Admin/Clients/cluster-pages").AbsoluteUri);
+        await page.Locator("#disable").ClickAsync();
+        await page.Locator("#admin-message").WaitForAsync();
+        Assert.Equal("Disabled", (await page.Locator("#client-state").TextContentAsync())!.Trim());
+        foreach (var node in cluster.Nodes)
+        {
+            await RefusedSoonAsync(node, second, "cluster-pages");
+        }
+    });
 
     /// <summary>
     /// Automatic signing keys on a real schedule (a key signs for 30 s, the next is published 10 s ahead):

@@ -66,9 +66,10 @@ internal sealed class EditModel(ClientManagement clients, ScopeManagement scopes
         return await LoadAsync(fromClient: true) ? Page() : NotFound();
     }
 
-    public async Task<IActionResult> OnPostRemoveSecretAsync(string secretId)
+    /// <param name="entryId">The secret's id (not named "secret...": the field holds no secret).</param>
+    public async Task<IActionResult> OnPostRemoveSecretAsync(string entryId)
     {
-        var result = await clients.RemoveSecretAsync(Id, secretId ?? "", AdminAccess.Actor(User), CancellationToken.None);
+        var result = await clients.RemoveSecretAsync(Id, entryId ?? "", AdminAccess.Actor(User), CancellationToken.None);
         return result.Outcome == ManagementOutcome.Done
             ? Back(Texts.Get("The secret was removed: it no longer works, on any node."))
             : Back(result.Problem ?? Texts.Get("The secret was not removed."));
