@@ -6,7 +6,10 @@
 // Settings (environment):
 //   BENCH_URL          server address, loopback only (required), e.g. http://127.0.0.1:5000 or https://localhost:8443
 //   BENCH_DURATION     measured seconds per scenario and connection count (default 15)
-//   BENCH_WARMUP       warm-up seconds before each measurement, not reported (default 10: .NET's tiered JIT needs that long under load; 0 = none)
+//   BENCH_WARMUP       warm-up seconds before each measurement, not reported (default 30; 0 = none). With
+//                      BENCH_SERVER_PID, a .NET server's warm-up goes on in 5 s steps (at most BENCH_WARMUP_MAX
+//                      seconds in all, default 90) while its tiered-compilation thread still used more than 1 %
+//                      of a core: measured before the JIT settles, a request's CPU includes compiling the code.
 //   BENCH_CONNECTIONS  comma-separated connection counts (default 16,64)
 //   BENCH_SCENARIOS    comma-separated subset of: client_credentials,refresh_token,introspection
 //   BENCH_TIMEOUT      seconds before a request counts as timed out (default 10)
@@ -53,6 +56,29 @@ function processCpuSeconds (pid, clockTicks) {
   return (utime + stime) / clockTicks
 }
 
+// CPU seconds of the server's tiered-compilation threads (.NET's background JIT; the name is cut to 15
+// characters in /proc), by thread id; empty for a server without them (the reference peer). .NET ends
+// the thread when it has nothing to compile and starts a new one later, so compare snapshots with
+// jitCpuSince.
+function jitCpuByThread (pid, clockTicks) {
+  const found = new Map()
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').startsWith('.NET Tiered')) {
+        found.set(task, processCpuSeconds(`${pid}/task/${task}`, clockTicks))
+      }
+    } catch { } // the thread ended meanwhile
+  }
+  return found
+}
+
+// The JIT's CPU seconds since an earlier snapshot (a thread that ended in between is not counted).
+function jitCpuSince (before, pid, clockTicks) {
+  let seconds = 0
+  for (const [task, now] of jitCpuByThread(pid, clockTicks)) seconds += now - (before.get(task) ?? 0)
+  return seconds
+}
+
 function readConfig () {
   if (!process.env.BENCH_URL) throw new Error('BENCH_URL is required (run.sh sets it), e.g. http://127.0.0.1:5000')
   const url = new URL(process.env.BENCH_URL)
@@ -81,7 +107,8 @@ function readConfig () {
   return {
     url: url.origin,
     duration: integerSetting('BENCH_DURATION', 15, 1, 600),
-    warmup: integerSetting('BENCH_WARMUP', 10, 0, 120),
+    warmup: integerSetting('BENCH_WARMUP', 30, 0, 120),
+    warmupMax: integerSetting('BENCH_WARMUP_MAX', 90, 0, 600),
     timeout: integerSetting('BENCH_TIMEOUT', 10, 1, 60),
     tokenPool: integerSetting('BENCH_TOKEN_POOL', 256, 1, 10_000),
     connections,
@@ -345,22 +372,23 @@ function summarize (scenario, connections, result, observations, extra) {
 
 function markdown (rows, config, preparationSamples) {
   const lines = []
-  lines.push(`Each row: ${config.warmup} s warm-up (not counted), then ${config.duration} s measured; pipelining 1; ` +
+  lines.push(`Each row: at least ${config.warmup} s warm-up (not counted; longer while a .NET server's JIT was still busy, see "warm-up s"), then ${config.duration} s measured; pipelining 1; ` +
     `request timeout ${config.timeout} s. req/s counts 2xx responses only; latencies are of 2xx responses.`)
   lines.push('')
-  lines.push('| Scenario | Connections | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | errors | failed checks |')
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  lines.push('| Scenario | Connections | warm-up s | req/s | p50 ms | p99 ms | CPU µs/req | of it JIT | non-2xx | errors | failed checks |')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     if (r.failed) {
-      lines.push(`| ${r.scenario} | ${r.connections} | failed: ${r.failed} | | | | | | |`)
+      lines.push(`| ${r.scenario} | ${r.connections} | | failed: ${r.failed} | | | | | | | |`)
       continue
     }
     const cpu = r.cpuPerRequestUs != null ? r.cpuPerRequestUs.toFixed(0) : ''
-    lines.push(`| ${r.scenario} | ${r.connections} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${cpu} | ${r.non2xx} | ${r.errors} | ${r.failedChecks} |`)
+    const jit = r.jitSeconds != null && r.cpuSeconds > 0 ? `${(100 * r.jitSeconds / r.cpuSeconds).toFixed(0)} %` : ''
+    lines.push(`| ${r.scenario} | ${r.connections} | ${r.warmupSeconds} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${cpu} | ${jit} | ${r.non2xx} | ${r.errors} | ${r.failedChecks} |`)
   }
   lines.push('')
   lines.push('"CPU µs/req" is the server process\'s CPU time (user + system, all threads) during the measured run ' +
-    'divided by its 2xx responses. ' +
+    'divided by its 2xx responses; "of it JIT" is the share of that time spent by .NET\'s tiered-compilation thread. ' +
     '"errors" are connection errors and timeouts seen by the load generator (timeouts included); ' +
     '"failed checks" are 2xx responses without the expected content (access_token, refresh_token, active=true).')
 
@@ -407,21 +435,35 @@ async function main () {
     for (const connections of config.connections) {
       try {
         const run = await scenario.prepare(connections)
+        let warmed = 0
         if (config.warmup > 0) {
           log(`  ${connections} connections: warm-up ${config.warmup} s`)
-          const warm = new Observations()
-          await runAutocannon(cannonOptions(config, connections, config.warmup, run.options(warm)), warm)
-          await settle()
-          await run.afterRun(between)
+          let seconds = config.warmup
+          for (;;) {
+            const jitBefore = config.serverPid ? jitCpuByThread(config.serverPid, config.clockTicks) : null
+            const warm = new Observations()
+            await runAutocannon(cannonOptions(config, connections, seconds, run.options(warm)), warm)
+            await settle()
+            await run.afterRun(between)
+            warmed += seconds
+            const jitShare = jitBefore === null ? 0 : jitCpuSince(jitBefore, config.serverPid, config.clockTicks) / seconds
+            if (jitShare <= 0.01 || warmed + 5 > config.warmupMax) break
+            log(`  ${connections} connections: the JIT used ${(jitShare * 100).toFixed(0)} % of a core, warming up 5 s more`)
+            seconds = 5
+          }
         }
         log(`  ${connections} connections: measuring ${config.duration} s`)
         const observations = new Observations()
         const cpuBefore = config.serverPid ? processCpuSeconds(config.serverPid, config.clockTicks) : null
+        const jitBefore = config.serverPid ? jitCpuByThread(config.serverPid, config.clockTicks) : null
         const result = await runAutocannon(cannonOptions(config, connections, config.duration, run.options(observations)), observations)
         const cpuSeconds = config.serverPid ? processCpuSeconds(config.serverPid, config.clockTicks) - cpuBefore : null
+        const jitSeconds = jitBefore !== null ? jitCpuSince(jitBefore, config.serverPid, config.clockTicks) : null
         await settle()
         await run.afterRun(between)
         const row = summarize(name, connections, result, observations, {
+          warmupSeconds: warmed,
+          ...(jitSeconds !== null ? { jitSeconds } : {}),
           ...(run.rotations ? { rotations: run.rotations() } : {}),
           ...(cpuSeconds !== null ? { cpuSeconds, cpuPerRequestUs: result['2xx'] > 0 ? cpuSeconds / result['2xx'] * 1e6 : null } : {})
         })

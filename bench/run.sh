@@ -5,7 +5,7 @@
 # (node-oidc-provider, bench/peer/). Writes bench/results/latest.md with every run, server CPU per
 # request and the targets (ours / peer). See bench/README.md.
 #
-# Settings (environment): BENCH_DURATION (s, default 15), BENCH_WARMUP (s, default 10),
+# Settings (environment): BENCH_DURATION (s, default 15), BENCH_WARMUP (s, default 30; longer while the JIT is busy, up to BENCH_WARMUP_MAX, default 90),
 # BENCH_CONNECTIONS (default 16,64), BENCH_SCENARIOS, BENCH_TIMEOUT (s, default 10),
 # BENCH_TOKEN_POOL (default 256), BENCH_KEEP=1 keeps the work folder,
 # BENCH_VARIANTS (default ours,ours-es256,peer-jwt,peer-opaque; ours-postgres is added when
