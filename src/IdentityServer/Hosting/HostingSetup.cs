@@ -55,6 +55,10 @@ internal static class HostingSetup
                 builder.Environment.ContentRootPath, builder.Configuration["DataProtection:KeysPath"] ?? "App_Data/keys")));
         }
         builder.Services.AddAuthorization();
+        // ASP.NET Core logs an antiforgery token it cannot read (a cookie or field cut short or made up
+        // by whoever sent it) as an error with a stack trace; the form is refused (400) all the same.
+        // Anyone could fill the log with those, so this category's errors are left out; its warnings stay.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Antiforgery", static level => level == LogLevel.Warning);
 
         // Bound what a hostile client can make us read: forms and headers stay small.
         builder.Services.Configure<FormOptions>(options =>
