@@ -362,6 +362,7 @@ internal sealed class ClientManagement(
         ClientUri = request.ClientUri,
         ConsentType = request.ConsentType,
         RequirePkce = request.RequirePkce,
+        RequirePushedAuthorization = request.RequirePushedAuthorization,
         RedirectUris = request.RedirectUris ?? [],
         PostLogoutRedirectUris = request.PostLogoutRedirectUris ?? [],
         GrantTypes = request.GrantTypes ?? [],

@@ -56,6 +56,7 @@ internal static class AuthorizationSetup
             .AddServer(options =>
             {
                 options.SetAuthorizationEndpointUris("connect/authorize")
+                    .SetPushedAuthorizationEndpointUris("connect/par")
                     .SetTokenEndpointUris("connect/token")
                     .SetUserInfoEndpointUris("connect/userinfo")
                     .SetIntrospectionEndpointUris("connect/introspect")
@@ -137,13 +138,19 @@ internal static class AuthorizationSetup
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
 
+                foreach (var descriptor in ServerEventHandlers.Replaced)
+                {
+                    options.RemoveEventHandler(descriptor);
+                }
                 foreach (var descriptor in ServerEventHandlers.All(issuer))
                 {
                     options.AddEventHandler(descriptor);
                 }
 
-                options.Configure(static server =>
+                options.Configure(server =>
                 {
+                    // How long a pushed request's request_uri may be used (RFC 9126 2.2).
+                    server.RequestTokenLifetime = tokens.PushedAuthorizationRequestLifetime;
                     // PKCE with S256 only: "plain" offers no protection if the request is observed.
                     server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
                     // There is one account per browser session; do not advertise account selection.

@@ -9,8 +9,8 @@ namespace IdentityServer.Authorization;
 /// <summary>
 /// A disabled client (its <see cref="Property"/> is <c>true</c>, set by an administrator or the seed
 /// file's <c>Enabled: false</c>) is refused wherever OpenIddict identifies a client, once OpenIddict has
-/// found and authenticated it: <c>invalid_client</c> at the token, introspection, revocation and device
-/// endpoints, and the error page (never a redirect) at the authorization endpoint. Signing out through
+/// found and authenticated it: <c>invalid_client</c> at the token, introspection, revocation, device and
+/// pushed-authorization endpoints, and the error page (never a redirect) at the authorization endpoint. Signing out through
 /// it still works: ending a session never needs the client's good standing. Disabling also revokes the
 /// client's grants and tokens (<see cref="Admin.ClientManagement"/>), so what it was given stops too.
 /// </summary>
@@ -52,7 +52,7 @@ internal static partial class DisabledClients
             LogDisabled(logger, context.ClientId);
             context.Reject(
                 error: context.EndpointType is OpenIddictServerEndpointType.DeviceAuthorization or OpenIddictServerEndpointType.Introspection
-                    or OpenIddictServerEndpointType.Revocation or OpenIddictServerEndpointType.Token
+                    or OpenIddictServerEndpointType.PushedAuthorization or OpenIddictServerEndpointType.Revocation or OpenIddictServerEndpointType.Token
                     ? Errors.InvalidClient
                     : Errors.InvalidRequest,
                 description: "The client is disabled.");

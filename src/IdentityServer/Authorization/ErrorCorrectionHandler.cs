@@ -9,15 +9,23 @@ namespace IdentityServer.Authorization;
 /// Where OpenIddict's error code differs from the one RFC 6749 names, this corrects it before the
 /// response is sent: <c>invalid_scope</c> for a scope the client may not request (4.1.2.1, 5.2; at the
 /// device authorization endpoint RFC 8628 3.2 points to the same 5.2 codes), and <c>invalid_client</c>
-/// when a confidential client sends no credentials at all (5.2).
+/// when a confidential client sends no credentials at all (5.2); at the authorization endpoint,
+/// <c>invalid_request_uri</c> (RFC 9101 6.2, which RFC 9126 4 refers to) instead of OpenIddict's
+/// <c>invalid_token</c> or <c>invalid_request</c> for a pushed request's <c>request_uri</c> that is unknown,
+/// expired, used already or another client's (the error comes before OpenIddict could restore the pushed
+/// parameters).
 /// </summary>
 internal sealed class ErrorCorrectionHandler :
+    IOpenIddictServerHandler<ProcessErrorContext>,
     IOpenIddictServerHandler<ApplyTokenResponseContext>,
     IOpenIddictServerHandler<ApplyAuthorizationResponseContext>,
     IOpenIddictServerHandler<ApplyDeviceAuthorizationResponseContext>
 {
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
     [
+        // Before OpenIddict copies the error into the response (the error page reads it there).
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
+            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(HandlerOrder.CorrectRequestUriError).SetType(OpenIddictServerHandlerType.Custom).Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
             .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(HandlerOrder.CorrectErrorCodes).SetType(OpenIddictServerHandlerType.Custom).Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
@@ -25,6 +33,19 @@ internal sealed class ErrorCorrectionHandler :
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyDeviceAuthorizationResponseContext>()
             .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(HandlerOrder.CorrectErrorCodes).SetType(OpenIddictServerHandlerType.Custom).Build(),
     ];
+
+    public ValueTask HandleAsync(ProcessErrorContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        // The pushed parameters were not restored (no response_type): the request_uri could not be used.
+        if (context.EndpointType == OpenIddictServerEndpointType.Authorization && context.Error is Errors.InvalidToken or Errors.InvalidRequest
+            && context.Request is { RequestUri.Length: > 0, ResponseType: null or "" })
+        {
+            context.Error = Errors.InvalidRequestUri;
+            context.ErrorDescription = "The request_uri is unknown, has expired, has been used already or belongs to another client.";
+        }
+        return ValueTask.CompletedTask;
+    }
 
     public ValueTask HandleAsync(ApplyTokenResponseContext context)
     {

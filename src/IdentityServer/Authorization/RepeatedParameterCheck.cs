@@ -24,6 +24,7 @@ internal static class RepeatedParameterCheck
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
     [
         Describe<ExtractAuthorizationRequestContext>(),
+        Describe<ExtractPushedAuthorizationRequestContext>(),
         Describe<ExtractTokenRequestContext>(),
         Describe<ExtractIntrospectionRequestContext>(),
         Describe<ExtractRevocationRequestContext>(),

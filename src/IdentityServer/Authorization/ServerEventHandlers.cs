@@ -12,6 +12,9 @@ namespace IdentityServer.Authorization;
 /// </summary>
 internal static class ServerEventHandlers
 {
+    /// <summary>OpenIddict's own handlers that a handler in <see cref="All"/> takes the place of.</summary>
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Replaced => [PushedAuthorization.Replaced];
+
     public static IEnumerable<OpenIddictServerHandlerDescriptor> All(Uri? issuer) =>
     [
         // Reading the request: the configured issuer as base URI; strict parameters (RFC 6749 3.1, 3.2,
@@ -22,8 +25,10 @@ internal static class ServerEventHandlers
         .. UserInfoRequestPolicy.Descriptors,
         UserCodes.Descriptor,
 
-        // Who may do what: no disabled client; client credentials without user scopes, introspection and revocation policy.
+        // Who may do what: no disabled client; pushed requests from any client allowed the authorization endpoint;
+        // client credentials without user scopes, introspection and revocation policy.
         DisabledClients.Descriptor,
+        PushedAuthorization.Descriptor,
         ClientCredentialsScopePolicy.Descriptor,
         .. IntrospectionPolicy.Descriptors,
         .. RevocationPolicy.Descriptors,
@@ -63,6 +68,9 @@ internal static class HandlerOrder
 
     /// <summary>ProcessError: reuse detection, after the discard and before OpenIddict's own error handling.</summary>
     public const int DetectReuse = OpenIddictFirst - 50_000;
+
+    /// <summary>ProcessError: an invalid request_uri named as such, before OpenIddict copies the error into the response.</summary>
+    public const int CorrectRequestUriError = OpenIddictFirst - 40_000;
 
     /// <summary>ProcessSignIn: the token write batch opens with OpenIddict's first sign-in handler.</summary>
     public const int BeginTokenWriteBatch = OpenIddictFirst;

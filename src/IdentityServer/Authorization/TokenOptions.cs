@@ -22,6 +22,13 @@ public sealed class TokenOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan AuthorizationCodeLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long the <c>request_uri</c> of a pushed authorization request (RFC 9126) may be used at the
+    /// authorization endpoint, sign-in and consent included. Under 10 minutes, as FAPI 2.0 asks.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:10", "00:09:59")]
+    public TimeSpan PushedAuthorizationRequestLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How long a device code and its user code may be used (device authorization grant, RFC 8628).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan DeviceCodeLifetime { get; set; } = TimeSpan.FromMinutes(10);

@@ -18,7 +18,7 @@ internal static class RateLimitSetup
     public const string AdminPolicy = "admin";
 
     /// <summary>The OAuth endpoints where OpenIddict authenticates clients with their secret.</summary>
-    private static readonly string[] ClientAuthenticationPaths = ["/connect/token", "/connect/introspect", "/connect/revoke", "/connect/device"];
+    private static readonly string[] ClientAuthenticationPaths = ["/connect/token", "/connect/introspect", "/connect/revoke", "/connect/device", "/connect/par"];
 
     public static WebApplicationBuilder AddRateLimits(this WebApplicationBuilder builder)
     {

@@ -73,6 +73,14 @@ public sealed class SeedClient
     /// </summary>
     public bool RequirePkce { get; set; } = true;
 
+    /// <summary>
+    /// The client must push its authorization requests to <c>/connect/par</c> first (RFC 9126) and send
+    /// only <c>client_id</c> and the <c>request_uri</c> it got to the authorization endpoint; a request
+    /// with its parameters in the browser's URL is refused. Default <c>false</c>: any client allowed the
+    /// code flow may push its requests, none has to.
+    /// </summary>
+    public bool RequirePushedAuthorization { get; set; }
+
     public List<string> RedirectUris { get; set; } = [];
 
     public List<string> PostLogoutRedirectUris { get; set; } = [];

@@ -113,6 +113,10 @@ internal static partial class SeedLoader
             {
                 errors.Add($"{entry}: RequirePkce cannot be false for a public client; PKCE is what protects its authorization codes (RFC 9700 2.1.1).");
             }
+            if (client.RequirePushedAuthorization && !client.GrantTypes.Contains(GrantTypes.AuthorizationCode))
+            {
+                errors.Add($"{entry}: RequirePushedAuthorization needs the authorization_code grant; pushed requests are authorization requests (RFC 9126).");
+            }
             if (client.ConsentType is not (null or ConsentTypes.Explicit or ConsentTypes.Implicit))
             {
                 errors.Add($"{entry}: ConsentType must be 'explicit' or 'implicit', not '{client.ConsentType}'.");

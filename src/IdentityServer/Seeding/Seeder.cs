@@ -311,6 +311,12 @@ internal sealed class Seeder(
             {
                 descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
             }
+            // Any client allowed the code flow may push its requests (PushedAuthorizationPermission);
+            // this one must.
+            if (seed.RequirePushedAuthorization)
+            {
+                descriptor.Requirements.Add(Requirements.Features.PushedAuthorizationRequests);
+            }
         }
         if (seed.GrantTypes.Contains(GrantTypes.DeviceCode))
         {
@@ -358,6 +364,7 @@ internal sealed class Seeder(
             ClientUri = Text(ClientUriProperty),
             ConsentType = descriptor.ConsentType,
             RequirePkce = descriptor.Requirements.Contains(Requirements.Features.ProofKeyForCodeExchange) || !grants.Contains(GrantTypes.AuthorizationCode),
+            RequirePushedAuthorization = descriptor.Requirements.Contains(Requirements.Features.PushedAuthorizationRequests),
             RedirectUris = [.. descriptor.RedirectUris.Select(static u => u.OriginalString)],
             PostLogoutRedirectUris = [.. descriptor.PostLogoutRedirectUris.Select(static u => u.OriginalString)],
             GrantTypes = grants,

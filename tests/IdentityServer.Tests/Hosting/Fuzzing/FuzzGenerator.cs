@@ -53,7 +53,7 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
     private (int Weight, string Name, Template Make)[] Templates =>
     [
         (14, "authorize", Authorize), (14, "token", Token), (8, "introspect", Introspect), (6, "revoke", Revoke), (7, "userinfo", UserInfo),
-        (8, "endsession", EndSession), (4, "device", Device), (6, "verify", Verify), (9, "login", Login), (12, "admin-api", AdminApi), (6, "page", Page),
+        (8, "endsession", EndSession), (4, "device", Device), (6, "par", Par), (6, "verify", Verify), (9, "login", Login), (12, "admin-api", AdminApi), (6, "page", Page),
     ];
 
     private (int Weight, string Name, Mutation Apply)[] Mutations =>
@@ -115,6 +115,15 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
         if (random.Next(12) == 0)
         {
             parameters.Add(new("id_token_hint", baseline.IdToken));
+        }
+        if (random.Next(10) == 0)
+        {
+            // A pushed request's reference instead of (or beside) the parameters: made up, or one never pushed.
+            parameters.Add(new("request_uri", Pick(random, "urn:ietf:params:oauth:request_uri:" + RandomText(random, 43, Alphabet.Token), RandomText(random, 20, Alphabet.Token))));
+            if (random.Next(2) == 0)
+            {
+                parameters.RemoveAll(static p => p.Name != "client_id" && p.Name != "request_uri");
+            }
         }
         if (random.Next(5) == 0)
         {
@@ -242,6 +251,28 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
             request.Query.AddRange(parameters);
         }
         SignedIn(random, request, 0.5);
+        return request;
+    }
+
+    /// <summary>A pushed authorization request (RFC 9126): an authorization request's parameters with the client's credentials.</summary>
+    private FuzzRequest Par(Random random, int index)
+    {
+        var (clientId, redirectUri, secret) = Pick(random, (TestSeed.WebClientId, TestSeed.WebRedirectUri, (string?)TestSeed.WebClientSecret),
+            (TestSeed.PublicClientId, TestSeed.PublicRedirectUri, null), (TestSeed.WorkerClientId, TestSeed.WebRedirectUri, TestSeed.WorkerSecret));
+        var request = Post(index, "par", "/connect/par");
+        var pkce = Pkce.Create();
+        request.Form.AddRange([
+            new("response_type", "code"), new("redirect_uri", redirectUri), new("scope", Pick(random, "openid", "openid profile offline_access orders")),
+            new("state", RandomText(random, 8, Alphabet.Token)), new("code_challenge", pkce.Challenge), new("code_challenge_method", "S256"),
+        ]);
+        if (secret is null)
+        {
+            request.Form.Add(new("client_id", clientId));
+        }
+        else
+        {
+            Credentials(random, request, clientId, secret);
+        }
         return request;
     }
 

@@ -21,6 +21,8 @@ public sealed class ClientForm
 
     public bool RequirePkce { get; set; } = true;
 
+    public bool RequirePushedAuthorization { get; set; }
+
     public string? RedirectUris { get; set; }
 
     public string? PostLogoutRedirectUris { get; set; }
@@ -52,6 +54,7 @@ public sealed class ClientForm
             ClientUri = client.ClientUri,
             ConsentType = client.ConsentType ?? ConsentTypes.Explicit,
             RequirePkce = client.RequirePkce,
+            RequirePushedAuthorization = client.RequirePushedAuthorization,
             RedirectUris = string.Join('\n', client.RedirectUris),
             PostLogoutRedirectUris = string.Join('\n', client.PostLogoutRedirectUris),
             GrantTypes = [.. client.GrantTypes],
@@ -78,6 +81,7 @@ public sealed class ClientForm
         ClientUri = Blank(ClientUri),
         ConsentType = ConsentType,
         RequirePkce = RequirePkce,
+        RequirePushedAuthorization = RequirePushedAuthorization,
         RedirectUris = Lines(RedirectUris),
         PostLogoutRedirectUris = Lines(PostLogoutRedirectUris),
         GrantTypes = [.. GrantTypes.Distinct(StringComparer.Ordinal)],
