@@ -61,7 +61,8 @@ internal sealed class ClientManagement(
         }
         using var _ = LookupCache.Bypass();
         var confidential = (request.ClientType ?? ClientTypes.Confidential) == ClientTypes.Confidential;
-        var secret = confidential ? WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32)) : null;
+        // A client registered with its public keys authenticates with signed assertions: no secret is made for it.
+        var secret = confidential && request.JsonWebKeySet is null ? WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32)) : null;
         var client = Copy(request, secret);
         if (await ValidateAsync(client, cancellationToken) is { } errors)
         {
@@ -115,6 +116,10 @@ internal sealed class ClientManagement(
         if (type != before.ClientType)
         {
             return new ClientResult(ManagementOutcome.Conflict, Problem: $"The client is {before.ClientType}; its type cannot change. Register a new client instead.");
+        }
+        if (type == ClientTypes.Confidential && string.IsNullOrEmpty(current.ClientSecret) && request.JsonWebKeySet is null)
+        {
+            return Invalid("jsonWebKeySet", "The client has no secret and authenticates with its keys only: keep a jsonWebKeySet.");
         }
         // The validator wants a confidential client's secret: a stand-in, never stored.
         var client = Copy(request, type == ClientTypes.Confidential ? "unchanged" : null);
@@ -363,6 +368,7 @@ internal sealed class ClientManagement(
         ConsentType = request.ConsentType,
         RequirePkce = request.RequirePkce,
         RequirePushedAuthorization = request.RequirePushedAuthorization,
+        JsonWebKeySet = request.JsonWebKeySet,
         RedirectUris = request.RedirectUris ?? [],
         PostLogoutRedirectUris = request.PostLogoutRedirectUris ?? [],
         GrantTypes = request.GrantTypes ?? [],

@@ -24,8 +24,9 @@ internal static class SettingChanges
             var previous = old.TryGetProperty(field.Name, out var value) ? value : default;
             if (!JsonElement.DeepEquals(previous, field.Value) && !(Empty(previous) && Empty(field.Value)))
             {
+                var keys = field.Name == "jsonWebKeySet";
                 changes.Append(changes.Length == 0 ? "" : "; ").Append(field.Name).Append(": ")
-                    .Append(Show(previous)).Append(" → ").Append(Show(field.Value));
+                    .Append(keys ? ShowKeys(previous) : Show(previous)).Append(" → ").Append(keys ? ShowKeys(field.Value) : Show(field.Value));
             }
         }
         return changes.Length == 0 ? "no change" : changes.ToString();
@@ -40,4 +41,11 @@ internal static class SettingChanges
     };
 
     private static string Show(JsonElement value) => Empty(value) ? "none" : value.GetRawText();
+
+    /// <summary>A client's public keys by their ids (the keys themselves are long and say nothing to a reader).</summary>
+    private static string ShowKeys(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Object && value.TryGetProperty("keys", out var keys) && keys.ValueKind == JsonValueKind.Array
+            ? "[" + string.Join(", ", keys.EnumerateArray().Select(static (k, i) =>
+                k.ValueKind == JsonValueKind.Object && k.TryGetProperty("kid", out var kid) && kid.ValueKind == JsonValueKind.String ? kid.GetString() : $"#{i + 1}")) + "]"
+            : Show(value);
 }

@@ -46,6 +46,13 @@ public sealed class SeedClient
     public List<SeedClientSecret>? ClientSecrets { get; set; }
 
     /// <summary>
+    /// The client's public keys, a JWK Set (<c>{"keys": [...]}</c>): the client authenticates by signing a
+    /// client assertion with its private key (<c>private_key_jwt</c>, RFC 7523, OpenID Connect Core 9)
+    /// instead of, or as well as, sending a secret. A confidential client needs a secret or keys.
+    /// </summary>
+    public System.Text.Json.JsonElement? JsonWebKeySet { get; set; }
+
+    /// <summary>
     /// <c>false</c> disables the client (every request it makes is refused, its grants and tokens are
     /// revoked); <c>true</c> enables it again. Left out: as it is (a new client is enabled), so a client an
     /// administrator disabled stays disabled at the next start.

@@ -97,9 +97,17 @@ internal static partial class SeedLoader
             {
                 errors.Add($"{entry}: ClientType must be 'confidential' or 'public', not '{type}'.");
             }
-            if (type == ClientTypes.Confidential && string.IsNullOrEmpty(client.ClientSecret) && client.ClientSecrets is null)
+            if (type == ClientTypes.Confidential && string.IsNullOrEmpty(client.ClientSecret) && client.ClientSecrets is null && client.JsonWebKeySet is null)
             {
-                errors.Add($"{entry}: a confidential client needs a ClientSecret.");
+                errors.Add($"{entry}: a confidential client needs a ClientSecret (or a JsonWebKeySet to sign client assertions with).");
+            }
+            if (client.JsonWebKeySet is { } keys)
+            {
+                if (type == ClientTypes.Public)
+                {
+                    errors.Add($"{entry}: a public client cannot have a JsonWebKeySet; it cannot keep a private key.");
+                }
+                errors.AddRange(Authorization.ClientKeys.Problems(keys).Select(problem => $"{entry}: JsonWebKeySet {problem}"));
             }
             if (type == ClientTypes.Public && (!string.IsNullOrEmpty(client.ClientSecret) || client.ClientSecrets is not null))
             {

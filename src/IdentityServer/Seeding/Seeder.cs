@@ -178,6 +178,7 @@ internal sealed class Seeder(
             && current.DisplayName == descriptor.DisplayName
             && DisplayNamesEqual(current.DisplayNames, descriptor.DisplayNames)
             && current.ConsentType == descriptor.ConsentType
+            && ClientKeys.Same(current.JsonWebKeySet, descriptor.JsonWebKeySet)
             && current.RedirectUris.SetEquals(descriptor.RedirectUris)
             && current.PostLogoutRedirectUris.SetEquals(descriptor.PostLogoutRedirectUris)
             && current.Permissions.SetEquals(descriptor.Permissions)
@@ -248,6 +249,7 @@ internal sealed class Seeder(
             ClientSecret = type != ClientTypes.Confidential ? null
                 : seed.ClientSecrets is not null ? WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32))
                 : seed.ClientSecret,
+            JsonWebKeySet = seed.JsonWebKeySet is { } keys && type == ClientTypes.Confidential ? ClientKeys.Parse(keys) : null,
             ClientType = type,
             DisplayName = seed.DisplayName ?? seed.ClientId,
             ConsentType = seed.ConsentType ?? ConsentTypes.Explicit,
@@ -365,6 +367,7 @@ internal sealed class Seeder(
             ConsentType = descriptor.ConsentType,
             RequirePkce = descriptor.Requirements.Contains(Requirements.Features.ProofKeyForCodeExchange) || !grants.Contains(GrantTypes.AuthorizationCode),
             RequirePushedAuthorization = descriptor.Requirements.Contains(Requirements.Features.PushedAuthorizationRequests),
+            JsonWebKeySet = descriptor.JsonWebKeySet is { } keys ? ClientKeys.ToJson(keys) : null,
             RedirectUris = [.. descriptor.RedirectUris.Select(static u => u.OriginalString)],
             PostLogoutRedirectUris = [.. descriptor.PostLogoutRedirectUris.Select(static u => u.OriginalString)],
             GrantTypes = grants,

@@ -5,7 +5,8 @@ namespace IdentityServer.Pages.Admin.Clients;
 
 /// <summary>
 /// A client's settings as the admin pages edit them: the seed file's fields, with URI lists as one URI
-/// per line. Display names in other languages are not on the form: they stay as the API or the seed set them.
+/// per line. Display names in other languages and the client's public keys are not on the form: they stay
+/// as the API or the seed set them.
 /// </summary>
 public sealed class ClientForm
 {
@@ -78,6 +79,7 @@ public sealed class ClientForm
         ClientType = ClientType,
         DisplayName = Blank(DisplayName),
         DisplayNames = current?.DisplayNames ?? [],
+        JsonWebKeySet = current?.JsonWebKeySet,
         ClientUri = Blank(ClientUri),
         ConsentType = ConsentType,
         RequirePkce = RequirePkce,
