@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace ClientSamples.EndToEndTests.Cluster;
@@ -169,6 +170,50 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
             await RefusedSoonAsync(node, second, "cluster-pages");
         }
     });
+
+    /// <summary>
+    /// A client assertion (private_key_jwt) is used once across the cluster: its jti is remembered in the
+    /// shared database, so the same assertion sent to the other node is refused.
+    /// </summary>
+    [ClusterFact]
+    public Task ClientAssertion_UsedOnOneNode_RefusedOnTheOther() => cluster.WithLogsOnFailureAsync(async () =>
+    {
+        var (first, second) = (cluster.Nodes[0], cluster.Nodes[1]);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var point = key.ExportParameters(false).Q;
+        var admin = await first.Client.ClientCredentialsAsync(ClusterFixture.AdminClientId, ClusterFixture.AdminClientSecret, "idp.admin");
+        var created = await first.Client.AdminAsync(HttpMethod.Post, "api/admin/clients", admin.AccessToken, $$"""
+            { "clientId": "cluster-signer", "grantTypes": ["client_credentials"], "scopes": ["cluster-api"],
+              "jsonWebKeySet": { "keys": [ { "kty": "EC", "crv": "P-256", "kid": "c1", "x": "{{Base64Url(point.X!)}}", "y": "{{Base64Url(point.Y!)}}" } ] } }
+            """);
+        Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
+        var assertion = SignedAssertion(key, "cluster-signer", cluster.Issuer.AbsoluteUri);
+
+        var accepted = await first.Client.ClientCredentialsWithAssertionAsync("cluster-signer", assertion, "cluster-api");
+        var replayed = await second.Client.ClientCredentialsWithAssertionAsync("cluster-signer", assertion, "cluster-api");
+
+        Assert.True(accepted.Status == HttpStatusCode.OK, accepted.ToString());
+        Assert.True(replayed.Status == HttpStatusCode.Unauthorized && replayed.Error == "invalid_client", replayed.ToString());
+        // A fresh assertion still works on the second node.
+        var fresh = await second.Client.ClientCredentialsWithAssertionAsync("cluster-signer", SignedAssertion(key, "cluster-signer", cluster.Issuer.AbsoluteUri), "cluster-api");
+        Assert.True(fresh.Status == HttpStatusCode.OK, fresh.ToString());
+    });
+
+    /// <summary>An ES256 client assertion (RFC 7523bis: typ client-authentication+jwt, aud the issuer), signed by hand.</summary>
+    private static string SignedAssertion(ECDsa key, string clientId, string issuer)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["alg"] = "ES256", ["typ"] = "client-authentication+jwt", ["kid"] = "c1" }));
+        var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["iss"] = clientId, ["sub"] = clientId, ["aud"] = issuer, ["jti"] = Guid.NewGuid().ToString("N"),
+            ["iat"] = now, ["nbf"] = now, ["exp"] = now + 60,
+        }));
+        var signature = key.SignData(System.Text.Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256);
+        return header + "." + payload + "." + Base64Url(signature);
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>
     /// Automatic signing keys on a real schedule (a key signs for 30 s, the next is published 10 s ahead):

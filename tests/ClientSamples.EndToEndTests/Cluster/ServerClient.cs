@@ -62,6 +62,16 @@ internal sealed class ServerClient(HttpClient http, Uri address, bool direct)
         ["scope"] = scope,
     });
 
+    /// <summary>A client_credentials token request authenticated by a signed client assertion (private_key_jwt, RFC 7523).</summary>
+    public Task<ProtocolResponse> ClientCredentialsWithAssertionAsync(string clientId, string assertion, string scope) => PostAsync("connect/token", new()
+    {
+        ["grant_type"] = "client_credentials",
+        ["client_id"] = clientId,
+        ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ["client_assertion"] = assertion,
+        ["scope"] = scope,
+    });
+
     /// <summary>An admin API call with a bearer token and, when given, a JSON body; an empty answer reads as JSON null.</summary>
     public async Task<ProtocolResponse> AdminAsync(HttpMethod method, string path, string token, string? json = null)
     {
