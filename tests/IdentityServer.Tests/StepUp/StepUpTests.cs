@@ -139,6 +139,27 @@ public sealed class StepUpTests(StepUpFactory factory) : IClassFixture<StepUpFac
         Assert.StartsWith("/Account/Authenticator?ReturnUrl=%2Fconnect%2Fauthorize%3F", enrol.Headers.Location!.OriginalString, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AcrValuesMfa_InAPushedRequest_StepsUp_AndThePushedRequestThenGetsItsCode()
+    {
+        using var browser = factory.CreateOidcClient();
+        var (app, _) = await AuthenticatorUserWithPasswordSessionAsync(browser, "stepup-par");
+        var form = Portal(acrValues: "mfa").Where(static p => p.Value is not null)
+            .Select(static p => new KeyValuePair<string, string>(p.Key, p.Value!)).Append(new("client_secret", "portal-secret-0123456789"));
+        var pushed = await browser.PostAsync("/connect/par", form);
+        Assert.Equal(HttpStatusCode.Created, pushed.Status);
+
+        using var step = await browser.NavigateAsync(OidcTestClient.AuthorizeUrl(new Dictionary<string, string?>
+        {
+            ["client_id"] = Infrastructure.TestSeed.ImplicitConsentClientId, ["request_uri"] = pushed["request_uri"],
+        }));
+        Assert.Equal("/Account/StepUp", PathOf(step));
+        using var answer = await browser.SubmitAsync(step, new Dictionary<string, string> { ["Input.Code"] = await app.NextCodeAsync() });
+        var tokens = await RedeemPortalAsync(browser, ToClient(await browser.FollowLocalRedirectsAsync(answer)));
+
+        Assert.Equal("mfa", Acr(tokens["id_token"]!));
+    }
+
     [Theory]
     [InlineData("pwd")]
     [InlineData("urn:example:gold")]
