@@ -17,14 +17,27 @@ namespace IdentityServer.Authorization;
 /// <item>An assertion is used once (OpenID Connect Core 9: "these tokens MUST only be used once"): its
 /// <c>jti</c> is required and remembered until the assertion expires, as a row of the token table whose
 /// unique reference id is a hash of the client id and the <c>jti</c>. Two requests with one assertion,
-/// on one node or two, cannot both insert it: the second is refused. Pruning removes the rows with the
-/// other expired tokens, so an assertion must expire within <see cref="MaxLifetime"/> (an hour).</item>
+/// on one node or two, cannot both insert it: the second is refused. The row stays valid until the
+/// assertion could no longer be accepted (its expiry plus OpenIddict's clock skew) and is pruned with the
+/// other expired tokens; an assertion must expire within <see cref="MaxLifetime"/> (an hour), which
+/// bounds the rows kept. Each assertion costs one insert.</item>
 /// </list>
 /// </summary>
 internal static partial class ClientAssertions
 {
     /// <summary>The token type of a remembered assertion (never issued, never accepted as a token).</summary>
     public const string UsedAssertionType = "used_client_assertion";
+
+    /// <summary>The clock skew OpenIddict allows when it checks an assertion's expiry.</summary>
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>A unique index refused the row (SQLite's constraint error, PostgreSQL's 23505); any other failure is not a replay.</summary>
+    private static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteErrorCode == 19,
+        Npgsql.PostgresException postgres => postgres.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
 
     /// <summary>How far ahead an assertion's expiry may be.</summary>
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(1);
@@ -92,8 +105,9 @@ internal static partial class ClientAssertions
                 context.Reject(Errors.InvalidClient, "The client assertion must expire within an hour.");
                 return;
             }
+            // The client id's length first: no other client id and jti make the same text.
             var reference = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(
-                System.Text.Encoding.UTF8.GetBytes(context.ClientId + "\n" + jti)));
+                System.Text.Encoding.UTF8.GetBytes($"{context.ClientId!.Length}:{context.ClientId}:{jti}")));
             if (await tokens.FindByReferenceIdAsync(reference, context.CancellationToken) is not null || !await RememberAsync(context, reference, expires))
             {
                 LogReplay(logger, context.ClientId);
@@ -109,13 +123,20 @@ internal static partial class ClientAssertions
                 {
                     ReferenceId = reference,
                     Type = UsedAssertionType,
-                    Status = Statuses.Redeemed,
+                    // Valid until the assertion could no longer be accepted (OpenIddict allows 5 minutes of
+                    // clock skew): pruning removes a valid row only once it has expired, whatever Pruning:MinimumAge says.
+                    Status = Statuses.Valid,
                     CreationDate = clock.GetUtcNow(),
-                    ExpirationDate = expires,
+                    ExpirationDate = expires + ClockSkew,
                 }, context.CancellationToken);
                 return true;
             }
-            catch (DbUpdateException)
+            catch (OpenIddictExceptions.ValidationException)
+            {
+                // The manager found the reference just before inserting: another request remembered it first.
+                return false;
+            }
+            catch (DbUpdateException exception) when (IsUniqueViolation(exception))
             {
                 // Another request inserted it first. The row that failed must not be written with this request's next save.
                 foreach (var entry in database.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>().Where(static e => e.State == EntityState.Added).ToList())

@@ -40,7 +40,8 @@ internal static class ClientKeys
                 problems.Add($"{name} is not a JSON object.");
                 continue;
             }
-            if (PrivateMembers.FirstOrDefault(member => key.TryGetProperty(member, out _)) is { } member)
+            // Member names compared without case: the key parser reads "D" as "d".
+            if (key.EnumerateObject().Select(static m => m.Name).FirstOrDefault(name => PrivateMembers.Contains(name, StringComparer.OrdinalIgnoreCase)) is { } member)
             {
                 problems.Add($"{name} holds private key material (\"{member}\"): register the public key only, the private key never leaves the client.");
                 continue;
@@ -69,7 +70,11 @@ internal static class ClientKeys
         {
             try
             {
-                _ = Parse(set);
+                if (Parse(set).Keys.Any(static k => !string.IsNullOrEmpty(k.D) || !string.IsNullOrEmpty(k.P) || !string.IsNullOrEmpty(k.Q)
+                    || !string.IsNullOrEmpty(k.DP) || !string.IsNullOrEmpty(k.DQ) || !string.IsNullOrEmpty(k.QI) || !string.IsNullOrEmpty(k.K) || k.Oth.Count > 0))
+                {
+                    problems.Add("holds private key material: register the public keys only, the private key never leaves the client.");
+                }
             }
             catch (ArgumentException exception)
             {
@@ -80,6 +85,9 @@ internal static class ClientKeys
     }
 
     public static JsonWebKeySet Parse(JsonElement set) => JsonWebKeySet.Create(set.GetRawText());
+
+    /// <summary>The set as stored: only the public members of each key, whatever else the input held.</summary>
+    public static JsonWebKeySet PublicOnly(JsonElement set) => Parse(ToJson(Parse(set)));
 
     /// <summary>The public members of each key, in a fixed order (for the export, the admin API and comparisons).</summary>
     public static JsonElement ToJson(JsonWebKeySet set)

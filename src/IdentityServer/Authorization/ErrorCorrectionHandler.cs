@@ -8,18 +8,20 @@ namespace IdentityServer.Authorization;
 /// <summary>
 /// Where OpenIddict's error code differs from the one RFC 6749 names, this corrects it before the
 /// response is sent: <c>invalid_scope</c> for a scope the client may not request (4.1.2.1, 5.2; at the
-/// device authorization endpoint RFC 8628 3.2 points to the same 5.2 codes), and <c>invalid_client</c>
+/// device authorization endpoint RFC 8628 3.2 points to the same 5.2 codes, at the pushed-authorization
+/// endpoint RFC 9126 2.3 to 4.1.2.1's), and <c>invalid_client</c>
 /// when a confidential client sends no credentials at all (5.2); at the authorization endpoint,
 /// <c>invalid_request_uri</c> (RFC 9101 6.2, which RFC 9126 4 refers to) instead of OpenIddict's
 /// <c>invalid_token</c> or <c>invalid_request</c> for a pushed request's <c>request_uri</c> that is unknown,
-/// expired, used already or another client's (the error comes before OpenIddict could restore the pushed
-/// parameters).
+/// expired, used already or another client's; and <c>invalid_client</c> for a client assertion whose claims
+/// OpenIddict refuses (it answers <c>invalid_request</c> or <c>invalid_grant</c>).
 /// </summary>
 internal sealed class ErrorCorrectionHandler :
     IOpenIddictServerHandler<ProcessErrorContext>,
     IOpenIddictServerHandler<ApplyTokenResponseContext>,
     IOpenIddictServerHandler<ApplyAuthorizationResponseContext>,
-    IOpenIddictServerHandler<ApplyDeviceAuthorizationResponseContext>
+    IOpenIddictServerHandler<ApplyDeviceAuthorizationResponseContext>,
+    IOpenIddictServerHandler<ApplyPushedAuthorizationResponseContext>
 {
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
     [
@@ -32,14 +34,24 @@ internal sealed class ErrorCorrectionHandler :
             .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(HandlerOrder.CorrectErrorCodes).SetType(OpenIddictServerHandlerType.Custom).Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyDeviceAuthorizationResponseContext>()
             .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(HandlerOrder.CorrectErrorCodes).SetType(OpenIddictServerHandlerType.Custom).Build(),
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyPushedAuthorizationResponseContext>()
+            .UseSingletonHandler<ErrorCorrectionHandler>().SetOrder(HandlerOrder.CorrectErrorCodes).SetType(OpenIddictServerHandlerType.Custom).Build(),
     ];
 
     public ValueTask HandleAsync(ProcessErrorContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        // The pushed parameters were not restored (no response_type): the request_uri could not be used.
-        if (context.EndpointType == OpenIddictServerEndpointType.Authorization && context.Error is Errors.InvalidToken or Errors.InvalidRequest
-            && context.Request is { RequestUri.Length: > 0, ResponseType: null or "" })
+        // RFC 6749 5.2: a client that fails to authenticate is invalid_client, whichever claim of its assertion failed.
+        if (!string.IsNullOrEmpty(context.Request?.ClientAssertion) && context.ErrorUri is { } uri
+            && (OpenIddictErrorIds.Is(uri, OpenIddictErrorIds.AssertionClaimMalformed) || OpenIddictErrorIds.Is(uri, OpenIddictErrorIds.AssertionClaimMissing)
+                || OpenIddictErrorIds.Is(uri, OpenIddictErrorIds.AssertionClaimMismatch)))
+        {
+            context.Error = Errors.InvalidClient;
+        }
+        // The request_uri could not be used: its request token did not validate (unknown, expired, used), or
+        // it was pushed by another client. Other errors of such a request keep their code.
+        if (context.EndpointType == OpenIddictServerEndpointType.Authorization && context.Request is { RequestUri.Length: > 0 }
+            && (context.Error == Errors.InvalidToken || (context.Error == Errors.InvalidRequest && OpenIddictErrorIds.Is(context.ErrorUri, OpenIddictErrorIds.PushedRequestMismatch))))
         {
             context.Error = Errors.InvalidRequestUri;
             context.ErrorDescription = "The request_uri is unknown, has expired, has been used already or belongs to another client.";
@@ -62,6 +74,13 @@ internal sealed class ErrorCorrectionHandler :
     }
 
     public ValueTask HandleAsync(ApplyDeviceAuthorizationResponseContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        Correct(context.Response);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask HandleAsync(ApplyPushedAuthorizationResponseContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         Correct(context.Response);

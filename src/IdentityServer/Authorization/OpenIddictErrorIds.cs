@@ -29,9 +29,22 @@ internal static class OpenIddictErrorIds
     /// <summary>"The client application is not allowed to revoke the specified token."</summary>
     public const string RevocationNotAllowed = "ID2080";
 
+    /// <summary>"The '{0}' claim extracted from the specified client assertion is malformed or isn't of the expected type."</summary>
+    public const string AssertionClaimMalformed = "ID2171";
+
+    /// <summary>"The mandatory '{0}' claim cannot be found in the specified client assertion."</summary>
+    public const string AssertionClaimMissing = "ID2172";
+
+    /// <summary>"The '{0}' claim returned in the specified client assertion doesn't match the expected value."</summary>
+    public const string AssertionClaimMismatch = "ID2173";
+
+    /// <summary>"The '{0}' parameter doesn't match the value specified in the request object or pushed authorization request."</summary>
+    public const string PushedRequestMismatch = "ID2178";
+
     /// <summary>Every id above (for the test that pins their texts).</summary>
     public static IReadOnlyList<string> All { get; } =
-        [CodeRedeemed, RefreshTokenRedeemed, ScopeNotAllowed, ClientCredentialsMissing, IntrospectionNotAllowed, RevocationNotAllowed];
+        [CodeRedeemed, RefreshTokenRedeemed, ScopeNotAllowed, ClientCredentialsMissing, IntrospectionNotAllowed, RevocationNotAllowed,
+         AssertionClaimMalformed, AssertionClaimMissing, AssertionClaimMismatch, PushedRequestMismatch];
 
     /// <summary>Whether an error's URI is the one OpenIddict attaches to the error with this id.</summary>
     public static bool Is(string? errorUri, string id) =>

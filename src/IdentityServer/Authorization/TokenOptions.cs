@@ -24,10 +24,11 @@ public sealed class TokenOptions
 
     /// <summary>
     /// How long the <c>request_uri</c> of a pushed authorization request (RFC 9126) may be used at the
-    /// authorization endpoint, sign-in and consent included. Under 10 minutes, as FAPI 2.0 asks.
+    /// authorization endpoint, sign-in, sign-up and consent included (a client whose library pushes by
+    /// itself gives its users this long). Under 10 minutes, as FAPI 2.0 asks.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:10", "00:09:59")]
-    public TimeSpan PushedAuthorizationRequestLifetime { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan PushedAuthorizationRequestLifetime { get; set; } = TimeSpan.FromMinutes(9);
 
     /// <summary>How long a device code and its user code may be used (device authorization grant, RFC 8628).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

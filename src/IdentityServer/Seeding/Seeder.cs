@@ -249,7 +249,7 @@ internal sealed class Seeder(
             ClientSecret = type != ClientTypes.Confidential ? null
                 : seed.ClientSecrets is not null ? WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32))
                 : seed.ClientSecret,
-            JsonWebKeySet = seed.JsonWebKeySet is { } keys && type == ClientTypes.Confidential ? ClientKeys.Parse(keys) : null,
+            JsonWebKeySet = seed.JsonWebKeySet is { } keys && type == ClientTypes.Confidential ? ClientKeys.PublicOnly(keys) : null,
             ClientType = type,
             DisplayName = seed.DisplayName ?? seed.ClientId,
             ConsentType = seed.ConsentType ?? ConsentTypes.Explicit,

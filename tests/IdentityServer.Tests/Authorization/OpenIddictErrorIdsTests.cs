@@ -18,6 +18,10 @@ public sealed class OpenIddictErrorIdsTests
         { OpenIddictErrorIds.ClientCredentialsMissing, "parameter must be specified when using the client credentials grant" },
         { OpenIddictErrorIds.IntrospectionNotAllowed, "not allowed to introspect the specified token" },
         { OpenIddictErrorIds.RevocationNotAllowed, "not allowed to revoke the specified token" },
+        { OpenIddictErrorIds.AssertionClaimMalformed, "claim extracted from the specified client assertion is malformed" },
+        { OpenIddictErrorIds.AssertionClaimMissing, "claim cannot be found in the specified client assertion" },
+        { OpenIddictErrorIds.AssertionClaimMismatch, "claim returned in the specified client assertion doesn't match" },
+        { OpenIddictErrorIds.PushedRequestMismatch, "doesn't match the value specified in the request object or pushed authorization request" },
     };
 
     [Theory]

@@ -17,8 +17,8 @@ namespace IdentityServer.Tests.Authorization;
 /// <summary>
 /// private_key_jwt (RFC 7523 2.2, OpenID Connect Core 9): a client registered with its public keys
 /// authenticates by a JWT signed with its private key, at every endpoint that authenticates clients.
-/// An assertion is used once (its jti), names this server (the issuer, or the endpoint it is sent to)
-/// and expires; a key set with private key material is refused.
+/// An assertion is used once (its jti), names this server (the issuer alone) and expires soon; every
+/// refusal is invalid_client; a key set with private key material is refused.
 /// </summary>
 public sealed class PrivateKeyJwtTests(IdentityServerFactory factory) : IClassFixture<IdentityServerFactory>
 {
@@ -65,6 +65,21 @@ public sealed class PrivateKeyJwtTests(IdentityServerFactory factory) : IClassFi
 
         Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (forEndpoint.Status, forEndpoint.Error));
         Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (typedJwt.Status, typedJwt.Error));
+    }
+
+    [Fact]
+    public async Task Assertion_OfOneClient_SentAsAnotherClient_InvalidClient()
+    {
+        using var key = RSA.Create(2048);
+        using var other = RSA.Create(2048);
+        using var http = factory.CreateOidcClient();
+        await RegisterAsync(http, "alpha", key);
+        await RegisterAsync(http, "beta", other);
+
+        // alpha's genuine assertion, presented with beta's client_id (OpenIddict answers invalid_grant).
+        var response = await TokenAsync(http, "beta", Assertion("alpha", key, Issuer));
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (response.Status, response.Error));
     }
 
     [Fact]
@@ -184,7 +199,8 @@ public sealed class PrivateKeyJwtTests(IdentityServerFactory factory) : IClassFi
             { "Clients": [
               { "ClientId": "leaky", "JsonWebKeySet": {{withPrivate}}, "GrantTypes": ["client_credentials"] },
               { "ClientId": "spa-keys", "ClientType": "public", "JsonWebKeySet": {{JsonSerializer.Serialize(Jwks(new RsaSecurityKey(key.ExportParameters(false))))}},
-                "GrantTypes": ["authorization_code"], "RedirectUris": ["http://127.0.0.1:7890/callback"] }
+                "GrantTypes": ["authorization_code"], "RedirectUris": ["http://127.0.0.1:7890/callback"] },
+              { "ClientId": "leaky-upper", "JsonWebKeySet": {{withPrivate.Replace("\"d\":", "\"D\":", StringComparison.Ordinal)}}, "GrantTypes": ["client_credentials"] }
             ] }
             """);
 
@@ -192,6 +208,8 @@ public sealed class PrivateKeyJwtTests(IdentityServerFactory factory) : IClassFi
 
         Assert.Contains("Clients[0] ('leaky'): JsonWebKeySet keys[0] holds private key material (\"d\")", error.Message, StringComparison.Ordinal);
         Assert.Contains("Clients[1] ('spa-keys'): a public client cannot have a JsonWebKeySet", error.Message, StringComparison.Ordinal);
+        // The key parser reads "D" as "d": refused as well.
+        Assert.Contains("Clients[2] ('leaky-upper'): JsonWebKeySet keys[0] holds private key material (\"D\")", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
