@@ -52,6 +52,10 @@ internal static class BrowserSignIn
         await login.WaitAsync();
         await login.SignInAsync(ClusterFixture.UserName, ClusterFixture.Password);
         var redirect = await callback.Task.WaitAsync(Deadline);
+        // The route sees the request before the browser has finished navigating to the answer: a navigation
+        // started now (the next step of a test) would be interrupted by it.
+        await page.WaitForURLAsync(url => url.StartsWith(ClusterFixture.RedirectUri.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal),
+            new() { Timeout = (float)Deadline.TotalMilliseconds });
 
         var parameters = HttpUtility.ParseQueryString(redirect.Query);
         Assert.Equal(state, parameters["state"]);
