@@ -34,17 +34,18 @@ internal sealed class ClientTokenLifetimes(IOpenIddictApplicationManager applica
             return;
         }
         var settings = await applications.GetSettingsAsync(application, context.CancellationToken);
-        if (Setting(settings, Settings.TokenLifetimes.AccessToken) is { } access)
+        if (Read(settings, Settings.TokenLifetimes.AccessToken) is { } access)
         {
             principal.SetAccessTokenLifetime(Shortest(access, principal.GetAccessTokenLifetime(), tokens.Value.AccessTokenLifetime));
         }
-        if (Setting(settings, Settings.TokenLifetimes.RefreshToken) is { } refresh)
+        if (Read(settings, Settings.TokenLifetimes.RefreshToken) is { } refresh)
         {
             principal.SetRefreshTokenLifetime(Shortest(refresh, principal.GetRefreshTokenLifetime(), tokens.Value.RefreshTokenLifetime));
         }
     }
 
-    private static TimeSpan? Setting(System.Collections.Immutable.ImmutableDictionary<string, string> settings, string name) =>
+    /// <summary>A client's stored lifetime setting (<c>[d.]hh:mm:ss</c>, as the seed and the admin API write it), if it has one.</summary>
+    internal static TimeSpan? Read(IReadOnlyDictionary<string, string> settings, string name) =>
         settings.TryGetValue(name, out var value) && TimeSpan.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var lifetime)
             ? lifetime
             : null;

@@ -376,15 +376,10 @@ internal sealed class Seeder(
             RequireMfa = descriptor.Properties.TryGetValue(StepUpPolicy.RequireMfaProperty, out var mfa) && mfa.ValueKind == JsonValueKind.True,
             BackchannelLogoutUri = Text(BackchannelLogoutOutbox.UriProperty),
             Enabled = !IsDisabled(descriptor),
-            AccessTokenLifetime = Lifetime(descriptor, Settings.TokenLifetimes.AccessToken),
-            RefreshTokenLifetime = Lifetime(descriptor, Settings.TokenLifetimes.RefreshToken),
+            AccessTokenLifetime = ClientTokenLifetimes.Read(descriptor.Settings, Settings.TokenLifetimes.AccessToken),
+            RefreshTokenLifetime = ClientTokenLifetimes.Read(descriptor.Settings, Settings.TokenLifetimes.RefreshToken),
         };
     }
-
-    private static TimeSpan? Lifetime(OpenIddictApplicationDescriptor descriptor, string setting) =>
-        descriptor.Settings.TryGetValue(setting, out var value) && TimeSpan.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var lifetime)
-            ? lifetime
-            : null;
 
     private static List<ClientSecret> ToSecrets(IEnumerable<SeedClientSecret> secrets) =>
         [.. secrets.Select(static s => new ClientSecret(s.Id!, s.Hash!, s.Created, s.ExpiresAt))];
