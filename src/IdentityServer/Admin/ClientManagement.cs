@@ -368,6 +368,7 @@ internal sealed class ClientManagement(
         ConsentType = request.ConsentType,
         RequirePkce = request.RequirePkce,
         RequirePushedAuthorization = request.RequirePushedAuthorization,
+        RequireDPoP = request.RequireDPoP,
         JsonWebKeySet = request.JsonWebKeySet,
         RedirectUris = request.RedirectUris ?? [],
         PostLogoutRedirectUris = request.PostLogoutRedirectUris ?? [],

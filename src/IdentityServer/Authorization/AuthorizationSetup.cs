@@ -20,6 +20,11 @@ internal static class AuthorizationSetup
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        builder.Services.AddOptions<DPoPOptions>()
+            .Bind(builder.Configuration.GetSection(DPoPOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
         TokenOptions.CheckAccessTokenAlgorithm(builder.Configuration);
         var tokens = builder.Configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
         var certificateOptions = builder.Configuration.GetSection(CertificateOptions.Section).Get<CertificateOptions>() ?? new CertificateOptions();
@@ -170,6 +175,8 @@ internal static class AuthorizationSetup
         builder.Services.AddScoped<TokenWriteBatch>();
         builder.Services.AddScoped<RefreshTokenRotation>();
         builder.Services.AddScoped<ReauthenticationMarkers>();
+        builder.Services.AddScoped<OneTimeUse>();
+        builder.Services.AddSingleton<DPoPNonces>();
         return builder;
     }
 

@@ -1,7 +1,4 @@
-using IdentityServer.Data;
-using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
-using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -30,14 +27,6 @@ internal static partial class ClientAssertions
 
     /// <summary>The clock skew OpenIddict allows when it checks an assertion's expiry.</summary>
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
-
-    /// <summary>A unique index refused the row (SQLite's constraint error, PostgreSQL's 23505); any other failure is not a replay.</summary>
-    private static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
-    {
-        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteErrorCode == 19,
-        Npgsql.PostgresException postgres => postgres.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
-        _ => false,
-    };
 
     /// <summary>How far ahead an assertion's expiry may be.</summary>
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(1);
@@ -87,7 +76,7 @@ internal static partial class ClientAssertions
         }
     }
 
-    internal sealed class UseOnce(IOpenIddictTokenManager tokens, ApplicationDbContext database, TimeProvider clock, ILogger<UseOnce> logger)
+    internal sealed class UseOnce(OneTimeUse once, TimeProvider clock, ILogger<UseOnce> logger)
         : IOpenIddictServerHandler<ProcessAuthenticationContext>
     {
         public async ValueTask HandleAsync(ProcessAuthenticationContext context)
@@ -105,45 +94,11 @@ internal static partial class ClientAssertions
                 context.Reject(Errors.InvalidClient, "The client assertion must expire within an hour.");
                 return;
             }
-            // The client id's length first: no other client id and jti make the same text.
-            var reference = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(
-                System.Text.Encoding.UTF8.GetBytes($"{context.ClientId!.Length}:{context.ClientId}:{jti}")));
-            if (await tokens.FindByReferenceIdAsync(reference, context.CancellationToken) is not null || !await RememberAsync(context, reference, expires))
+            // Valid until the assertion could no longer be accepted (OpenIddict allows 5 minutes of clock skew).
+            if (!await once.TryUseAsync(OneTimeUse.Reference(null, context.ClientId!, jti), UsedAssertionType, expires + ClockSkew, context.CancellationToken))
             {
                 LogReplay(logger, context.ClientId);
                 context.Reject(Errors.InvalidClient, "The client assertion has been used already.");
-            }
-        }
-
-        private async Task<bool> RememberAsync(ProcessAuthenticationContext context, string reference, DateTimeOffset expires)
-        {
-            try
-            {
-                await tokens.CreateAsync(new OpenIddictTokenDescriptor
-                {
-                    ReferenceId = reference,
-                    Type = UsedAssertionType,
-                    // Valid until the assertion could no longer be accepted (OpenIddict allows 5 minutes of
-                    // clock skew): pruning removes a valid row only once it has expired, whatever Pruning:MinimumAge says.
-                    Status = Statuses.Valid,
-                    CreationDate = clock.GetUtcNow(),
-                    ExpirationDate = expires + ClockSkew,
-                }, context.CancellationToken);
-                return true;
-            }
-            catch (OpenIddictExceptions.ValidationException)
-            {
-                // The manager found the reference just before inserting: another request remembered it first.
-                return false;
-            }
-            catch (DbUpdateException exception) when (IsUniqueViolation(exception))
-            {
-                // Another request inserted it first. The row that failed must not be written with this request's next save.
-                foreach (var entry in database.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>().Where(static e => e.State == EntityState.Added).ToList())
-                {
-                    entry.State = EntityState.Detached;
-                }
-                return false;
             }
         }
     }

@@ -13,7 +13,7 @@ namespace IdentityServer.Authorization;
 internal static class ServerEventHandlers
 {
     /// <summary>OpenIddict's own handlers that a handler in <see cref="All"/> takes the place of.</summary>
-    public static IEnumerable<OpenIddictServerHandlerDescriptor> Replaced => [PushedAuthorization.Replaced, ClientAssertions.Replaced];
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Replaced => [PushedAuthorization.Replaced, ClientAssertions.Replaced, DPoP.Replaced];
 
     public static IEnumerable<OpenIddictServerHandlerDescriptor> All(Uri? issuer) =>
     [
@@ -27,6 +27,9 @@ internal static class ServerEventHandlers
 
         // Who the client is: a signed client assertion is invalid_client when refused, and used once.
         .. ClientAssertions.Descriptors,
+
+        // Proof of possession: DPoP proofs checked and used once, tokens bound to their key (RFC 9449).
+        .. DPoP.Descriptors,
 
         // Who may do what: no disabled client; pushed requests from any client allowed the authorization endpoint;
         // client credentials without user scopes, introspection and revocation policy.

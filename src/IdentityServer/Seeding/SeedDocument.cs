@@ -88,6 +88,13 @@ public sealed class SeedClient
     /// </summary>
     public bool RequirePushedAuthorization { get; set; }
 
+    /// <summary>
+    /// The client must send a DPoP proof (RFC 9449) with every token request, so that its access tokens
+    /// (and, for a public client, its refresh tokens) are bound to its key and useless without it. Default
+    /// <c>false</c>: any client may send proofs, none has to.
+    /// </summary>
+    public bool RequireDPoP { get; set; }
+
     public List<string> RedirectUris { get; set; } = [];
 
     public List<string> PostLogoutRedirectUris { get; set; } = [];

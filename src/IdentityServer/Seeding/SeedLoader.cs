@@ -121,6 +121,10 @@ internal static partial class SeedLoader
             {
                 errors.Add($"{entry}: RequirePkce cannot be false for a public client; PKCE is what protects its authorization codes (RFC 9700 2.1.1).");
             }
+            if (client.RequireDPoP && client.GrantTypes.Count == 0)
+            {
+                errors.Add($"{entry}: RequireDPoP needs a grant type; DPoP proofs come with token requests (RFC 9449).");
+            }
             if (client.RequirePushedAuthorization && !client.GrantTypes.Contains(GrantTypes.AuthorizationCode))
             {
                 errors.Add($"{entry}: RequirePushedAuthorization needs the authorization_code grant; pushed requests are authorization requests (RFC 9126).");

@@ -320,6 +320,10 @@ internal sealed class Seeder(
                 descriptor.Requirements.Add(Requirements.Features.PushedAuthorizationRequests);
             }
         }
+        if (seed.RequireDPoP)
+        {
+            descriptor.Requirements.Add(DPoP.Requirement);
+        }
         if (seed.GrantTypes.Contains(GrantTypes.DeviceCode))
         {
             descriptor.Permissions.Add(Permissions.Endpoints.DeviceAuthorization);
@@ -367,6 +371,7 @@ internal sealed class Seeder(
             ConsentType = descriptor.ConsentType,
             RequirePkce = descriptor.Requirements.Contains(Requirements.Features.ProofKeyForCodeExchange) || !grants.Contains(GrantTypes.AuthorizationCode),
             RequirePushedAuthorization = descriptor.Requirements.Contains(Requirements.Features.PushedAuthorizationRequests),
+            RequireDPoP = descriptor.Requirements.Contains(DPoP.Requirement),
             JsonWebKeySet = descriptor.JsonWebKeySet is { } keys ? ClientKeys.ToJson(keys) : null,
             RedirectUris = [.. descriptor.RedirectUris.Select(static u => u.OriginalString)],
             PostLogoutRedirectUris = [.. descriptor.PostLogoutRedirectUris.Select(static u => u.OriginalString)],

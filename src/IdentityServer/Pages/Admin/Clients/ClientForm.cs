@@ -24,6 +24,8 @@ public sealed class ClientForm
 
     public bool RequirePushedAuthorization { get; set; }
 
+    public bool RequireDPoP { get; set; }
+
     public string? RedirectUris { get; set; }
 
     public string? PostLogoutRedirectUris { get; set; }
@@ -56,6 +58,7 @@ public sealed class ClientForm
             ConsentType = client.ConsentType ?? ConsentTypes.Explicit,
             RequirePkce = client.RequirePkce,
             RequirePushedAuthorization = client.RequirePushedAuthorization,
+            RequireDPoP = client.RequireDPoP,
             RedirectUris = string.Join('\n', client.RedirectUris),
             PostLogoutRedirectUris = string.Join('\n', client.PostLogoutRedirectUris),
             GrantTypes = [.. client.GrantTypes],
@@ -84,6 +87,7 @@ public sealed class ClientForm
         ConsentType = ConsentType,
         RequirePkce = RequirePkce,
         RequirePushedAuthorization = RequirePushedAuthorization,
+        RequireDPoP = RequireDPoP,
         RedirectUris = Lines(RedirectUris),
         PostLogoutRedirectUris = Lines(PostLogoutRedirectUris),
         GrantTypes = [.. GrantTypes.Distinct(StringComparer.Ordinal)],
