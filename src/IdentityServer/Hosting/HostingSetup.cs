@@ -81,6 +81,17 @@ internal static class HostingSetup
 
     public static WebApplication UseHosting(this WebApplication app)
     {
+        // First of all, one leading slash: OpenIddict resolves "//connect/token" to its token endpoint, so
+        // every path-based policy after this (rate limits, form limits, error handling) must see that path
+        // as "/connect/token" too. Before, such a path escaped the client-authentication rate limit.
+        app.Use(static (context, next) =>
+        {
+            if (context.Request.Path.Value is { Length: > 1 } path && path[0] == '/' && path[1] == '/')
+            {
+                context.Request.Path = new PathString("/" + path.TrimStart('/'));
+            }
+            return next(context);
+        });
         // Before anything reads Request.Host, which throws for some values Kestrel accepts.
         app.UseHostHeaderCheck();
         // Then, so that everything after sees the client's address and scheme.

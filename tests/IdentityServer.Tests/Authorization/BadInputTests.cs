@@ -186,6 +186,16 @@ public sealed class BadInputTests(IdentityServerFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task EndpointBehindADoubleSlash_UnreadableForm_Returns400()
+    {
+        // "//connect/par" still reaches OpenIddict's endpoint, whose form reader threw on a NUL (found by the fuzz test).
+        using var client = factory.CreateOidcClient();
+        using var response = await client.Http.PostAsync(new Uri("https://localhost//connect/par"),
+            new StringContent("response_type=code&client_id=%00", System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
     public async Task SignInPage_NulCharacterInLogin_ShowsThe400ErrorPage()
     {
         using var client = factory.CreateOidcClient();

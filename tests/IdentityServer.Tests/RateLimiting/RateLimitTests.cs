@@ -206,6 +206,23 @@ public sealed class RateLimitTests(RateLimitFactory factory) : IClassFixture<Rat
     }
 
     [Fact]
+    public async Task ClientAuthentication_GuessesThroughADoubleSlashPath_CountAndAreRefusedAlike()
+    {
+        // "//connect/token" reaches OpenIddict's token endpoint as "/connect/token" does: it must not escape the limit.
+        using var guesser = factory.CreateOidcClient("10.5.0.9");
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i <= RateLimitFactory.ClientAuthenticationFailures; i++)
+        {
+            using var response = await guesser.Http.PostAsync(new Uri("https://localhost//connect/token"),
+                new FormUrlEncodedContent(AdminCredentials($"guess-{i}").Select(static p => new KeyValuePair<string, string>(p.Item1, p.Item2))));
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, RateLimitFactory.ClientAuthenticationFailures), HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await guesser.TokenAsync(AdminCredentials())).Status);
+    }
+
+    [Fact]
     public async Task AdminApi_CallerOverLimit_Gets429ProblemJson()
     {
         using var client = factory.CreateOidcClient("10.6.0.1");

@@ -47,8 +47,11 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
         "max_age", "prompt", "response_mode", "code_challenge_method", "token_type_hint", "client_assertion", "client_assertion_type", "scope", "nonce",
         "state", "client_id", "client_secret", "redirect_uri", "grant_type", "code", "refresh_token", "device_code", "user_code", "token", "access_token",
         "post_logout_redirect_uri", "ReturnUrl", "returnUrl", "Input.Login", "Input.Password", "decision", "confirm", "__RequestVerificationToken",
-        "page", "pageSize", "query", "includeEnded", "userId", "type", "from", "to", "limit", "interval",
+        "page", "pageSize", "query", "includeEnded", "userId", "type", "from", "to", "limit", "interval", "dpop_jkt",
     ];
+
+    /// <summary>The key that signs the fuzzer's DPoP proofs (genuine, broken and misplaced ones).</summary>
+    private static readonly DPoPKey ProofKey = new();
 
     private (int Weight, string Name, Template Make)[] Templates =>
     [
@@ -62,7 +65,7 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
         (3, "mixed-case-name", MixedCaseName), (6, "bad-percent", BadPercent), (6, "mistype", Mistype), (5, "method", ChangeMethod),
         (5, "content-type", ChangeContentType), (6, "authorization", AuthorizationHeader), (3, "long-header", LongHeader), (10, "redirect", HostileRedirect),
         (4, "host", OddHost), (4, "header-bytes", HeaderBytes), (3, "duplicate-header", DuplicateHeader), (4, "path", OddPath), (4, "cookie", OddCookie),
-        (5, "swap-token", SwapToken), (2, "random-body", RandomBody), (2, "query-and-body", QueryAndBody), (3, "empty-value", EmptyValue),
+        (5, "swap-token", SwapToken), (4, "dpop", DPoPHeader), (2, "random-body", RandomBody), (2, "query-and-body", QueryAndBody), (3, "empty-value", EmptyValue),
     ];
 
     public FuzzRequest Create(int seed, int index)
@@ -577,6 +580,30 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
         {
             request.Headers.RemoveAll(static h => h.Name.Equals("Authorization", StringComparison.OrdinalIgnoreCase));
             request.Headers.Add(("Authorization", value));
+        }
+    }
+
+    /// <summary>A DPoP proof (RFC 9449) on any request: junk, broken, stale, replayed-looking or genuine, and sometimes the DPoP scheme.</summary>
+    private void DPoPHeader(Random random, FuzzRequest request)
+    {
+        var url = "https://localhost" + request.Path;
+        var value = random.Next(9) switch
+        {
+            0 => RandomText(random, random.Next(1, 300), Alphabet.Token),
+            1 => ProofKey.Proof(request.Method, url),
+            2 => Truncate(random, ProofKey.Proof(request.Method, url)),
+            3 => FlipCharacter(random, ProofKey.Proof(request.Method, url)),
+            4 => ProofKey.Proof(request.Method, url, jwk: new() { ["kty"] = "RSA", ["n"] = RandomText(random, random.Next(1, 700), Alphabet.Token), ["e"] = "AQAB" }),
+            5 => ProofKey.Proof(request.Method, url, issuedAt: DateTime.UnixEpoch.AddSeconds(random.Next())),
+            6 => ProofKey.Proof(request.Method, url, jti: RandomText(random, random.Next(0, 600), Alphabet.Token), nonce: RandomText(random, random.Next(0, 600), Alphabet.Token)),
+            7 => ProofKey.Proof(Pick(random, "GET", "POST", "PUT", "get"), "https://localhost" + Pick(random, "/connect/token", "/connect/userinfo", "/connect/par", "/")),
+            _ => ProofKey.Proof(request.Method, url, accessToken: baseline.AccessToken),
+        };
+        request.Headers.Add(("DPoP", value));
+        if (random.Next(3) == 0)
+        {
+            request.Headers.RemoveAll(static h => h.Name.Equals("Authorization", StringComparison.OrdinalIgnoreCase));
+            request.Headers.Add(("Authorization", "DPoP " + Pick(random, baseline.AccessToken, baseline.WorkerAccessToken, RandomText(random, 40, Alphabet.Token))));
         }
     }
 
