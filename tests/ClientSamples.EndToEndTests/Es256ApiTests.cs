@@ -49,26 +49,35 @@ public sealed class Es256ApiTests : IAsyncLifetime
     [Fact]
     public async Task JwtApi_Es256AccessToken_Accepted()
     {
+        // The samples' worker must bind its tokens (RequireDPoP): the token request carries a proof.
+        using var key = new DPoPProof();
         using var http = new HttpClient();
-        using var tokenResponse = await http.PostAsync(new Uri(issuer, "connect/token"), new FormUrlEncodedContent(new Dictionary<string, string>
+        using var tokenRequest = new HttpRequestMessage(HttpMethod.Post, new Uri(issuer, "connect/token"))
         {
-            ["grant_type"] = "client_credentials",
-            ["client_id"] = "samples-worker",
-            ["client_secret"] = "samples-worker-secret-not-for-production",
-            ["scope"] = "samples-api",
-        }));
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_id"] = "samples-worker",
+                ["client_secret"] = "samples-worker-secret-not-for-production",
+                ["scope"] = "samples-api",
+            }),
+        };
+        tokenRequest.Headers.Add("DPoP", key.For("POST", new Uri(issuer, "connect/token")));
+        using var tokenResponse = await http.SendAsync(tokenRequest);
         Assert.Equal(HttpStatusCode.OK, tokenResponse.StatusCode);
         var token = JsonDocument.Parse(await tokenResponse.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
         var header = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(Base64(token.Split('.')[0])))).RootElement;
         Assert.Equal("ES256", header.GetProperty("alg").GetString());
 
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(api, "api/hello"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token);
+        request.Headers.Add("DPoP", key.For("GET", request.RequestUri!, token));
         using var response = await http.SendAsync(request);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}\n{string.Join("\n\n", processes.Select(p => p.Tail(40)))}");
         var hello = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("samples-worker", hello.GetProperty("clientId").GetString());
         Assert.Equal("Jwt", hello.GetProperty("validatedBy").GetString());
+        Assert.Equal(key.Thumbprint, hello.GetProperty("boundTo").GetString());
     }
 
     public async Task DisposeAsync()

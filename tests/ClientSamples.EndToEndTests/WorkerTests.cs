@@ -7,7 +7,7 @@ namespace ClientSamples.EndToEndTests;
 public sealed partial class WorkerTests(SamplesFixture samples)
 {
     [Fact]
-    public async Task Worker_SeveralApiCalls_ReuseOneClientCredentialsToken()
+    public async Task Worker_SeveralApiCalls_ReuseOneDPoPBoundClientCredentialsToken()
     {
         await using var worker = samples.StartWorker(TimeSpan.FromMilliseconds(300));
 
@@ -15,6 +15,8 @@ public sealed partial class WorkerTests(SamplesFixture samples)
 
         var calls = output.Select(l => ApiCall().Match(l)).Where(m => m.Success).ToList();
         Assert.All(calls, call => Assert.Equal("200", call.Groups["status"].Value));
+        // The API saw a DPoP-bound token (its cnf.jkt) and checked the worker's proof with every call.
+        Assert.All(output.Where(l => ApiCall().IsMatch(l)), line => Assert.Matches("\"boundTo\":\"[A-Za-z0-9_-]{43}\"", line));
         Assert.Single(output, line => line.Contains("Token request ", StringComparison.Ordinal));
     }
 

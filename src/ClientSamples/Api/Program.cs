@@ -27,6 +27,9 @@ builder.Services.AddOpenIddict()
             options.AddIntrospectionCache(settings.IntrospectionCacheDuration);
         }
 
+        // DPoP-bound tokens need the key's proof with every call (RFC 9449 7); Bearer tokens work as before.
+        options.AddDPoP();
+
         options.UseSystemNetHttp();
         options.UseAspNetCore();
     });
@@ -48,6 +51,8 @@ app.MapGroup("/api").RequireAuthorization("samples-api")
         Subject: user.GetClaim(OpenIddictConstants.Claims.Subject),
         ClientId: user.GetClaim(OpenIddictConstants.Claims.ClientId),
         Scopes: [.. user.GetScopes()],
-        ValidatedBy: settings.Mode.ToString()));
+        ValidatedBy: settings.Mode.ToString(),
+        // The token's cnf, present when it is DPoP-bound (and then checked against the call's proof).
+        BoundTo: user.GetClaim("cnf") is { } cnf ? System.Text.Json.Nodes.JsonNode.Parse(cnf)?["jkt"]?.GetValue<string>() : null));
 
 await app.RunAsync();

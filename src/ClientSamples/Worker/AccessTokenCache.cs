@@ -32,11 +32,16 @@ internal sealed partial class AccessTokenCache(
             {
                 return renewed;
             }
-            var result = await client.AuthenticateWithClientCredentialsAsync(new()
+            OpenIddictClientModels.ClientCredentialsAuthenticationResult result;
+            try
             {
-                Scopes = [.. settings.Value.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries)],
-                CancellationToken = cancellationToken,
-            });
+                result = await RequestAsync(cancellationToken);
+            }
+            catch (OpenIddict.Abstractions.OpenIddictExceptions.ProtocolException exception) when (exception.Error == "use_dpop_nonce")
+            {
+                // The identity provider wants its nonce in the proof (RFC 9449 8); its answer carried one: ask again once.
+                result = await RequestAsync(cancellationToken);
+            }
             // Without expires_in, assume the token is good for one interval only.
             var expires = result.AccessTokenExpirationDate ?? time.GetUtcNow() + settings.Value.Interval;
             Volatile.Write(ref current, new CachedToken(result.AccessToken, expires - settings.Value.RenewBefore));
@@ -48,6 +53,13 @@ internal sealed partial class AccessTokenCache(
             gate.Release();
         }
     }
+
+    private ValueTask<OpenIddictClientModels.ClientCredentialsAuthenticationResult> RequestAsync(CancellationToken cancellationToken) =>
+        client.AuthenticateWithClientCredentialsAsync(new()
+        {
+            Scopes = [.. settings.Value.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries)],
+            CancellationToken = cancellationToken,
+        });
 
     /// <summary>Forgets the token, for example after the API refused it (revoked before it expired).</summary>
     public void Invalidate() => Volatile.Write(ref current, null);

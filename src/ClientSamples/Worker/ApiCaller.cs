@@ -6,7 +6,7 @@ namespace ClientSamples.Worker;
 
 /// <summary>Calls the API every <see cref="WorkerSettings.Interval"/> with the cached token and logs each answer.</summary>
 internal sealed partial class ApiCaller(
-    HttpClient http, AccessTokenCache tokens, IOptions<WorkerSettings> settings, ILogger<ApiCaller> logger) : BackgroundService
+    HttpClient http, AccessTokenCache tokens, DPoPKey key, IOptions<WorkerSettings> settings, ILogger<ApiCaller> logger) : BackgroundService
 {
     private int calls;
 
@@ -32,8 +32,10 @@ internal sealed partial class ApiCaller(
     private async Task CallAsync(CancellationToken cancellationToken)
     {
         var token = await tokens.GetAsync(cancellationToken);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "api/hello");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(http.BaseAddress!, "api/hello"));
+        // The token is DPoP-bound: it goes with the DPoP scheme and a proof for this call, signed by the worker's key.
+        request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token);
+        request.Headers.Add("DPoP", key.Proof(HttpMethod.Get, request.RequestUri!, token));
         using var response = await http.SendAsync(request, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (response.StatusCode == HttpStatusCode.Unauthorized)

@@ -19,6 +19,8 @@ internal static class WorkerSetup
                 options.AllowClientCredentialsFlow();
                 // The worker keeps its one token in memory (AccessTokenCache); nothing to store in a database.
                 options.DisableTokenStorage();
+                // Tokens bound to the worker's key (RFC 9449); the identity provider registers the worker with RequireDPoP.
+                options.UseDPoP();
                 options.UseSystemNetHttp().SetProductInformation(typeof(WorkerSetup).Assembly);
             });
 

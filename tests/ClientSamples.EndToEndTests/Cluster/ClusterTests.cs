@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
+using ClientSamples.EndToEndTests.Infrastructure;
 
 namespace ClientSamples.EndToEndTests.Cluster;
 
@@ -197,6 +198,21 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         // A fresh assertion still works on the second node.
         var fresh = await second.Client.ClientCredentialsWithAssertionAsync("cluster-signer", SignedAssertion(key, "cluster-signer", cluster.Issuer.AbsoluteUri), "cluster-api");
         Assert.True(fresh.Status == HttpStatusCode.OK, fresh.ToString());
+    });
+
+    [ClusterFact]
+    public Task DPoPProof_UsedOnOneNode_RefusedOnTheOther() => cluster.WithLogsOnFailureAsync(async () =>
+    {
+        var (first, second) = (cluster.Nodes[0], cluster.Nodes[1]);
+        using var key = new DPoPProof();
+        // The URL the client sees: the issuer's, behind the load balancer, whichever node answers.
+        var proof = key.For("POST", new Uri(cluster.Issuer, "connect/token"));
+
+        var accepted = await first.Client.ClientCredentialsAsync(ClusterFixture.AdminClientId, ClusterFixture.AdminClientSecret, "idp.admin", proof);
+        var replayed = await second.Client.ClientCredentialsAsync(ClusterFixture.AdminClientId, ClusterFixture.AdminClientSecret, "idp.admin", proof);
+
+        Assert.True(accepted.Status == HttpStatusCode.OK && accepted.Body.GetProperty("token_type").GetString() == "DPoP", accepted.ToString());
+        Assert.True(replayed.Status == HttpStatusCode.BadRequest && replayed.Error == "invalid_dpop_proof", replayed.ToString());
     });
 
     /// <summary>An ES256 client assertion (RFC 7523bis: typ client-authentication+jwt, aud the issuer), signed by hand.</summary>

@@ -54,13 +54,13 @@ internal sealed class ServerClient(HttpClient http, Uri address, bool direct)
     }
 
     /// <summary>A client_credentials token request (RFC 6749 4.4) with the secret in the body.</summary>
-    public Task<ProtocolResponse> ClientCredentialsAsync(string clientId, string secret, string scope) => PostAsync("connect/token", new()
+    public Task<ProtocolResponse> ClientCredentialsAsync(string clientId, string secret, string scope, string? dpopProof = null) => PostAsync("connect/token", new()
     {
         ["grant_type"] = "client_credentials",
         ["client_id"] = clientId,
         ["client_secret"] = secret,
         ["scope"] = scope,
-    });
+    }, dpopProof);
 
     /// <summary>A client_credentials token request authenticated by a signed client assertion (private_key_jwt, RFC 7523).</summary>
     public Task<ProtocolResponse> ClientCredentialsWithAssertionAsync(string clientId, string assertion, string scope) => PostAsync("connect/token", new()
@@ -104,10 +104,14 @@ internal sealed class ServerClient(HttpClient http, Uri address, bool direct)
         return await http.SendAsync(request);
     }
 
-    private async Task<ProtocolResponse> PostAsync(string path, Dictionary<string, string> form)
+    private async Task<ProtocolResponse> PostAsync(string path, Dictionary<string, string> form, string? dpopProof = null)
     {
         using var request = Request(HttpMethod.Post, path);
         request.Content = new FormUrlEncodedContent(form);
+        if (dpopProof is not null)
+        {
+            request.Headers.Add("DPoP", dpopProof);
+        }
         using var response = await http.SendAsync(request);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var upstream = response.Headers.TryGetValues("X-Upstream", out var values) ? values.Single() : null;
