@@ -375,6 +375,7 @@ internal sealed class ClientManagement(
         GrantTypes = request.GrantTypes ?? [],
         Scopes = request.Scopes ?? [],
         Introspection = request.Introspection,
+        TokenExchangeAudiences = request.TokenExchangeAudiences ?? [],
         RequireMfa = request.RequireMfa,
         BackchannelLogoutUri = request.BackchannelLogoutUri,
         Enabled = request.Enabled,

@@ -74,7 +74,11 @@ internal static class AuthorizationSetup
                 options.AllowAuthorizationCodeFlow()
                     .AllowRefreshTokenFlow()
                     .AllowClientCredentialsFlow()
-                    .AllowDeviceAuthorizationFlow();
+                    .AllowDeviceAuthorizationFlow()
+                    .AllowTokenExchangeFlow();
+                // Audiences are allowed per client (aud: permissions, TokenExchangeAudiences), not from one
+                // server-wide list.
+                options.DisableAudienceValidation();
 
                 options.RegisterScopes([.. StandardScopes, Admin.AdminScope.Name]);
                 options.RegisterClaims(
@@ -158,6 +162,10 @@ internal static class AuthorizationSetup
                     server.RequestTokenLifetime = tokens.PushedAuthorizationRequestLifetime;
                     // PKCE with S256 only: "plain" offers no protection if the request is observed.
                     server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
+                    // Token exchange (RFC 8693) takes access tokens only, and no actor token: the actor is
+                    // always the authenticated client (TokenExchange).
+                    server.SubjectTokenTypes.RemoveWhere(static type => type != TokenTypeIdentifiers.AccessToken);
+                    server.ActorTokenTypes.Clear();
                     // There is one account per browser session; do not advertise account selection.
                     server.PromptValues.Remove(PromptValues.SelectAccount);
                 });
@@ -176,6 +184,7 @@ internal static class AuthorizationSetup
         builder.Services.AddScoped<RefreshTokenRotation>();
         builder.Services.AddScoped<ReauthenticationMarkers>();
         builder.Services.AddScoped<OneTimeUse>();
+        builder.Services.AddScoped<TokenExchange>();
         builder.Services.AddSingleton<DPoPNonces>();
         return builder;
     }

@@ -272,6 +272,13 @@ internal static partial class DPoP
             {
                 return inner.HandleAsync(context);
             }
+            // A token exchange's subject token comes from the service it was issued for (its audience, which
+            // authenticates as a client), not from its holder: the key binds whoever uses the exchanged token.
+            if (context.EndpointType == OpenIddictServerEndpointType.Token && context.Request?.IsTokenExchangeGrantType() == true
+                && context.Principal!.HasTokenType(TokenTypeIdentifiers.AccessToken))
+            {
+                return ValueTask.CompletedTask;
+            }
             var proof = context.Transaction.GetProperty<DPoPProof>(ProofProperty);
             var token = context.EndpointType == OpenIddictServerEndpointType.Token;
             if (proof is null)
@@ -311,6 +318,11 @@ internal static partial class DPoP
                 return;
             }
             context.AccessTokenPrincipal?.SetClaim(ConfirmationClaim, Confirmation(proof.Thumbprint));
+            if (context.IssuedTokenType == TokenTypeIdentifiers.AccessToken)
+            {
+                // A token exchange's result (RFC 8693 with RFC 9449).
+                context.IssuedTokenPrincipal?.SetClaim(ConfirmationClaim, Confirmation(proof.Thumbprint));
+            }
             // RFC 9449 5: a public client's refresh token is bound too; a confidential client's is already bound to its credentials.
             if (context.RefreshTokenPrincipal is { } refresh && !string.IsNullOrEmpty(context.ClientId)
                 && await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken) is { } application
@@ -327,7 +339,8 @@ internal static partial class DPoP
         public ValueTask HandleAsync(ProcessSignInContext context)
         {
             ArgumentNullException.ThrowIfNull(context);
-            if (context.Response.AccessToken is not null && BoundThumbprint(context.AccessTokenPrincipal?.GetClaim(ConfirmationClaim)) is not null)
+            var principal = context.IncludeIssuedToken ? context.IssuedTokenPrincipal : context.AccessTokenPrincipal;
+            if (context.Response.AccessToken is not null && BoundThumbprint(principal?.GetClaim(ConfirmationClaim)) is not null)
             {
                 context.Response.TokenType = DPoPProofs.Scheme;
             }

@@ -13,8 +13,9 @@ namespace IdentityServer.Authorization;
 /// when a confidential client sends no credentials at all (5.2); at the authorization endpoint,
 /// <c>invalid_request_uri</c> (RFC 9101 6.2, which RFC 9126 4 refers to) instead of OpenIddict's
 /// <c>invalid_token</c> or <c>invalid_request</c> for a pushed request's <c>request_uri</c> that is unknown,
-/// expired, used already or another client's; and <c>invalid_client</c> for a client assertion whose claims
-/// OpenIddict refuses (it answers <c>invalid_request</c> or <c>invalid_grant</c>).
+/// expired, used already or another client's; <c>invalid_client</c> for a client assertion whose claims
+/// OpenIddict refuses (it answers <c>invalid_request</c> or <c>invalid_grant</c>); and <c>invalid_target</c>
+/// (RFC 8693 2.2.2, RFC 8707 2) for an <c>audience</c> or <c>resource</c> the client may not ask for.
 /// </summary>
 internal sealed class ErrorCorrectionHandler :
     IOpenIddictServerHandler<ProcessErrorContext>,
@@ -100,6 +101,11 @@ internal sealed class ErrorCorrectionHandler :
         else if (OpenIddictErrorIds.Is(uri, OpenIddictErrorIds.ClientCredentialsMissing))
         {
             response.Error = Errors.InvalidClient;
+        }
+        else if (OpenIddictErrorIds.Is(uri, OpenIddictErrorIds.AudienceNotAllowed) || OpenIddictErrorIds.Is(uri, OpenIddictErrorIds.ResourceNotAllowed))
+        {
+            // RFC 8693 2.2.2 (and RFC 8707 2): no token for a target the client may not name.
+            response.Error = Errors.InvalidTarget;
         }
     }
 }

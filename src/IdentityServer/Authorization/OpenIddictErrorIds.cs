@@ -41,10 +41,16 @@ internal static class OpenIddictErrorIds
     /// <summary>"The '{0}' parameter doesn't match the value specified in the request object or pushed authorization request."</summary>
     public const string PushedRequestMismatch = "ID2178";
 
+    /// <summary>"This client application is not allowed to use the specified audience(s)."</summary>
+    public const string AudienceNotAllowed = "ID2191";
+
+    /// <summary>"This client application is not allowed to use the specified resource(s)."</summary>
+    public const string ResourceNotAllowed = "ID2192";
+
     /// <summary>Every id above (for the test that pins their texts).</summary>
     public static IReadOnlyList<string> All { get; } =
         [CodeRedeemed, RefreshTokenRedeemed, ScopeNotAllowed, ClientCredentialsMissing, IntrospectionNotAllowed, RevocationNotAllowed,
-         AssertionClaimMalformed, AssertionClaimMissing, AssertionClaimMismatch, PushedRequestMismatch];
+         AssertionClaimMalformed, AssertionClaimMissing, AssertionClaimMismatch, PushedRequestMismatch, AudienceNotAllowed, ResourceNotAllowed];
 
     /// <summary>Whether an error's URI is the one OpenIddict attaches to the error with this id.</summary>
     public static bool Is(string? errorUri, string id) =>

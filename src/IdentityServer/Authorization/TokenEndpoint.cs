@@ -31,6 +31,7 @@ internal static class TokenEndpoint
         SessionService sessions,
         IOptions<TokenOptions> tokenOptions,
         RateLimiters limits,
+        TokenExchange exchange,
         TimeProvider clock)
     {
         var request = context.GetOpenIddictServerRequest()
@@ -53,6 +54,11 @@ internal static class TokenEndpoint
         {
             var principal = await principals.CreateForClientAsync(request.ClientId!, request.GetScopes(), cancellationToken);
             return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        if (request.IsTokenExchangeGrantType())
+        {
+            return await exchange.ExchangeAsync(context, request, cancellationToken);
         }
 
         if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType() || request.IsDeviceCodeGrantType())

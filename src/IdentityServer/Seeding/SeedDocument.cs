@@ -107,6 +107,13 @@ public sealed class SeedClient
     public bool Introspection { get; set; }
 
     /// <summary>
+    /// With the token-exchange grant (RFC 8693): the audiences this client may ask for (<c>audience=</c>) when
+    /// it exchanges a token it received for one to a downstream API. Without, an exchanged token's audience is
+    /// the resources of its scopes.
+    /// </summary>
+    public List<string> TokenExchangeAudiences { get; set; } = [];
+
+    /// <summary>
     /// Every sign-in for this client needs two factors (<c>acr</c> <c>mfa</c>), as if it sent
     /// <c>acr_values=mfa</c>: a user with a password only is asked for a code, one without a second
     /// factor sets one up first. Default <c>false</c>.

@@ -10,7 +10,7 @@ namespace IdentityServer.Seeding;
 /// <summary>Reads and validates a seed file; every problem names the file, the entry and what is wrong.</summary>
 internal static partial class SeedLoader
 {
-    public static readonly string[] SupportedGrantTypes = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.ClientCredentials, GrantTypes.DeviceCode];
+    public static readonly string[] SupportedGrantTypes = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.ClientCredentials, GrantTypes.DeviceCode, GrantTypes.TokenExchange];
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -140,6 +140,18 @@ internal static partial class SeedLoader
             if (type == ClientTypes.Public && client.GrantTypes.Contains(GrantTypes.ClientCredentials))
             {
                 errors.Add($"{entry}: a public client cannot use client_credentials.");
+            }
+            if (type == ClientTypes.Public && client.GrantTypes.Contains(GrantTypes.TokenExchange))
+            {
+                errors.Add($"{entry}: a public client cannot use token exchange; the exchanging service must authenticate (RFC 8693 2.1).");
+            }
+            if (client.TokenExchangeAudiences.Count > 0 && !client.GrantTypes.Contains(GrantTypes.TokenExchange))
+            {
+                errors.Add($"{entry}: TokenExchangeAudiences needs the {GrantTypes.TokenExchange} grant.");
+            }
+            foreach (var audience in client.TokenExchangeAudiences.Where(static a => string.IsNullOrWhiteSpace(a) || a.Length > 200 || a.Any(char.IsWhiteSpace)))
+            {
+                errors.Add($"{entry}: TokenExchangeAudiences holds '{audience}'; an audience is a name without spaces, of at most 200 characters.");
             }
             if (type == ClientTypes.Public && client.Introspection)
             {

@@ -340,6 +340,10 @@ internal sealed class Seeder(
         {
             descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
         }
+        foreach (var audience in seed.TokenExchangeAudiences)
+        {
+            descriptor.Permissions.Add(Permissions.Prefixes.Audience + audience);
+        }
         return descriptor;
     }
 
@@ -378,6 +382,8 @@ internal sealed class Seeder(
             GrantTypes = grants,
             Scopes = scopes,
             Introspection = descriptor.Permissions.Contains(Permissions.Endpoints.Introspection),
+            TokenExchangeAudiences = [.. descriptor.Permissions.Where(static p => p.StartsWith(Permissions.Prefixes.Audience, StringComparison.Ordinal))
+                .Select(static p => p[Permissions.Prefixes.Audience.Length..]).Order(StringComparer.Ordinal)],
             RequireMfa = descriptor.Properties.TryGetValue(StepUpPolicy.RequireMfaProperty, out var mfa) && mfa.ValueKind == JsonValueKind.True,
             BackchannelLogoutUri = Text(BackchannelLogoutOutbox.UriProperty),
             Enabled = !IsDisabled(descriptor),

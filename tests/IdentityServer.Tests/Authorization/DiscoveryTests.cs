@@ -29,7 +29,7 @@ public sealed class DiscoveryTests(IdentityServerFactory factory) : IClassFixtur
 
         Assert.Equal(["S256"], Strings(json, "code_challenge_methods_supported"));
         Assert.Equal(["code"], Strings(json, "response_types_supported"));
-        Assert.Equal(["authorization_code", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"], Strings(json, "grant_types_supported").Order());
+        Assert.Equal(["authorization_code", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"], Strings(json, "grant_types_supported").Order());
         Assert.Contains("RS256", Strings(json, "id_token_signing_alg_values_supported"));
         Assert.Equal(["consent", "login", "none"], Strings(json, "prompt_values_supported").Order());
         Assert.True(json.GetProperty("authorization_response_iss_parameter_supported").GetBoolean());

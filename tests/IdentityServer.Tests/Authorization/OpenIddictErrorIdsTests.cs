@@ -22,6 +22,8 @@ public sealed class OpenIddictErrorIdsTests
         { OpenIddictErrorIds.AssertionClaimMissing, "claim cannot be found in the specified client assertion" },
         { OpenIddictErrorIds.AssertionClaimMismatch, "claim returned in the specified client assertion doesn't match" },
         { OpenIddictErrorIds.PushedRequestMismatch, "doesn't match the value specified in the request object or pushed authorization request" },
+        { OpenIddictErrorIds.AudienceNotAllowed, "not allowed to use the specified audience" },
+        { OpenIddictErrorIds.ResourceNotAllowed, "not allowed to use the specified resource" },
     };
 
     [Theory]

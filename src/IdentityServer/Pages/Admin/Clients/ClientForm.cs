@@ -40,6 +40,9 @@ public sealed class ClientForm
 
     public string? BackchannelLogoutUri { get; set; }
 
+    /// <summary>With the token-exchange grant: the audiences the client may ask for, one per line.</summary>
+    public string TokenExchangeAudiences { get; set; } = "";
+
     /// <summary>Access tokens' lifetime in minutes; empty: the server's.</summary>
     public int? AccessTokenMinutes { get; set; }
 
@@ -66,6 +69,7 @@ public sealed class ClientForm
             Introspection = client.Introspection,
             RequireMfa = client.RequireMfa,
             BackchannelLogoutUri = client.BackchannelLogoutUri,
+            TokenExchangeAudiences = string.Join('\n', client.TokenExchangeAudiences),
             AccessTokenMinutes = client.AccessTokenLifetime is { } access ? Minutes(access) : null,
             RefreshTokenDays = client.RefreshTokenLifetime is { } refresh ? Days(refresh) : null,
         };
@@ -83,6 +87,7 @@ public sealed class ClientForm
         DisplayName = Blank(DisplayName),
         DisplayNames = current?.DisplayNames ?? [],
         JsonWebKeySet = current?.JsonWebKeySet,
+        TokenExchangeAudiences = Lines(TokenExchangeAudiences),
         ClientUri = Blank(ClientUri),
         ConsentType = ConsentType,
         RequirePkce = RequirePkce,
