@@ -38,16 +38,21 @@ public sealed class DPoPApiTests(SamplesFixture samples)
         Assert.Equal("DPoP", tokens.GetProperty("token_type").GetString());
         var token = tokens.GetProperty("access_token").GetString()!;
 
-        foreach (var api in new[] { samples.IntrospectionApi, samples.JwtApi })
+        // A third API caches introspection answers: a cached answer must not spare the proof.
+        var cachingApi = new Uri($"http://localhost:{BuildOutput.FreePort()}/");
+        await using var caching = samples.StartCachingApi(cachingApi);
+        await caching.WaitUntilServingAsync(cachingApi, TimeSpan.FromSeconds(90));
+
+        foreach (var api in new[] { samples.IntrospectionApi, samples.JwtApi, cachingApi })
         {
             var hello = new Uri(api, "api/hello");
             var replayed = key.For("GET", hello, token);
 
             var (ok, body, _) = await CallAsync(http, hello, "DPoP", token, replayed);
             var (again, _, againChallenge) = await CallAsync(http, hello, "DPoP", token, replayed);
-            var (bearer, _, _) = await CallAsync(http, hello, "Bearer", token, null);
-            var (noProof, _, _) = await CallAsync(http, hello, "DPoP", token, null);
-            var (otherUrl, _, _) = await CallAsync(http, hello, "DPoP", token, key.For("GET", new Uri(api, "api/other"), token));
+            var (bearer, _, bearerChallenge) = await CallAsync(http, hello, "Bearer", token, null);
+            var (noProof, _, noProofChallenge) = await CallAsync(http, hello, "DPoP", token, null);
+            var (otherUrl, _, otherUrlChallenge) = await CallAsync(http, hello, "DPoP", token, key.For("GET", new Uri(api, "api/other"), token));
             var (stolen, _, stolenChallenge) = await CallAsync(http, hello, "DPoP", token, thief.For("GET", hello, token));
 
             Assert.True(ok == HttpStatusCode.OK, $"{api}: {ok} {body}\n{samples.Logs()}");
@@ -60,6 +65,7 @@ public sealed class DPoPApiTests(SamplesFixture samples)
             Assert.Equal(HttpStatusCode.Unauthorized, otherUrl);
             Assert.Equal(HttpStatusCode.Unauthorized, stolen);
             Assert.Contains("algs=\"", stolenChallenge, StringComparison.Ordinal);
+            Assert.All(new[] { bearerChallenge, noProofChallenge, otherUrlChallenge }, challenge => Assert.StartsWith("DPoP ", challenge, StringComparison.Ordinal));
         }
     }
 

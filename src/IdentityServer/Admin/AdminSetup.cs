@@ -22,6 +22,8 @@ internal static class AdminSetup
                 options.UseLocalServer();
                 options.UseAspNetCore();
                 options.EnableTokenEntryValidation();
+                // DPoP-bound tokens with their proof (a client registered with RequireDPoP gets no other).
+                options.AcceptDPoP();
             });
 
         builder.Services.AddAuthentication()

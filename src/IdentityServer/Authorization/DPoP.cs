@@ -42,6 +42,7 @@ internal static partial class DPoP
 
     private const string ProofProperty = "IdentityServer.DPoP.Proof";
     private const string SchemeProperty = "IdentityServer.DPoP.Scheme";
+    private const string BoundProperty = "IdentityServer.DPoP.Bound";
 
     /// <summary>OpenIddict's proof-of-possession check, which <see cref="CheckBinding"/> wraps.</summary>
     public static OpenIddictServerHandlerDescriptor Replaced => OpenIddictServerHandlers.Protection.ValidateProofOfPossession.Descriptor;
@@ -130,6 +131,12 @@ internal static partial class DPoP
             return null;
         }
     }
+
+    /// <summary>
+    /// How long a proof's jti is remembered: while any node could still accept the proof (its iat plus the
+    /// window), with the same five minutes of clock skew between nodes that client assertions get.
+    /// </summary>
+    public static DateTimeOffset RememberUntil(DPoPProof proof, TimeSpan lifetime) => proof.IssuedAt + lifetime + TimeSpan.FromMinutes(5);
 
     private static bool UsesScheme(OpenIddictServerTransaction transaction) =>
         transaction.Properties.TryGetValue(SchemeProperty, out var value) && value is true;
@@ -230,7 +237,7 @@ internal static partial class DPoP
                 return;
             }
             if (!await once.TryUseAsync(OneTimeUse.Reference("dpop", proof.Thumbprint, proof.JwtId), UsedProofType,
-                    proof.IssuedAt + settings.ProofLifetime, context.CancellationToken))
+                    RememberUntil(proof, settings.ProofLifetime), context.CancellationToken))
             {
                 Refuse(context, DPoPProofs.InvalidProof, "The DPoP proof has been used already.");
                 return;
@@ -270,6 +277,12 @@ internal static partial class DPoP
             var confirmation = context.Principal?.GetClaim(ConfirmationClaim);
             if (BoundThumbprint(confirmation) is not { } jkt)
             {
+                // RFC 9449 7.1: the DPoP scheme is for DPoP-bound tokens.
+                if (context.EndpointType == OpenIddictServerEndpointType.UserInfo && UsesScheme(context.Transaction))
+                {
+                    context.Reject(Errors.InvalidToken, "The DPoP scheme is for DPoP-bound access tokens.");
+                    return ValueTask.CompletedTask;
+                }
                 return inner.HandleAsync(context);
             }
             // A token exchange's subject token comes from the service it was issued for (its audience, which
@@ -281,6 +294,8 @@ internal static partial class DPoP
             }
             var proof = context.Transaction.GetProperty<DPoPProof>(ProofProperty);
             var token = context.EndpointType == OpenIddictServerEndpointType.Token;
+            // A refusal of a bound token is answered with a DPoP challenge (RFC 9449 7.1), also when it came as Bearer.
+            context.Transaction.Properties[BoundProperty] = true;
             if (proof is null)
             {
                 context.Reject(token ? DPoPProofs.InvalidProof : Errors.InvalidToken,
@@ -388,20 +403,27 @@ internal static partial class DPoP
             ArgumentNullException.ThrowIfNull(context);
             var error = context.Transaction.Response?.Error;
             if (string.IsNullOrEmpty(error) || context.Transaction.GetHttpRequest()?.HttpContext.Response is not { } response
-                || !(UsesScheme(context.Transaction) || error == DPoPProofs.InvalidProof))
+                || !(UsesScheme(context.Transaction) || error == DPoPProofs.InvalidProof || context.Transaction.Properties.ContainsKey(BoundProperty)))
             {
                 return ValueTask.CompletedTask;
             }
-            if (error == DPoPProofs.InvalidProof)
-            {
-                response.StatusCode = StatusCodes.Status401Unauthorized;
-            }
-            var challenge = response.Headers.WWWAuthenticate.ToString();
-            var parameters = challenge.StartsWith("Bearer", StringComparison.Ordinal) ? challenge["Bearer".Length..].Trim() : "";
-            var algorithms = $"algs=\"{string.Join(' ', DPoPProofs.Algorithms)}\"";
-            response.Headers.WWWAuthenticate = $"{DPoPProofs.Scheme} {(parameters.Length == 0 ? algorithms : parameters + ", " + algorithms)}";
+            Challenge(response);
             return ValueTask.CompletedTask;
         }
+    }
+
+    /// <summary>
+    /// Turns OpenIddict's refusal of a DPoP request into RFC 9449 7.1's: 401 (OpenIddict answers 400 for
+    /// <c>invalid_dpop_proof</c>) and a <c>DPoP</c> challenge, with the same parameters, that lists the algorithms.
+    /// </summary>
+    public static void Challenge(HttpResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        response.StatusCode = StatusCodes.Status401Unauthorized;
+        var challenge = response.Headers.WWWAuthenticate.ToString();
+        var parameters = challenge.StartsWith("Bearer", StringComparison.Ordinal) ? challenge["Bearer".Length..].Trim() : "";
+        var algorithms = $"algs=\"{string.Join(' ', DPoPProofs.Algorithms)}\"";
+        response.Headers.WWWAuthenticate = $"{DPoPProofs.Scheme} {(parameters.Length == 0 ? algorithms : parameters + ", " + algorithms)}";
     }
 
     /// <summary>Discovery lists the algorithms a proof may be signed with (RFC 9449 5.1).</summary>

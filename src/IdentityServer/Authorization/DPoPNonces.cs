@@ -16,7 +16,7 @@ internal sealed class DPoPNonces(IDataProtectionProvider protection, IOptions<DP
     private static readonly TimeSpan Renewal = TimeSpan.FromMinutes(1);
 
     private readonly IDataProtector protector = protection.CreateProtector("IdentityServer.DPoP.Nonce.v1");
-    private (string Value, DateTimeOffset Made)? current;
+    private Nonce? current;
 
     /// <summary>The nonce to give clients now.</summary>
     public string Current
@@ -24,15 +24,15 @@ internal sealed class DPoPNonces(IDataProtectionProvider protection, IOptions<DP
         get
         {
             var now = clock.GetUtcNow();
-            if (current is { } nonce && now - nonce.Made < Renewal && nonce.Made <= now)
+            if (Volatile.Read(ref current) is { } nonce && now - nonce.Made < Renewal && nonce.Made <= now)
             {
                 return nonce.Value;
             }
             var time = new byte[8];
             BinaryPrimitives.WriteInt64BigEndian(time, now.ToUnixTimeSeconds());
-            var made = (Base64UrlEncoder.Encode(protector.Protect(time)), DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds()));
-            current = made;
-            return made.Item1;
+            var made = new Nonce(Base64UrlEncoder.Encode(protector.Protect(time)), DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds()));
+            Volatile.Write(ref current, made);
+            return made.Value;
         }
     }
 
@@ -59,4 +59,6 @@ internal sealed class DPoPNonces(IDataProtectionProvider protection, IOptions<DP
             return false;
         }
     }
+
+    private sealed record Nonce(string Value, DateTimeOffset Made);
 }

@@ -75,15 +75,13 @@ internal static class DPoPProofs
         var key = ClientKeys.Parse(set).Keys[0];
         var result = await Handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
+            // Type and algorithm are checked above; the algorithm again here, where the signature is verified.
             IssuerSigningKey = key,
-            TryAllIssuerSigningKeys = true,
             ValidAlgorithms = Algorithms,
-            ValidTypes = [ProofType],
             ValidateIssuer = false,
             ValidateAudience = false,
             ValidateLifetime = false,
             RequireExpirationTime = false,
-            RequireSignedTokens = true,
         });
         if (!result.IsValid)
         {

@@ -108,11 +108,15 @@ public sealed class SamplesFixture : IAsyncLifetime
     /// <summary>Everything the apps printed, for a failure message.</summary>
     public string Logs() => string.Join("\n\n", processes.Select(p => $"--- {p.Name} ---\n{p.Tail(40)}"));
 
-    private AppProcess StartApi(Uri url, string mode) => AppProcess.Start($"API ({mode})", "src/ClientSamples/Api", "ClientSamples.Api.dll",
+    /// <summary>One more API in introspection mode with its answer cache on, started by the test that uses it.</summary>
+    internal AppProcess StartCachingApi(Uri url) => Add(StartApi(url, "Introspection", "--Validation:IntrospectionCacheDuration=60"));
+
+    private AppProcess StartApi(Uri url, string mode, params string[] more) => AppProcess.Start($"API ({mode})", "src/ClientSamples/Api", "ClientSamples.Api.dll",
     [
         "--urls", Origin(url),
         $"--Validation:Issuer={Issuer.AbsoluteUri}",
         $"--Validation:Mode={mode}",
+        .. more,
     ]);
 
     private AppProcess StartWebApp(Uri url, string clientId, string secret, Uri api, params string[] more) => AppProcess.Start(clientId, "src/ClientSamples/WebApp", "ClientSamples.WebApp.dll",

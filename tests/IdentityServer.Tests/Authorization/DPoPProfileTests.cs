@@ -66,8 +66,9 @@ public sealed class DPoPProfileTests(DPoPNonceFactory factory) : IClassFixture<D
 
         // The browser may not carry the parameters: the request is pushed, with a proof that binds the code.
         var pkce = Pkce.Create();
-        var frontChannel = await http.NavigateAsync(OidcTestClient.AuthorizeUrl(OidcTestClient.CodeRequest(ClientId, RedirectUri, "openid offline_access", pkce)));
-        Assert.False(OidcTestClient.IsRedirect(frontChannel) && frontChannel.Headers.Location!.Query.Contains("code=", StringComparison.Ordinal));
+        using var frontChannel = await http.Http.GetAsync(new Uri(OidcTestClient.AuthorizeUrl(OidcTestClient.CodeRequest(ClientId, RedirectUri, "openid offline_access", pkce)), UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Redirect, frontChannel.StatusCode);
+        Assert.Equal("invalid_request", OidcTestClient.Query(frontChannel.Headers.Location!)["error"]);
         var nonce = await NonceAsync(http);
         var pushed = await SendAsync(http, "/connect/par", key.Proof("POST", Issuer + "connect/par", nonce: nonce), Authenticated(
             ("response_type", "code"), ("redirect_uri", RedirectUri), ("scope", "openid profile offline_access"),

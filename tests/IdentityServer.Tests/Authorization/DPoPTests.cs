@@ -73,11 +73,22 @@ public sealed class DPoPTests(IdentityServerFactory factory) : IClassFixture<Ide
         var otherJwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new ECDsaSecurityKey(other));
         var privateJwk = new Dictionary<string, object>(key.PublicJwk) { ["d"] = otherJwk.D };
         var unsigned = string.Join('.', key.Proof("POST", TokenUrl).Split('.')[..2]) + ".";
+        var claims = Base64UrlEncoder.Encode(JsonSerializer.Serialize(new { jti = Guid.NewGuid().ToString("N"), htm = "POST", htu = TokenUrl, iat = DateTimeOffset.UtcNow.ToUnixTimeSeconds() }));
+        var algNone = Base64UrlEncoder.Encode(JsonSerializer.Serialize(new { typ = "dpop+jwt", alg = "none", jwk = key.PublicJwk })) + "." + claims + ".";
+        var hs256 = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Claims = new Dictionary<string, object> { ["jti"] = Guid.NewGuid().ToString("N"), ["htm"] = "POST", ["htu"] = TokenUrl },
+            TokenType = "dpop+jwt",
+            AdditionalHeaderClaims = new Dictionary<string, object> { ["jwk"] = key.PublicJwk },
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32)), SecurityAlgorithms.HmacSha256),
+        });
 
         var broken = new Dictionary<string, string>
         {
             ["not a JWT"] = "not-a-jwt",
             ["unsigned"] = unsigned,
+            ["alg none"] = algNone,
+            ["HS256 (a MAC)"] = hs256,
             ["wrong method"] = key.Proof("GET", TokenUrl),
             ["wrong URL"] = key.Proof("POST", Server + "/connect/introspect"),
             ["another host"] = key.Proof("POST", "https://elsewhere.example/connect/token"),
@@ -160,6 +171,7 @@ public sealed class DPoPTests(IdentityServerFactory factory) : IClassFixture<Ide
         Assert.Equal(HttpStatusCode.OK, ok.Status);
         Assert.False(string.IsNullOrEmpty(ok["sub"]));
         Assert.Equal((HttpStatusCode.Unauthorized, "invalid_token"), (asBearer.Status, asBearer.Error));
+        Assert.StartsWith("DPoP ", asBearer.Message.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
         foreach (var refused in new[] { noProof, noHash, stolen })
         {
             Assert.Equal((HttpStatusCode.Unauthorized, "invalid_dpop_proof"), (refused.Status, refused.Error));
@@ -177,6 +189,63 @@ public sealed class DPoPTests(IdentityServerFactory factory) : IClassFixture<Ide
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (refreshStolen.Status, refreshStolen.Error));
         Assert.Equal((HttpStatusCode.OK, "DPoP"), (refreshed.Status, refreshed["token_type"]));
         Assert.Equal(key.Thumbprint, new JsonWebToken(refreshed["access_token"]).GetPayloadValue<JsonElement>("cnf").GetProperty("jkt").GetString());
+    }
+
+    [Fact]
+    public async Task UserInfo_ReplayedProof_Refused_UnboundTokenWithTheDPoPScheme_Refused()
+    {
+        using var key = new DPoPKey();
+        using var http = factory.CreateOidcClient();
+        var bound = await PublicCodeFlowAsync(http, key, "openid profile");
+        var proof = key.Proof("GET", UserInfoUrl, bound["access_token"]);
+        Assert.Equal(HttpStatusCode.OK, (await UserInfoAsync(http, "DPoP", bound["access_token"]!, proof)).Status);
+
+        var replayed = await UserInfoAsync(http, "DPoP", bound["access_token"]!, proof);
+        var unbound = await http.CodeFlowAsync("openid profile");
+        var unboundAsDPoP = await UserInfoAsync(http, "DPoP", unbound["access_token"]!, key.Proof("GET", UserInfoUrl, unbound["access_token"]));
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_dpop_proof"), (replayed.Status, replayed.Error));
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_token"), (unboundAsDPoP.Status, unboundAsDPoP.Error));
+    }
+
+    [Fact]
+    public async Task AdminApi_BoundToken_OnlyWithItsProof_NeverAServerError()
+    {
+        using var key = new DPoPKey();
+        using var thief = new DPoPKey();
+        using var http = factory.CreateOidcClient();
+        var issued = await SendAsync(http, "/connect/token", key.Proof("POST", TokenUrl),
+            ("grant_type", "client_credentials"), ("client_id", TestSeed.AdminClientId), ("client_secret", TestSeed.AdminClientSecret), ("scope", "idp.admin"));
+        Assert.Equal("DPoP", issued["token_type"]);
+        var token = issued["access_token"]!;
+        const string Users = Server + "/api/admin/users";
+
+        var proof = key.Proof("GET", Users, token);
+        var ok = await AdminGetAsync(http, "DPoP", token, proof);
+        var replayed = await AdminGetAsync(http, "DPoP", token, proof);
+        var asBearer = await AdminGetAsync(http, "Bearer", token, null);
+        var stolen = await AdminGetAsync(http, "DPoP", token, thief.Proof("GET", Users, token));
+
+        Assert.Equal(HttpStatusCode.OK, ok.Status);
+        foreach (var (status, challenge) in new[] { replayed, asBearer, stolen })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, status);
+            Assert.StartsWith("DPoP ", challenge, StringComparison.Ordinal);
+        }
+        Assert.Contains("invalid_dpop_proof", replayed.Challenge, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PushedRequest_DPoPJktOfAnotherKeyThanTheProof_Refused()
+    {
+        using var key = new DPoPKey();
+        using var other = new DPoPKey();
+        using var http = factory.CreateOidcClient();
+        var pushed = await SendAsync(http, "/connect/par", key.Proof("POST", Server + "/connect/par"),
+            ("client_id", TestSeed.PublicClientId), ("response_type", "code"), ("redirect_uri", TestSeed.PublicRedirectUri), ("scope", "openid"),
+            ("code_challenge", Pkce.Create().Challenge), ("code_challenge_method", "S256"), ("dpop_jkt", other.Thumbprint));
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_dpop_proof"), (pushed.Status, pushed.Error));
     }
 
     [Fact]
@@ -285,6 +354,18 @@ public sealed class DPoPTests(IdentityServerFactory factory) : IClassFixture<Ide
             request.Headers.Add("DPoP", proof);
         }
         return await TokenResponse.ReadAsync(await http.Http.SendAsync(request));
+    }
+
+    private static async Task<(HttpStatusCode Status, string Challenge)> AdminGetAsync(OidcTestClient http, string scheme, string token, string? proof)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/admin/users", UriKind.Relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue(scheme, token);
+        if (proof is not null)
+        {
+            request.Headers.Add("DPoP", proof);
+        }
+        using var response = await http.Http.SendAsync(request);
+        return (response.StatusCode, response.Headers.WwwAuthenticate.ToString());
     }
 
     internal static async Task<TokenResponse> UserInfoAsync(OidcTestClient http, string scheme, string accessToken, string? proof)

@@ -30,6 +30,7 @@ internal static class DPoPValidation
     public const string InvalidProof = "invalid_dpop_proof";
 
     private const string SchemeProperty = "ClientSamples.DPoP.Scheme";
+    private const string BoundProperty = "ClientSamples.DPoP.Bound";
 
     private static readonly string[] Algorithms = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512"];
 
@@ -54,7 +55,6 @@ internal static class DPoPValidation
                 .UseSingletonHandler<CheckLocalToken>()
                 .SetOrder(OpenIddictValidationHandlers.Protection.ValidateProofOfPossession.Descriptor.Order))
             .AddEventHandler<ProcessAuthenticationContext>(builder => builder
-                .AddFilter<OpenIddictValidationHandlerFilters.RequireIntrospectionRequest>()
                 .UseSingletonHandler<CheckIntrospectedToken>()
                 .SetOrder(OpenIddictValidationHandlers.ValidateIntrospectedTokenProofOfPossession.Descriptor.Order))
             .AddEventHandler<ProcessChallengeContext>(builder => builder
@@ -96,7 +96,9 @@ internal static class DPoPValidation
 
         public async ValueTask HandleAsync(ProcessAuthenticationContext context)
         {
-            if (!await CheckAsync(context, context.AccessTokenPrincipal, context.AccessToken, seen))
+            // An answer of the introspection endpoint, fresh or from the IntrospectionCache: the proof is checked on every call either way.
+            if ((context.SendIntrospectionRequest || context.Transaction.Properties.ContainsKey(nameof(IntrospectionCache)))
+                && !await CheckAsync(context, context.AccessTokenPrincipal, context.AccessToken, seen))
             {
                 await inner.HandleAsync(context);
             }
@@ -117,6 +119,7 @@ internal static class DPoPValidation
             }
             return false;
         }
+        context.Transaction.Properties[BoundProperty] = true;
         if (!scheme || context.Transaction.GetHttpRequest() is not { } request || token is null)
         {
             context.Reject(OpenIddictConstants.Errors.InvalidToken, "This access token is DPoP-bound: send it with the DPoP scheme and a proof.");
@@ -173,7 +176,8 @@ internal static class DPoPValidation
         if (!result.IsValid
             || !proof.TryGetPayloadValue<string>("htm", out var htm) || htm != request.Method
             || !proof.TryGetPayloadValue<string>("htu", out var htu) || !SameUrl(htu, url)
-            || !proof.TryGetPayloadValue<long>("iat", out var iat) || Math.Abs(now.ToUnixTimeSeconds() - iat) > ProofLifetime.TotalSeconds
+            || !proof.TryGetPayloadValue<long>("iat", out var iat)
+            || Math.Abs(now.ToUnixTimeSeconds() - Math.Clamp(iat, 0, 253_402_300_799)) > ProofLifetime.TotalSeconds
             || !proof.TryGetPayloadValue<string>("ath", out var ath)
             || ath != Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken))))
         {
@@ -209,7 +213,8 @@ internal static class DPoPValidation
     {
         public ValueTask HandleAsync(ProcessChallengeContext context)
         {
-            var dpop = context.Transaction.Properties.TryGetValue(SchemeProperty, out var value) && value is true;
+            // The DPoP scheme was used, or a DPoP-bound token was refused (also when sent as Bearer).
+            var dpop = context.Transaction.Properties.ContainsKey(SchemeProperty) || context.Transaction.Properties.ContainsKey(BoundProperty);
             if ((!dpop && context.Response.Error != InvalidProof) || context.Transaction.GetHttpRequest()?.HttpContext.Response is not { } response)
             {
                 return ValueTask.CompletedTask;
