@@ -4,6 +4,7 @@
 #   web app 1          http://localhost:5002  (samples-web-1, calls the API)
 #   web app 2          http://localhost:5003  (samples-web-2, the same build with another client id)
 #   API                http://localhost:5004  (introspection; VALIDATION_MODE=Jwt for local validation)
+#   downstream API     http://localhost:5005  (local validation; the API calls it with exchanged tokens)
 #   worker             calls the API every 5 s with a client-credentials token
 # Logs go to src/ClientSamples/.logs/<app>.log.
 set -euo pipefail
@@ -45,7 +46,10 @@ wait_for() { # url
 echo "Starting..."
 start identity-server dotnet run --no-build --project src/IdentityServer -- --Seed:Path="$SAMPLES_DIR/seed.json"
 wait_for http://localhost:5000/.well-known/openid-configuration
-start api dotnet run --no-build --project src/ClientSamples/Api -- --Validation:Mode="${VALIDATION_MODE:-Introspection}"
+start api dotnet run --no-build --project src/ClientSamples/Api -- --Validation:Mode="${VALIDATION_MODE:-Introspection}" \
+  --Downstream:BaseAddress=http://localhost:5005/
+start downstream-api dotnet run --no-build --project src/ClientSamples/Api -- --Urls=http://localhost:5005 \
+  --Validation:Mode=Jwt --Validation:Audience=samples-downstream-api
 start webapp-1 dotnet run --no-build --project src/ClientSamples/WebApp --launch-profile app1
 start webapp-2 dotnet run --no-build --project src/ClientSamples/WebApp --launch-profile app2
 start worker dotnet run --no-build --project src/ClientSamples/Worker

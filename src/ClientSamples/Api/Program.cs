@@ -35,6 +35,11 @@ builder.Services.AddOpenIddict()
     });
 
 builder.Services.AddAuthentication(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
+
+// The downstream API this one calls on its callers' behalf (token exchange), when configured.
+builder.Services.AddOptions<DownstreamSettings>().Bind(builder.Configuration.GetSection(DownstreamSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddHttpClient<DownstreamCaller>();
+var downstream = builder.Configuration.GetSection(DownstreamSettings.Section).Get<DownstreamSettings>();
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy("samples-api", policy => policy
         .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
@@ -46,13 +51,24 @@ var app = builder.Build();
 app.UseAuthentication();
 app.UseAuthorization();
 
-app.MapGroup("/api").RequireAuthorization("samples-api")
-    .MapGet("/hello", (ClaimsPrincipal user) => new HelloResponse(
-        Subject: user.GetClaim(OpenIddictConstants.Claims.Subject),
-        ClientId: user.GetClaim(OpenIddictConstants.Claims.ClientId),
-        Scopes: [.. user.GetScopes()],
-        ValidatedBy: settings.Mode.ToString(),
-        // The token's cnf, present when it is DPoP-bound (and then checked against the call's proof).
-        BoundTo: user.GetClaim("cnf") is { } cnf ? System.Text.Json.Nodes.JsonNode.Parse(cnf)?["jkt"]?.GetValue<string>() : null));
+var api = app.MapGroup("/api").RequireAuthorization("samples-api");
+api.MapGet("/hello", (ClaimsPrincipal user) => new HelloResponse(
+    Subject: user.GetClaim(OpenIddictConstants.Claims.Subject),
+    ClientId: user.GetClaim(OpenIddictConstants.Claims.ClientId),
+    Scopes: [.. user.GetScopes()],
+    ValidatedBy: settings.Mode.ToString(),
+    // The token's cnf, present when it is DPoP-bound (and then checked against the call's proof).
+    BoundTo: user.GetClaim("cnf") is { } cnf ? System.Text.Json.Nodes.JsonNode.Parse(cnf)?["jkt"]?.GetValue<string>() : null,
+    // Who acts for the subject, in a token made by token exchange (RFC 8693 act).
+    Actor: user.GetClaim("act") is { } act ? System.Text.Json.Nodes.JsonNode.Parse(act)?["sub"]?.GetValue<string>() : null));
+if (downstream?.BaseAddress is not null)
+{
+    // The downstream API's answer to this API, calling for the caller with an exchanged token.
+    api.MapGet("/hello/downstream", async (HttpRequest request, DownstreamCaller caller, CancellationToken cancellationToken) =>
+    {
+        var (status, body) = await caller.CallAsync(DownstreamCaller.CallerToken(request)!, cancellationToken);
+        return Results.Content(body, "application/json", statusCode: status);
+    });
+}
 
 await app.RunAsync();

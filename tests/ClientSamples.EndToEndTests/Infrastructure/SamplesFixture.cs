@@ -31,6 +31,9 @@ public sealed class SamplesFixture : IAsyncLifetime
 
     public Uri JwtApi { get; } = Loopback(BuildOutput.FreePort());
 
+    /// <summary>The API the introspecting one calls on its callers' behalf, with exchanged tokens (audience samples-downstream-api).</summary>
+    public Uri DownstreamApi { get; } = Loopback(BuildOutput.FreePort());
+
     public IBrowser Browser => chromium?.Browser ?? throw new InvalidOperationException("Chromium was not started: " + Chromium.SkipReason);
 
     internal AppProcess IdentityServer { get; private set; } = null!;
@@ -56,7 +59,8 @@ public sealed class SamplesFixture : IAsyncLifetime
             $"--Seed:Path={seed}",
             "--Logging:LogLevel:Default=Warning",
         ]));
-        var introspectionApi = Add(StartApi(IntrospectionApi, "Introspection"));
+        var introspectionApi = Add(StartApi(IntrospectionApi, "Introspection", $"--Downstream:BaseAddress={DownstreamApi.AbsoluteUri}"));
+        var downstreamApi = Add(StartApi(DownstreamApi, "Jwt", "--Validation:Audience=samples-downstream-api"));
         var jwtApi = Add(StartApi(JwtApi, "Jwt"));
         WebApp1 = Add(StartWebApp(Web1, Web1ClientId, Web1ClientSecret, IntrospectionApi));
         // App 2 refreshes its access token on every request (RefreshBefore exceeds the 15-minute token
@@ -67,6 +71,7 @@ public sealed class SamplesFixture : IAsyncLifetime
             IdentityServer.WaitUntilServingAsync(new Uri(Issuer, ".well-known/openid-configuration"), StartTimeout),
             introspectionApi.WaitUntilServingAsync(IntrospectionApi, StartTimeout),
             jwtApi.WaitUntilServingAsync(JwtApi, StartTimeout),
+            downstreamApi.WaitUntilServingAsync(DownstreamApi, StartTimeout),
             WebApp1.WaitUntilServingAsync(Web1, StartTimeout),
             webApp2.WaitUntilServingAsync(Web2, StartTimeout));
 
@@ -111,7 +116,7 @@ public sealed class SamplesFixture : IAsyncLifetime
     /// <summary>One more API in introspection mode with its answer cache on, started by the test that uses it.</summary>
     internal AppProcess StartCachingApi(Uri url) => Add(StartApi(url, "Introspection", "--Validation:IntrospectionCacheDuration=60"));
 
-    private AppProcess StartApi(Uri url, string mode, params string[] more) => AppProcess.Start($"API ({mode})", "src/ClientSamples/Api", "ClientSamples.Api.dll",
+    private AppProcess StartApi(Uri url, string mode, params string[] more) => AppProcess.Start($"API ({mode}{(more.Length > 0 ? " " + more[0] : "")})", "src/ClientSamples/Api", "ClientSamples.Api.dll",
     [
         "--urls", Origin(url),
         $"--Validation:Issuer={Issuer.AbsoluteUri}",

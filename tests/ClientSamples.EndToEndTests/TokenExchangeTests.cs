@@ -1,0 +1,58 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using ClientSamples.EndToEndTests.Infrastructure;
+
+namespace ClientSamples.EndToEndTests;
+
+/// <summary>
+/// API → downstream API with token exchange (RFC 8693), as real processes: the sample API exchanges its
+/// caller's token for one to the downstream API, which sees the caller as subject and the API as the actor;
+/// the caller's own token is refused downstream (another audience).
+/// </summary>
+[Collection(SamplesDefinition.Name)]
+public sealed class TokenExchangeTests(SamplesFixture samples)
+{
+    [Fact]
+    public async Task Api_CallsTheDownstreamApi_WithAnExchangedToken_ActingForItsCaller()
+    {
+        using var key = new DPoPProof();
+        using var http = new HttpClient();
+        var tokenUrl = new Uri(samples.Issuer, "connect/token");
+        using var tokenRequest = new HttpRequestMessage(HttpMethod.Post, tokenUrl)
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_id"] = "samples-worker",
+                ["client_secret"] = "samples-worker-secret-not-for-production",
+                ["scope"] = "samples-api",
+            }),
+        };
+        tokenRequest.Headers.Add("DPoP", key.For("POST", tokenUrl));
+        using var tokenResponse = await http.SendAsync(tokenRequest);
+        var token = JsonDocument.Parse(await tokenResponse.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
+
+        var chained = new Uri(samples.IntrospectionApi, "api/hello/downstream");
+        using var call = new HttpRequestMessage(HttpMethod.Get, chained);
+        call.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token);
+        call.Headers.Add("DPoP", key.For("GET", chained, token));
+        using var answer = await http.SendAsync(call);
+        var body = await answer.Content.ReadAsStringAsync();
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{answer.StatusCode} {body}\n{samples.Logs()}");
+        var downstream = JsonDocument.Parse(body).RootElement;
+        Assert.Equal("samples-worker", downstream.GetProperty("subject").GetString());
+        Assert.Equal("samples-api", downstream.GetProperty("clientId").GetString());
+        Assert.Equal("samples-api", downstream.GetProperty("actor").GetString());
+        Assert.Equal("Jwt", downstream.GetProperty("validatedBy").GetString());
+
+        // The caller's own token is not for the downstream API.
+        var direct = new Uri(samples.DownstreamApi, "api/hello");
+        using var straight = new HttpRequestMessage(HttpMethod.Get, direct);
+        straight.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token);
+        straight.Headers.Add("DPoP", key.For("GET", direct, token));
+        using var refused = await http.SendAsync(straight);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+}
