@@ -62,7 +62,7 @@ internal sealed class ClientManagement(
         using var _ = LookupCache.Bypass();
         var confidential = (request.ClientType ?? ClientTypes.Confidential) == ClientTypes.Confidential;
         // A client registered with its public keys authenticates with signed assertions: no secret is made for it.
-        var secret = confidential && request.JsonWebKeySet is null ? WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32)) : null;
+        var secret = confidential && request.JsonWebKeySet is null && request.JsonWebKeySetUri is null ? WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32)) : null;
         var client = Copy(request, secret);
         if (await ValidateAsync(client, cancellationToken) is { } errors)
         {
@@ -117,9 +117,9 @@ internal sealed class ClientManagement(
         {
             return new ClientResult(ManagementOutcome.Conflict, Problem: $"The client is {before.ClientType}; its type cannot change. Register a new client instead.");
         }
-        if (type == ClientTypes.Confidential && string.IsNullOrEmpty(current.ClientSecret) && request.JsonWebKeySet is null)
+        if (type == ClientTypes.Confidential && string.IsNullOrEmpty(current.ClientSecret) && request.JsonWebKeySet is null && request.JsonWebKeySetUri is null)
         {
-            return Invalid("jsonWebKeySet", "The client has no secret and authenticates with its keys only: keep a jsonWebKeySet.");
+            return Invalid("jsonWebKeySet", "The client has no secret and authenticates with its keys only: keep a jsonWebKeySet or a jsonWebKeySetUri.");
         }
         // The validator wants a confidential client's secret: a stand-in, never stored.
         var client = Copy(request, type == ClientTypes.Confidential ? "unchanged" : null);
@@ -370,6 +370,7 @@ internal sealed class ClientManagement(
         RequirePushedAuthorization = request.RequirePushedAuthorization,
         RequireDPoP = request.RequireDPoP,
         JsonWebKeySet = request.JsonWebKeySet,
+        JsonWebKeySetUri = request.JsonWebKeySetUri,
         RedirectUris = request.RedirectUris ?? [],
         PostLogoutRedirectUris = request.PostLogoutRedirectUris ?? [],
         GrantTypes = request.GrantTypes ?? [],

@@ -186,6 +186,13 @@ internal static class AuthorizationSetup
         builder.Services.AddScoped<OneTimeUse>();
         builder.Services.AddScoped<TokenExchange>();
         builder.Services.AddSingleton<DPoPNonces>();
+        builder.Services.AddOptions<RemoteKeySetOptions>()
+            .Bind(builder.Configuration.GetSection(RemoteKeySetOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RemoteKeySets>();
+        AddKeySetClient(builder.Services, RemoteKeySets.HttpClientName, allowPrivateNetworks: false);
+        AddKeySetClient(builder.Services, RemoteKeySets.PrivateNetworksHttpClientName, allowPrivateNetworks: true);
         return builder;
     }
 
@@ -212,6 +219,20 @@ internal static class AuthorizationSetup
         }
         return issuer;
     }
+
+    /// <summary>
+    /// The client used to fetch clients' key sets: no redirect, no proxy, no cookie, and the back-channel
+    /// connector's address checks; one per target policy so that their connection pools stay apart.
+    /// </summary>
+    private static void AddKeySetClient(IServiceCollection services, string name, bool allowPrivateNetworks) =>
+        services.AddHttpClient(name, static client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                UseProxy = false,
+                ConnectCallback = new BackchannelLogout.BackchannelLogoutConnector(allowPrivateNetworks).ConnectAsync,
+            });
 
     public static WebApplication MapAuthorizationEndpoints(this WebApplication app)
     {

@@ -21,9 +21,41 @@ internal sealed class CachingApplicationManager(
     ClientSecretCache secrets,
     LookupCache<OpenIddictEntityFrameworkCoreApplication> lookups,
     ClientAndScopeChanges changes,
+    RemoteKeySets remoteKeySets,
     TimeProvider clock)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
+    /// <summary>
+    /// OpenIddict wants a confidential client's secret or stored keys (ID2113); a client registered with a
+    /// <c>jwks_uri</c> has its keys there instead.
+    /// </summary>
+    public override async IAsyncEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> ValidateAsync(
+        OpenIddictEntityFrameworkCoreApplication application, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var remote = (await GetPropertiesAsync(application, cancellationToken)).ContainsKey(RemoteKeySets.Property);
+        var noSecret = OpenIddict.Abstractions.OpenIddictResources.GetResourceString(OpenIddictErrorIds.ConfidentialClientWithoutCredentials);
+        await foreach (var result in base.ValidateAsync(application, cancellationToken))
+        {
+            if (!(remote && result.ErrorMessage == noSecret))
+            {
+                yield return result;
+            }
+        }
+    }
+
+    /// <summary>A client registered with a <c>jwks_uri</c> has the keys found there (<see cref="RemoteKeySets"/>), not stored ones.</summary>
+    public override async ValueTask<Microsoft.IdentityModel.Tokens.JsonWebKeySet?> GetJsonWebKeySetAsync(
+        OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(application);
+        if ((await GetPropertiesAsync(application, cancellationToken)).TryGetValue(RemoteKeySets.Property, out var property)
+            && property.ValueKind == System.Text.Json.JsonValueKind.String && Uri.TryCreate(property.GetString(), UriKind.Absolute, out var uri))
+        {
+            return await remoteKeySets.GetAsync(application.ClientId!, uri, kid: null, cancellationToken);
+        }
+        return await base.GetJsonWebKeySetAsync(application, cancellationToken);
+    }
+
     // Misses (unknown client ids, which anyone can send) are never cached; neither are absurdly long keys.
     public override ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default) =>
         identifier.Length <= 200

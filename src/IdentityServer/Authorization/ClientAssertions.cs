@@ -57,9 +57,34 @@ internal static partial class ClientAssertions
     [LoggerMessage(EventId = 4120, Level = LogLevel.Information, Message = "Client assertion of {ClientId} refused: used already.")]
     private static partial void LogReplay(ILogger logger, string? clientId);
 
-    internal sealed class CheckAssertion(IOpenIddictServerDispatcher dispatcher) : IOpenIddictServerHandler<ProcessAuthenticationContext>
+    internal sealed class CheckAssertion(IOpenIddictServerDispatcher dispatcher, IOpenIddictApplicationManager applications, RemoteKeySets remote)
+        : IOpenIddictServerHandler<ProcessAuthenticationContext>
     {
         private readonly OpenIddictServerHandlers.ValidateClientAssertion inner = new(dispatcher);
+
+        /// <summary>
+        /// A client registered with a jwks_uri: its key set is fetched here, asynchronously, and again when it
+        /// lacks the assertion's kid (a rotation); OpenIddict's key lookup, which waits synchronously, then reads the cache.
+        /// </summary>
+        private async Task PrefetchKeysAsync(string assertion, CancellationToken cancellationToken)
+        {
+            Microsoft.IdentityModel.JsonWebTokens.JsonWebToken token;
+            try
+            {
+                token = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(assertion);
+            }
+            catch (ArgumentException)
+            {
+                return;
+            }
+            if (token.Issuer is { Length: > 0 and <= 200 } clientId
+                && await applications.FindByClientIdAsync(clientId, cancellationToken) is { } application
+                && (await applications.GetPropertiesAsync(application, cancellationToken)).TryGetValue(RemoteKeySets.Property, out var property)
+                && property.ValueKind == System.Text.Json.JsonValueKind.String && Uri.TryCreate(property.GetString(), UriKind.Absolute, out var uri))
+            {
+                await remote.GetAsync(clientId, uri, string.IsNullOrEmpty(token.Kid) ? null : token.Kid, cancellationToken);
+            }
+        }
 
         public async ValueTask HandleAsync(ProcessAuthenticationContext context)
         {
@@ -68,6 +93,7 @@ internal static partial class ClientAssertions
             {
                 return;
             }
+            await PrefetchKeysAsync(context.ClientAssertion, context.CancellationToken);
             await inner.HandleAsync(context);
             if (context.IsRejected && context.Error == Errors.InvalidToken)
             {

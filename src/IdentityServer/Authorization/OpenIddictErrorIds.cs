@@ -47,10 +47,14 @@ internal static class OpenIddictErrorIds
     /// <summary>"This client application is not allowed to use the specified resource(s)."</summary>
     public const string ResourceNotAllowed = "ID2192";
 
+    /// <summary>"The client secret cannot be null or empty for a confidential application. Alternatively, ..." (an application check).</summary>
+    public const string ConfidentialClientWithoutCredentials = "ID2113";
+
     /// <summary>Every id above (for the test that pins their texts).</summary>
     public static IReadOnlyList<string> All { get; } =
         [CodeRedeemed, RefreshTokenRedeemed, ScopeNotAllowed, ClientCredentialsMissing, IntrospectionNotAllowed, RevocationNotAllowed,
-         AssertionClaimMalformed, AssertionClaimMissing, AssertionClaimMismatch, PushedRequestMismatch, AudienceNotAllowed, ResourceNotAllowed];
+         AssertionClaimMalformed, AssertionClaimMissing, AssertionClaimMismatch, PushedRequestMismatch, AudienceNotAllowed, ResourceNotAllowed,
+         ConfidentialClientWithoutCredentials];
 
     /// <summary>Whether an error's URI is the one OpenIddict attaches to the error with this id.</summary>
     public static bool Is(string? errorUri, string id) =>

@@ -53,6 +53,13 @@ public sealed class SeedClient
     public System.Text.Json.JsonElement? JsonWebKeySet { get; set; }
 
     /// <summary>
+    /// Instead of <see cref="JsonWebKeySet"/>: where the client publishes its public keys (<c>jwks_uri</c>), so
+    /// that it rotates them without asking anyone. The set is fetched when needed and cached (see
+    /// <c>ClientKeySets</c> in the configuration), through the same address checks as back-channel logout.
+    /// </summary>
+    public string? JsonWebKeySetUri { get; set; }
+
+    /// <summary>
     /// <c>false</c> disables the client (every request it makes is refused, its grants and tokens are
     /// revoked); <c>true</c> enables it again. Left out: as it is (a new client is enabled), so a client an
     /// administrator disabled stays disabled at the next start.

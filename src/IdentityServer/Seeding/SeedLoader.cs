@@ -97,9 +97,22 @@ internal static partial class SeedLoader
             {
                 errors.Add($"{entry}: ClientType must be 'confidential' or 'public', not '{type}'.");
             }
-            if (type == ClientTypes.Confidential && string.IsNullOrEmpty(client.ClientSecret) && client.ClientSecrets is null && client.JsonWebKeySet is null)
+            if (type == ClientTypes.Confidential && string.IsNullOrEmpty(client.ClientSecret) && client.ClientSecrets is null && client.JsonWebKeySet is null
+                && client.JsonWebKeySetUri is null)
             {
-                errors.Add($"{entry}: a confidential client needs a ClientSecret (or a JsonWebKeySet to sign client assertions with).");
+                errors.Add($"{entry}: a confidential client needs a ClientSecret (or a JsonWebKeySet or JsonWebKeySetUri to sign client assertions with).");
+            }
+            if (client.JsonWebKeySetUri is { } keysUri)
+            {
+                if (type == ClientTypes.Public)
+                {
+                    errors.Add($"{entry}: a public client cannot have a JsonWebKeySetUri; it cannot keep a private key.");
+                }
+                if (client.JsonWebKeySet is not null)
+                {
+                    errors.Add($"{entry}: give the keys inline (JsonWebKeySet) or by URL (JsonWebKeySetUri), not both.");
+                }
+                CheckBackchannelLogoutUri(client.ClientId ?? "", keysUri, $"{entry}: JsonWebKeySetUri", backchannelTargets, errors);
             }
             if (client.JsonWebKeySet is { } keys)
             {

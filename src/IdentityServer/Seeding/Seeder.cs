@@ -214,7 +214,7 @@ internal sealed class Seeder(
         descriptor.Properties.TryGetValue(DisabledClients.Property, out var value) && value.ValueKind == JsonValueKind.True;
 
     /// <summary>Application properties that come from the seed: set, changed or removed with it.</summary>
-    private static readonly string[] SeededProperties = [BackchannelLogoutOutbox.UriProperty, StepUpPolicy.RequireMfaProperty, ClientUriProperty];
+    private static readonly string[] SeededProperties = [BackchannelLogoutOutbox.UriProperty, StepUpPolicy.RequireMfaProperty, ClientUriProperty, RemoteKeySets.Property];
 
     /// <summary>The application property holding the seed's <see cref="SeedClient.ClientUri"/> (the name Dynamic Client Registration gives it).</summary>
     public const string ClientUriProperty = "client_uri";
@@ -273,6 +273,10 @@ internal sealed class Seeder(
         if (seed.BackchannelLogoutUri is not null)
         {
             descriptor.Properties[BackchannelLogoutOutbox.UriProperty] = JsonSerializer.SerializeToElement(seed.BackchannelLogoutUri);
+        }
+        if (seed.JsonWebKeySetUri is not null && type == ClientTypes.Confidential)
+        {
+            descriptor.Properties[RemoteKeySets.Property] = JsonSerializer.SerializeToElement(seed.JsonWebKeySetUri);
         }
 
         if (seed.Enabled == false)
@@ -386,6 +390,7 @@ internal sealed class Seeder(
                 .Select(static p => p[Permissions.Prefixes.Audience.Length..]).Order(StringComparer.Ordinal)],
             RequireMfa = descriptor.Properties.TryGetValue(StepUpPolicy.RequireMfaProperty, out var mfa) && mfa.ValueKind == JsonValueKind.True,
             BackchannelLogoutUri = Text(BackchannelLogoutOutbox.UriProperty),
+            JsonWebKeySetUri = Text(RemoteKeySets.Property),
             Enabled = !IsDisabled(descriptor),
             AccessTokenLifetime = ClientTokenLifetimes.Read(descriptor.Settings, Settings.TokenLifetimes.AccessToken),
             RefreshTokenLifetime = ClientTokenLifetimes.Read(descriptor.Settings, Settings.TokenLifetimes.RefreshToken),

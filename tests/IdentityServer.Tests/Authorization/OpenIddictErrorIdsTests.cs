@@ -24,6 +24,7 @@ public sealed class OpenIddictErrorIdsTests
         { OpenIddictErrorIds.PushedRequestMismatch, "doesn't match the value specified in the request object or pushed authorization request" },
         { OpenIddictErrorIds.AudienceNotAllowed, "not allowed to use the specified audience" },
         { OpenIddictErrorIds.ResourceNotAllowed, "not allowed to use the specified resource" },
+        { OpenIddictErrorIds.ConfidentialClientWithoutCredentials, "The client secret cannot be null or empty for a confidential application" },
     };
 
     [Theory]

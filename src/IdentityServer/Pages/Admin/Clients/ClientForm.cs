@@ -87,6 +87,7 @@ public sealed class ClientForm
         DisplayName = Blank(DisplayName),
         DisplayNames = current?.DisplayNames ?? [],
         JsonWebKeySet = current?.JsonWebKeySet,
+        JsonWebKeySetUri = current?.JsonWebKeySetUri,
         TokenExchangeAudiences = Lines(TokenExchangeAudiences),
         ClientUri = Blank(ClientUri),
         ConsentType = ConsentType,
