@@ -48,6 +48,7 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
         "state", "client_id", "client_secret", "redirect_uri", "grant_type", "code", "refresh_token", "device_code", "user_code", "token", "access_token",
         "post_logout_redirect_uri", "ReturnUrl", "returnUrl", "Input.Login", "Input.Password", "decision", "confirm", "__RequestVerificationToken",
         "page", "pageSize", "query", "includeEnded", "userId", "type", "from", "to", "limit", "interval", "dpop_jkt",
+        "subject_token", "subject_token_type", "actor_token", "actor_token_type", "requested_token_type",
     ];
 
     /// <summary>The key that signs the fuzzer's DPoP proofs (genuine, broken and misplaced ones).</summary>
@@ -145,8 +146,29 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
     private FuzzRequest Token(Random random, int index)
     {
         var request = Post(index, "token", "/connect/token");
-        switch (random.Next(6))
+        switch (random.Next(7))
         {
+            case 6:
+                // Token exchange (RFC 8693) by the API the tokens are for.
+                request.Form.Add(new("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"));
+                request.Form.Add(new("subject_token", Pick(random, baseline.AccessToken, baseline.WorkerAccessToken, baseline.RevocableAccessToken, baseline.IdToken)));
+                request.Form.Add(new("subject_token_type", Pick(random, "urn:ietf:params:oauth:token-type:access_token", "urn:ietf:params:oauth:token-type:id_token",
+                    "urn:ietf:params:oauth:token-type:refresh_token", "urn:ietf:params:oauth:token-type:jwt")));
+                if (random.Next(2) == 0)
+                {
+                    request.Form.Add(new("audience", Pick(random, FuzzServerFactory.ExchangeAudience, "payroll-api", TestSeed.ApiClientId)));
+                }
+                if (random.Next(3) == 0)
+                {
+                    request.Form.Add(new("scope", Pick(random, TestSeed.ApiScope, "profile email", "offline_access")));
+                }
+                if (random.Next(5) == 0)
+                {
+                    request.Form.Add(new("actor_token", baseline.WorkerAccessToken));
+                    request.Form.Add(new("actor_token_type", "urn:ietf:params:oauth:token-type:access_token"));
+                }
+                Credentials(random, request, TestSeed.ApiClientId, TestSeed.ApiSecret);
+                break;
             case 0:
             case 1:
                 request.Form.Add(new("grant_type", "client_credentials"));

@@ -22,6 +22,9 @@ namespace IdentityServer.Tests.Hosting.Fuzzing;
 public sealed class FuzzServerFactory : IdentityServerFactory
 {
     public const string DeviceClientId = "tv";
+
+    /// <summary>The audience the API may ask for in a token exchange.</summary>
+    public const string ExchangeAudience = "warehouse-api";
     public const string VictimUserName = "carol";
     public const string VictimPassword = "Carol-Passw0rd!";
 
@@ -38,6 +41,11 @@ public sealed class FuzzServerFactory : IdentityServerFactory
             ["GrantTypes"] = new JsonArray("urn:ietf:params:oauth:grant-type:device_code", "refresh_token"),
             ["Scopes"] = new JsonArray("openid", "profile", "offline_access", TestSeed.ApiScope),
         });
+        // The API may exchange the tokens issued for it (RFC 8693), so that exchanges get past the permission check.
+        var api = seed["Clients"]!.AsArray().Single(static c => (string?)c!["ClientId"] == TestSeed.ApiClientId)!;
+        api["GrantTypes"] = new JsonArray("urn:ietf:params:oauth:grant-type:token-exchange");
+        api["Scopes"] = new JsonArray(TestSeed.ApiScope, "profile");
+        api["TokenExchangeAudiences"] = new JsonArray(ExchangeAudience);
         seed["Users"]!.AsArray().Add(new JsonObject
         {
             ["UserName"] = VictimUserName,
