@@ -74,6 +74,39 @@ public sealed class AdminClientPagesTests(IdentityServerFactory factory) : IClas
     }
 
     [Fact]
+    public async Task ClientPages_KeysPasted_AuthenticateAssertions_ShownOnThePage_GarbleRefused()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var keySet = System.Text.Json.JsonSerializer.Serialize(
+            Authorization.PrivateKeyJwtTests.Jwks(new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(key) { KeyId = "page-key" }));
+        using var admin = factory.CreateOidcClient();
+        await admin.SignInThroughPortalAsync();
+
+        var form = await admin.NavigateAsync("/Admin/Clients/Create");
+        var created = await OidcTestClient.ParseAsync(await admin.FollowLocalRedirectsAsync(await admin.SubmitAsync(form, new Dictionary<string, string>
+        {
+            ["Form.ClientId"] = "signer-page",
+            ["Form.JsonWebKeySet"] = keySet,
+        }, formId: "client-form", extra: [new("Form.GrantTypes", "client_credentials"), new("Form.Scopes", TestSeed.ApiScope)])));
+        Assert.Null(created.QuerySelector(".error"));
+        Assert.Null(created.QuerySelector("#new-secret"));
+        var credentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
+            new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(key) { KeyId = "page-key" }, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.EcdsaSha256);
+        Task<TokenResponse> TokenAsync() => admin.TokenAsync(("grant_type", "client_credentials"), ("scope", TestSeed.ApiScope), ("client_id", "signer-page"),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", Authorization.PrivateKeyJwtTests.Assertion("signer-page", credentials, "https://localhost/")));
+        Assert.Equal(HttpStatusCode.OK, (await TokenAsync()).Status);
+
+        var page = await admin.NavigateAsync("/Admin/Clients/signer-page");
+        Assert.Contains("page-key", (await OidcTestClient.ParseAsync(page)).QuerySelector("textarea[name='Form.JsonWebKeySet']")!.TextContent, StringComparison.Ordinal);
+        var garbled = await OidcTestClient.ParseAsync(await admin.SubmitAsync(
+            await admin.NavigateAsync("/Admin/Clients/signer-page"), new Dictionary<string, string> { ["Form.JsonWebKeySet"] = "{ not json" }, formId: "client-form"));
+
+        Assert.Contains("must be a JWK Set", garbled.QuerySelector(".error")!.TextContent, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await TokenAsync()).Status);
+    }
+
+    [Fact]
     public async Task ClientPages_BrokenRule_ShownOnTheForm_NothingRegistered()
     {
         using var admin = factory.CreateOidcClient();

@@ -213,15 +213,21 @@ public sealed class PrivateKeyJwtTests(IdentityServerFactory factory) : IClassFi
     }
 
     [Fact]
-    public void AdminPageForm_KeepsTheKeys_ItDoesNotShow()
+    public void AdminPageForm_ShowsTheKeys_AndSavesThemUnchanged()
     {
         using var key = RSA.Create(2048);
         var client = new SeedClient { ClientId = "signer", GrantTypes = ["client_credentials"],
             JsonWebKeySet = JsonSerializer.SerializeToElement(Jwks(new RsaSecurityKey(key.ExportParameters(false)))) };
 
-        var saved = IdentityServer.Pages.Admin.Clients.ClientForm.From(client).ToClient(client);
+        var form = IdentityServer.Pages.Admin.Clients.ClientForm.From(client);
+        var saved = form.ToClient(client);
+        form.JsonWebKeySet = "not json";
+        var garbled = form.ToClient(client);
 
+        Assert.Contains("\"kty\": \"RSA\"", IdentityServer.Pages.Admin.Clients.ClientForm.From(client).JsonWebKeySet, StringComparison.Ordinal);
         Assert.True(JsonElement.DeepEquals(client.JsonWebKeySet!.Value, saved.JsonWebKeySet!.Value));
+        // Text that is not JSON reaches the validator, which says it is not a JWK Set.
+        Assert.Contains("must be a JWK Set", string.Join(" ", IdentityServer.Authorization.ClientKeys.Problems(garbled.JsonWebKeySet!.Value)), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using IdentityServer.Seeding;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -40,6 +41,12 @@ public sealed class ClientForm
 
     public string? BackchannelLogoutUri { get; set; }
 
+    /// <summary>Where the client publishes its public keys (jwks_uri), for client assertions.</summary>
+    public string? JsonWebKeySetUri { get; set; }
+
+    /// <summary>Or its public keys as a JWK Set (JSON text).</summary>
+    public string? JsonWebKeySet { get; set; }
+
     /// <summary>With the token-exchange grant: the audiences the client may ask for, one per line.</summary>
     public string TokenExchangeAudiences { get; set; } = "";
 
@@ -70,6 +77,8 @@ public sealed class ClientForm
             RequireMfa = client.RequireMfa,
             BackchannelLogoutUri = client.BackchannelLogoutUri,
             TokenExchangeAudiences = string.Join('\n', client.TokenExchangeAudiences),
+            JsonWebKeySetUri = client.JsonWebKeySetUri,
+            JsonWebKeySet = client.JsonWebKeySet is { } keys ? JsonSerializer.Serialize(keys, Indented) : null,
             AccessTokenMinutes = client.AccessTokenLifetime is { } access ? Minutes(access) : null,
             RefreshTokenDays = client.RefreshTokenLifetime is { } refresh ? Days(refresh) : null,
         };
@@ -86,8 +95,8 @@ public sealed class ClientForm
         ClientType = ClientType,
         DisplayName = Blank(DisplayName),
         DisplayNames = current?.DisplayNames ?? [],
-        JsonWebKeySet = current?.JsonWebKeySet,
-        JsonWebKeySetUri = current?.JsonWebKeySetUri,
+        JsonWebKeySet = Keys(JsonWebKeySet),
+        JsonWebKeySetUri = Blank(JsonWebKeySetUri),
         TokenExchangeAudiences = Lines(TokenExchangeAudiences),
         ClientUri = Blank(ClientUri),
         ConsentType = ConsentType,
@@ -108,6 +117,26 @@ public sealed class ClientForm
             : current?.RefreshTokenLifetime is { } refresh && Days(refresh) == days ? refresh
             : TimeSpan.FromDays(Math.Clamp(days, -1, 100_000)),
     };
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>The pasted key set; text that is not JSON is kept as a JSON string, which the validator names as not a JWK Set.</summary>
+    private static JsonElement? Keys(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return JsonSerializer.SerializeToElement(text);
+        }
+    }
 
     // Out-of-range values stay out of range (the seed file's validator names them) without overflowing.
     private static int Minutes(TimeSpan lifetime) => (int)Math.Ceiling(lifetime.TotalMinutes);
