@@ -46,6 +46,9 @@ public sealed class TokenExchangeTests(SamplesFixture samples)
         Assert.Equal("samples-api", downstream.GetProperty("clientId").GetString());
         Assert.Equal("samples-api", downstream.GetProperty("actor").GetString());
         Assert.Equal("Jwt", downstream.GetProperty("validatedBy").GetString());
+        // Bound to the API's own key (a DPoP-bound caller's token is exchanged only so), not to the worker's.
+        Assert.Matches("^[A-Za-z0-9_-]{43}$", downstream.GetProperty("boundTo").GetString());
+        Assert.NotEqual(key.Thumbprint, downstream.GetProperty("boundTo").GetString());
 
         // The caller's own token is not for the downstream API.
         var direct = new Uri(samples.DownstreamApi, "api/hello");
@@ -54,5 +57,6 @@ public sealed class TokenExchangeTests(SamplesFixture samples)
         straight.Headers.Add("DPoP", key.For("GET", direct, token));
         using var refused = await http.SendAsync(straight);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("invalid_token", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
 }

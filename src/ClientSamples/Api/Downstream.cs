@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using ClientSamples.Api.Validation;
+using ClientSamples.Shared;
 using Microsoft.Extensions.Options;
 
 namespace ClientSamples.Api;
@@ -26,33 +27,42 @@ internal sealed class DownstreamSettings
 /// downstream API sees the caller as subject and this API as the actor (<c>act</c>); the exchanged token is
 /// good for the downstream API only, and for no scope the caller's token did not have.
 /// </summary>
-internal sealed class DownstreamCaller(HttpClient http, IOptions<ValidationSettings> validation, IOptions<DownstreamSettings> downstream)
+internal sealed class DownstreamCaller(HttpClient http, DPoPKey key, IOptions<ValidationSettings> validation, IOptions<DownstreamSettings> downstream)
 {
-    private Uri? tokenEndpoint;
+    // Read once per process: the typed client is made anew for each call.
+    private static Uri? tokenEndpoint;
 
     public async Task<(int Status, string Body)> CallAsync(string subjectToken, CancellationToken cancellationToken)
     {
         var settings = validation.Value;
         tokenEndpoint ??= await DiscoverTokenEndpointAsync(settings.Issuer, cancellationToken);
-        using var exchange = await http.PostAsync(tokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        // With a DPoP proof of this API's own key: the exchanged token is bound to it (and a DPoP-bound caller's
+        // token is exchanged only so: a bound token never comes back unbound).
+        using var exchangeRequest = new HttpRequestMessage(HttpMethod.Post, tokenEndpoint)
         {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
             ["grant_type"] = "urn:ietf:params:oauth:grant-type:token-exchange",
             ["subject_token"] = subjectToken,
             ["subject_token_type"] = "urn:ietf:params:oauth:token-type:access_token",
             ["audience"] = downstream.Value.Audience,
             ["client_id"] = settings.ClientId ?? "",
             ["client_secret"] = settings.ClientSecret ?? "",
-        }), cancellationToken);
+            }),
+        };
+        exchangeRequest.Headers.Add("DPoP", key.Proof(HttpMethod.Post, tokenEndpoint));
+        using var exchange = await http.SendAsync(exchangeRequest, cancellationToken);
         var answer = await exchange.Content.ReadAsStringAsync(cancellationToken);
         if (!exchange.IsSuccessStatusCode)
         {
             // The identity provider refused the exchange: say so, as a gateway would.
             return (StatusCodes.Status502BadGateway, answer);
         }
-        var token = JsonDocument.Parse(answer).RootElement.GetProperty("access_token").GetString();
+        var token = JsonDocument.Parse(answer).RootElement.GetProperty("access_token").GetString()!;
 
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(downstream.Value.BaseAddress!, "api/hello"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token);
+        request.Headers.Add("DPoP", key.Proof(HttpMethod.Get, request.RequestUri!, token));
         using var response = await http.SendAsync(request, cancellationToken);
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }

@@ -39,6 +39,7 @@ builder.Services.AddAuthentication(OpenIddictValidationAspNetCoreDefaults.Authen
 // The downstream API this one calls on its callers' behalf (token exchange), when configured.
 builder.Services.AddOptions<DownstreamSettings>().Bind(builder.Configuration.GetSection(DownstreamSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddHttpClient<DownstreamCaller>();
+builder.Services.AddSingleton<ClientSamples.Shared.DPoPKey>();
 var downstream = builder.Configuration.GetSection(DownstreamSettings.Section).Get<DownstreamSettings>();
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy("samples-api", policy => policy

@@ -1,3 +1,4 @@
+using ClientSamples.Shared;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Options;

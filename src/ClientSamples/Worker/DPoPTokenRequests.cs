@@ -1,3 +1,4 @@
+using ClientSamples.Shared;
 using OpenIddict.Client;
 using OpenIddict.Client.SystemNetHttp;
 using static OpenIddict.Client.OpenIddictClientEvents;

@@ -1,3 +1,4 @@
+using ClientSamples.Shared;
 using Microsoft.Extensions.Options;
 using OpenIddict.Client;
 

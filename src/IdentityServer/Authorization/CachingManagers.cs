@@ -48,10 +48,10 @@ internal sealed class CachingApplicationManager(
         OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(application);
-        if ((await GetPropertiesAsync(application, cancellationToken)).TryGetValue(RemoteKeySets.Property, out var property)
-            && property.ValueKind == System.Text.Json.JsonValueKind.String && Uri.TryCreate(property.GetString(), UriKind.Absolute, out var uri))
+        if (RemoteKeySets.UriOf(await GetPropertiesAsync(application, cancellationToken)) is { } uri)
         {
-            return await remoteKeySets.GetAsync(application.ClientId!, uri, kid: null, cancellationToken);
+            // Fetched by ClientAssertions just before; OpenIddict waits for this synchronously, so it only reads the cache.
+            return remoteKeySets.Peek(application.ClientId!, uri);
         }
         return await base.GetJsonWebKeySetAsync(application, cancellationToken);
     }

@@ -79,8 +79,7 @@ internal static partial class ClientAssertions
             }
             if (token.Issuer is { Length: > 0 and <= 200 } clientId
                 && await applications.FindByClientIdAsync(clientId, cancellationToken) is { } application
-                && (await applications.GetPropertiesAsync(application, cancellationToken)).TryGetValue(RemoteKeySets.Property, out var property)
-                && property.ValueKind == System.Text.Json.JsonValueKind.String && Uri.TryCreate(property.GetString(), UriKind.Absolute, out var uri))
+                && RemoteKeySets.UriOf(await applications.GetPropertiesAsync(application, cancellationToken)) is { } uri)
             {
                 await remote.GetAsync(clientId, uri, string.IsNullOrEmpty(token.Kid) ? null : token.Kid, cancellationToken);
             }

@@ -286,10 +286,15 @@ internal static partial class DPoP
                 return inner.HandleAsync(context);
             }
             // A token exchange's subject token comes from the service it was issued for (its audience, which
-            // authenticates as a client), not from its holder: the key binds whoever uses the exchanged token.
+            // authenticates as a client), not from its holder, so the holder's key is not asked for. The service
+            // must send a proof of its own key, which binds the exchanged token: a bound token never comes back unbound.
             if (context.EndpointType == OpenIddictServerEndpointType.Token && context.Request?.IsTokenExchangeGrantType() == true
                 && context.Principal!.HasTokenType(TokenTypeIdentifiers.AccessToken))
             {
+                if (context.Transaction.GetProperty<DPoPProof>(ProofProperty) is null)
+                {
+                    context.Reject(DPoPProofs.InvalidProof, "The subject token is DPoP-bound: exchange it with a DPoP proof of your own key, which the new token is bound to.");
+                }
                 return ValueTask.CompletedTask;
             }
             var proof = context.Transaction.GetProperty<DPoPProof>(ProofProperty);

@@ -21,7 +21,7 @@ public sealed class RemoteKeySetOptions
     /// The least time between two fetches of one set: an assertion signed with a key the cached set lacks
     /// (a rotation) fetches it again at once, but no more often than this, and a failed fetch is not retried sooner.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan MinRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long one fetch may take, connection included.</summary>
@@ -32,7 +32,11 @@ public sealed class RemoteKeySetOptions
     [Range(1024, 1024 * 1024)]
     public int MaxBytes { get; set; } = 64 * 1024;
 
-    /// <summary>How long the last good set is still used while its <c>jwks_uri</c> cannot be fetched.</summary>
+    /// <summary>
+    /// How long the last good set is still used, past its cache duration, while its <c>jwks_uri</c> cannot be
+    /// reached (a timeout, a connection error, a 5xx). A definite answer (another status, a set that is not
+    /// usable) drops it at once: that is how a client withdraws its keys.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan StaleWhileFailing { get; set; } = TimeSpan.FromHours(1);
 }
@@ -67,7 +71,7 @@ internal sealed partial class RemoteKeySets(
     public async Task<JsonWebKeySet?> GetAsync(string clientId, Uri uri, string? kid, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var key = clientId.Length + ":" + clientId + ":" + uri.AbsoluteUri;
+        var key = Key(clientId, uri);
         var now = clock.GetUtcNow();
         if (entries.TryGetValue(key, out var entry))
         {
@@ -80,12 +84,11 @@ internal sealed partial class RemoteKeySets(
             }
         }
 
-        // One fetch at a time per client and URI; concurrent callers share it.
-        var fetch = fetches.GetOrAdd(key, _ => new Lazy<Task<Entry>>(() => FetchAsync(clientId, uri, entry)));
+        // One fetch at a time per client and URI; concurrent callers share it, and it is kept even if they give up.
+        var fetch = fetches.GetOrAdd(key, _ => new Lazy<Task<Entry>>(async () => entries[key] = await FetchAsync(clientId, uri, entry)));
         try
         {
             var fetched = await fetch.Value.WaitAsync(cancellationToken);
-            entries[key] = fetched;
             return fetched.Set ?? fetched.Stale;
         }
         finally
@@ -93,6 +96,20 @@ internal sealed partial class RemoteKeySets(
             fetches.TryRemove(new KeyValuePair<string, Lazy<Task<Entry>>>(key, fetch));
         }
     }
+
+    /// <summary>
+    /// The set as last fetched, without fetching: for OpenIddict's key lookup, which waits synchronously and
+    /// comes right after <see cref="GetAsync"/> has fetched what was needed.
+    /// </summary>
+    public JsonWebKeySet? Peek(string clientId, Uri uri) =>
+        entries.TryGetValue(Key(clientId, uri), out var entry) ? entry.Set ?? entry.Stale : null;
+
+    /// <summary>The client's <c>jwks_uri</c>, from its application properties; null when it has its keys inline or none.</summary>
+    public static Uri? UriOf(System.Collections.Immutable.ImmutableDictionary<string, JsonElement> properties) =>
+        properties.TryGetValue(Property, out var value) && value.ValueKind == JsonValueKind.String
+        && Uri.TryCreate(value.GetString(), UriKind.Absolute, out var uri) ? uri : null;
+
+    private static string Key(string clientId, Uri uri) => clientId.Length + ":" + clientId + ":" + uri.AbsoluteUri;
 
     private async Task<Entry> FetchAsync(string clientId, Uri uri, Entry? previous)
     {
@@ -114,11 +131,11 @@ internal sealed partial class RemoteKeySets(
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             if (response.StatusCode != System.Net.HttpStatusCode.OK)
             {
-                return Failed($"answered {(int)response.StatusCode}");
+                return Failed($"answered {(int)response.StatusCode}", unreachable: (int)response.StatusCode >= 500);
             }
             if (response.Content.Headers.ContentLength > settings.MaxBytes)
             {
-                return Failed($"answered {response.Content.Headers.ContentLength} bytes, over the limit of {settings.MaxBytes}");
+                return Failed($"answered {response.Content.Headers.ContentLength} bytes, over the limit of {settings.MaxBytes}", unreachable: false);
             }
             await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
             var buffer = new byte[settings.MaxBytes + 1];
@@ -130,25 +147,31 @@ internal sealed partial class RemoteKeySets(
             }
             if (read > settings.MaxBytes)
             {
-                return Failed($"answered more than {settings.MaxBytes} bytes");
+                return Failed($"answered more than {settings.MaxBytes} bytes", unreachable: false);
             }
             using var document = JsonDocument.Parse(buffer.AsMemory(0, read));
             if (ClientKeys.Problems(document.RootElement) is { Count: > 0 } problems)
             {
-                return Failed("answered a key set that " + problems[0]);
+                return Failed("answered a key set that " + problems[0], unreachable: false);
             }
             return new Entry(ClientKeys.PublicOnly(document.RootElement), clock.GetUtcNow(), null, null);
         }
-        catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or JsonException
-            or BackchannelLogoutTargetRefusedException or IOException)
+        catch (JsonException)
         {
-            return Failed(exception is OperationCanceledException ? $"did not answer within {settings.Timeout.TotalSeconds:0.#} s" : exception.Message);
+            return Failed("answered something that is not JSON", unreachable: false);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or BackchannelLogoutTargetRefusedException or IOException)
+        {
+            return Failed(exception is OperationCanceledException ? $"did not answer within {settings.Timeout.TotalSeconds:0.#} s" : exception.Message,
+                unreachable: exception is not BackchannelLogoutTargetRefusedException);
         }
 
-        Entry Failed(string reason)
+        // Only while the endpoint cannot be reached is the last good set kept; a definite answer drops it.
+        Entry Failed(string reason, bool unreachable)
         {
             LogFetchFailed(logger, clientId, uri.AbsoluteUri, reason);
-            return new Entry(null, clock.GetUtcNow(), lastGood, lastGood is null ? null : lastGoodAt);
+            var kept = unreachable ? lastGood : null;
+            return new Entry(null, clock.GetUtcNow(), kept, kept is null ? null : lastGoodAt);
         }
     }
 

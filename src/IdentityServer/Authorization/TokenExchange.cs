@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
 using IdentityServer.Data;
@@ -38,6 +37,7 @@ internal sealed class TokenExchange(
     PrincipalFactory principals,
     SessionService sessions,
     IOpenIddictScopeManager scopeManager,
+    IOpenIddictApplicationManager applications,
     IOptions<TokenOptions> tokenOptions,
     TimeProvider clock)
 {
@@ -65,14 +65,30 @@ internal sealed class TokenExchange(
         {
             return Forbid(Errors.InvalidScope, $"The scope '{wider}' is not in the subject token: an exchanged token is never wider.");
         }
-        var scopes = (requested.IsEmpty ? granted : requested).Remove(Scopes.OfflineAccess);
+        // None asked: the subject token's scopes this client may use (OpenIddict checks only the scopes a request names).
+        var client = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken);
+        var scopes = requested;
+        if (requested.IsEmpty)
+        {
+            var permitted = new List<string>();
+            foreach (var scope in granted)
+            {
+                if (scope == Scopes.OpenId || await applications.HasPermissionAsync(client!, Permissions.Prefixes.Scope + scope, cancellationToken))
+                {
+                    permitted.Add(scope);
+                }
+            }
+            scopes = [.. permitted];
+        }
+        scopes = scopes.Remove(Scopes.OfflineAccess);
 
         ClaimsPrincipal principal;
         var sessionId = subject.GetClaim(SessionService.SessionIdClaim);
         var session = sessionId is null ? null : await sessions.FindActiveAsync(sessionId, cancellationToken);
-        if (subjectId == subject.GetClaim(Claims.ClientId) && sessionId is null)
+        // A machine's token (client credentials, or exchanged from one): its subject is a client, and it has no session.
+        if (sessionId is null && await applications.FindByClientIdAsync(subjectId, cancellationToken) is not null)
         {
-            // A machine's own token (client credentials): the machine stays the subject.
+            // The machine stays the subject.
             principal = await principals.CreateForClientAsync(subjectId, scopes, cancellationToken);
         }
         else
@@ -83,15 +99,30 @@ internal sealed class TokenExchange(
             {
                 return Forbid(Errors.InvalidGrant, "The subject token's account or session is no longer active.");
             }
-            long? authTime = long.TryParse(subject.GetClaim(Claims.AuthenticationTime), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
-            principal = await principals.CreateForUserAsync(user, scopes, authTime, subject.GetClaims(Claims.AuthenticationMethodReference), sessionId,
-                subject.GetClaim(Claims.AuthenticationContextReference), cancellationToken);
+            // Access tokens carry no auth_time, amr or acr: the exchanged token has none either.
+            principal = await principals.CreateForUserAsync(user, scopes, authenticationTime: null, [], sessionId, authenticationContextClass: null, cancellationToken);
         }
 
+        // The audiences asked for (OpenIddict has checked each against the client's aud: permissions), or else the
+        // resources of the scopes that the client may ask for: its TokenExchangeAudiences bound every exchange.
         var audiences = request.GetAudiences();
-        principal.SetResources(audiences.IsEmpty
-            ? await scopeManager.ListResourcesAsync(scopes, cancellationToken).ToListAsync(cancellationToken)
-            : audiences);
+        if (audiences.IsEmpty)
+        {
+            var permitted = new List<string>();
+            await foreach (var resource in scopeManager.ListResourcesAsync(scopes, cancellationToken))
+            {
+                if (await applications.HasPermissionAsync(client!, Permissions.Prefixes.Audience + resource, cancellationToken))
+                {
+                    permitted.Add(resource);
+                }
+            }
+            audiences = [.. permitted];
+            if (audiences.IsEmpty)
+            {
+                return Forbid(Errors.InvalidTarget, "Name the downstream API with 'audience': none of the token's resources is one this client may ask for.");
+            }
+        }
+        principal.SetResources(audiences);
         // The token belongs to the subject token's grant: revoking that grant (ending its session) revokes it.
         if (subject.GetAuthorizationId() is { } authorizationId)
         {

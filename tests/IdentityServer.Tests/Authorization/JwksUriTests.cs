@@ -17,7 +17,7 @@ namespace IdentityServer.Tests.Authorization;
 /// <summary>Clients on loopback may publish keys here; key sets are fetched again at once on an unknown kid.</summary>
 public sealed class JwksUriFactory : IdentityServerFactory
 {
-    public static readonly string[] Signers = ["remote-signer", "big-signer", "slow-signer", "redirect-signer", "broken-signer"];
+    public static readonly string[] Signers = ["remote-signer", "big-signer", "slow-signer", "redirect-signer", "broken-signer", "leaving-signer"];
 
     public JwksUriFactory()
     {
@@ -25,7 +25,7 @@ public sealed class JwksUriFactory : IdentityServerFactory
         {
             Settings[$"BackchannelLogout:AllowPrivateNetworks:{i}"] = Signers[i];
         }
-        Settings["ClientKeySets:MinRefreshInterval"] = "00:00:00";
+        Settings["ClientKeySets:MinRefreshInterval"] = "00:00:01";
         Settings["ClientKeySets:Timeout"] = "00:00:02";
         Settings["ClientKeySets:MaxBytes"] = "4096";
     }
@@ -59,12 +59,33 @@ public sealed class JwksUriTests(JwksUriFactory factory) : IClassFixture<JwksUri
 
         var before = await TokenAsync(http, "remote-signer", first, "k1");
         keys.Serve("/remote", KeySet(second, "k2"));
+        // No more than one fetch a second (ClientKeySets:MinRefreshInterval here).
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
         var rotated = await TokenAsync(http, "remote-signer", second, "k2");
         var old = await TokenAsync(http, "remote-signer", first, "k1");
 
         Assert.Equal(HttpStatusCode.OK, before.Status);
         Assert.Equal(HttpStatusCode.OK, rotated.Status);
         Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (old.Status, old.Error));
+    }
+
+    [Fact]
+    public async Task KeysWithdrawn_TheDefiniteAnswerDropsTheCachedSet()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var unknown = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        keys.Serve("/leaving", KeySet(key, "k1"));
+        using var http = factory.CreateOidcClient();
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(http, "leaving-signer", keys.Url("/leaving"))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await TokenAsync(http, "leaving-signer", key, "k1")).Status);
+
+        // The client takes its keys down; an assertion with a kid the cached set lacks makes the server ask again.
+        keys.Gone("/leaving");
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await TokenAsync(http, "leaving-signer", unknown, "k9")).Status);
+        var withdrawn = await TokenAsync(http, "leaving-signer", key, "k1");
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (withdrawn.Status, withdrawn.Error));
     }
 
     [Fact]
@@ -159,6 +180,14 @@ public sealed class JwksUriTests(JwksUriFactory factory) : IClassFixture<JwksUri
             lock (routes)
             {
                 routes[path] = (body, delay, null);
+            }
+        }
+
+        public void Gone(string path)
+        {
+            lock (routes)
+            {
+                routes.Remove(path);
             }
         }
 

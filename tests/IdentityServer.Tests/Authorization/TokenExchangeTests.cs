@@ -33,9 +33,21 @@ public sealed class TokenExchangeTests(IdentityServerFactory factory) : IClassFi
     {
         using var http = factory.CreateOidcClient();
         await AllowOrdersApiToExchangeAsync(http);
-        var user = await http.CodeFlowAsync("openid profile offline_access orders");
+        // The user's app gets access tokens for 2 minutes; the server's own lifetime is 15.
+        var admin = await AdminTokenAsync(http);
+        using var app = await SendJsonAsync(http, admin, HttpMethod.Post, "/api/admin/clients", $$"""
+            { "clientId": "short-lived-app", "grantTypes": ["authorization_code", "refresh_token"], "scopes": ["openid", "profile", "offline_access", "{{TestSeed.ApiScope}}"],
+              "redirectUris": ["https://short.example/cb"], "consentType": "implicit", "accessTokenLifetime": "00:02:00" }
+            """);
+        Assert.Equal(HttpStatusCode.Created, app.StatusCode);
+        var appSecret = (await JsonAsync(app)).GetProperty("clientSecret").GetString()!;
+        var pkce = Pkce.Create();
+        var code = OidcTestClient.Query(await http.AuthorizeAsync(OidcTestClient.CodeRequest("short-lived-app", "https://short.example/cb", "openid profile offline_access orders", pkce)))["code"];
+        var user = await http.TokenAsync(("grant_type", "authorization_code"), ("code", code), ("redirect_uri", "https://short.example/cb"),
+            ("code_verifier", pkce.Verifier), ("client_id", "short-lived-app"), ("client_secret", appSecret));
 
-        var exchanged = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!, ("audience", Downstream), ("scope", TestSeed.ApiScope));
+        // No scope named: the subject token's, which holds offline_access.
+        var exchanged = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!, ("audience", Downstream));
 
         Assert.True(exchanged.Status == HttpStatusCode.OK, exchanged.Json.ToString());
         Assert.Equal(AccessTokenType, exchanged["issued_token_type"]);
@@ -47,7 +59,7 @@ public sealed class TokenExchangeTests(IdentityServerFactory factory) : IClassFi
         Assert.Equal(Downstream, Audiences(payload).Single());
         Assert.Equal(TestSeed.ApiClientId, payload.GetProperty("client_id").GetString());
         Assert.Equal(TestSeed.ApiClientId, payload.GetProperty("act").GetProperty("sub").GetString());
-        Assert.Equal(TestSeed.ApiScope, payload.GetProperty("scope").GetString());
+        Assert.Equal("openid orders profile", string.Join(' ', payload.GetProperty("scope").GetString()!.Split(' ').Order(StringComparer.Ordinal)));
         Assert.True(payload.GetProperty("exp").GetInt64() <= original.GetProperty("exp").GetInt64(), "An exchanged token outlived its subject token.");
         Assert.True((await Jwt.ValidateAsync(http.Http, exchanged["access_token"]!, Downstream)).IsValid);
     }
@@ -57,10 +69,14 @@ public sealed class TokenExchangeTests(IdentityServerFactory factory) : IClassFi
     {
         using var http = factory.CreateOidcClient();
         await AllowOrdersApiToExchangeAsync(http);
-        var user = await http.CodeFlowAsync("openid profile orders");
+        var user = await http.CodeFlowAsync("openid orders");
         var notForTheApi = await http.CodeFlowAsync("openid profile");
 
-        var wider = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!, ("scope", "orders profile email"));
+        // profile is a scope the API may use, but not one the user's token has.
+        var wider = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!, ("scope", "orders profile"), ("audience", Downstream));
+        var noTarget = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!);
+        var refreshAsked = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!, ("audience", Downstream),
+            ("requested_token_type", "urn:ietf:params:oauth:token-type:refresh_token"));
         var unpermitted = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!, ("audience", "payroll-api"));
         var foreign = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, notForTheApi["access_token"]!);
         var actor = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!,
@@ -68,6 +84,10 @@ public sealed class TokenExchangeTests(IdentityServerFactory factory) : IClassFi
         var withoutGrant = await ExchangeAsync(http, TestSeed.WorkerClientId, TestSeed.WorkerSecret, user["access_token"]!);
 
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_scope"), (wider.Status, wider.Error));
+        Assert.Contains("never wider", wider["error_description"], StringComparison.Ordinal);
+        // No audience named, and the token's resource (orders-api) is not one the API may ask for.
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_target"), (noTarget.Status, noTarget.Error));
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_request"), (refreshAsked.Status, refreshAsked.Error));
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_target"), (unpermitted.Status, unpermitted.Error));
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (foreign.Status, foreign.Error));
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_request"), (actor.Status, actor.Error));
@@ -92,6 +112,7 @@ public sealed class TokenExchangeTests(IdentityServerFactory factory) : IClassFi
         var second = await ExchangeAsync(http, DownstreamSecretHolder, secret, first["access_token"]!, ("audience", "ledger-api"));
 
         Assert.Equal(HttpStatusCode.OK, second.Status);
+        Assert.Equal("true", (await http.IntrospectAsync(second["access_token"]!, DownstreamSecretHolder, secret))["active"]);
         var act = Jwt.Payload(second["access_token"]!).GetProperty("act");
         Assert.Equal(DownstreamSecretHolder, act.GetProperty("sub").GetString());
         Assert.Equal(TestSeed.ApiClientId, act.GetProperty("act").GetProperty("sub").GetString());
@@ -102,6 +123,7 @@ public sealed class TokenExchangeTests(IdentityServerFactory factory) : IClassFi
         Assert.True(await factory.WithScopeAsync(services => services.GetRequiredService<SessionService>().EndAsync(sessionId, "test", "test", CancellationToken.None)));
 
         Assert.Equal("false", (await http.IntrospectAsync(first["access_token"]!, DownstreamSecretHolder, secret))["active"]);
+        Assert.Equal("false", (await http.IntrospectAsync(second["access_token"]!, DownstreamSecretHolder, secret))["active"]);
         var again = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!, ("audience", Downstream));
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (again.Status, again.Error));
     }
@@ -121,11 +143,37 @@ public sealed class TokenExchangeTests(IdentityServerFactory factory) : IClassFi
             ("grant_type", TokenExchange), ("client_id", TestSeed.ApiClientId), ("client_secret", TestSeed.ApiSecret),
             ("subject_token", user["access_token"]!), ("subject_token_type", AccessTokenType), ("audience", Downstream));
 
+        var withoutProof = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!, ("audience", Downstream));
+
         Assert.True(exchanged.Status == HttpStatusCode.OK, exchanged.Json.ToString());
         Assert.Equal("DPoP", exchanged["token_type"]);
         var payload = Jwt.Payload(exchanged["access_token"]!);
         Assert.Equal(apiKey.Thumbprint, payload.GetProperty("cnf").GetProperty("jkt").GetString());
         Assert.Equal(TestSeed.WorkerClientId, payload.GetProperty("sub").GetString());
+        // A bound token never comes back unbound.
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_dpop_proof"), (withoutProof.Status, withoutProof.Error));
+    }
+
+    [Fact]
+    public async Task MachineToken_ExchangedTwice_StaysTheMachinesAlongTheChain()
+    {
+        using var http = factory.CreateOidcClient();
+        await AllowOrdersApiToExchangeAsync(http);
+        var admin = await AdminTokenAsync(http);
+        using var created = await SendJsonAsync(http, admin, HttpMethod.Post, "/api/admin/clients", $$"""
+            { "clientId": "machine-hop", "grantTypes": ["{{TokenExchange}}"], "scopes": ["{{TestSeed.ApiScope}}"], "tokenExchangeAudiences": ["ledger-api"] }
+            """);
+        var secret = (await JsonAsync(created)).GetProperty("clientSecret").GetString()!;
+        var machine = await http.ClientCredentialsAsync();
+        var first = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, machine["access_token"]!, ("audience", "machine-hop"));
+
+        var second = await ExchangeAsync(http, "machine-hop", secret, first["access_token"]!, ("audience", "ledger-api"));
+
+        Assert.True(second.Status == HttpStatusCode.OK, second.Json.ToString());
+        var payload = Jwt.Payload(second["access_token"]!);
+        Assert.Equal(TestSeed.WorkerClientId, payload.GetProperty("sub").GetString());
+        Assert.Equal("machine-hop", payload.GetProperty("act").GetProperty("sub").GetString());
+        Assert.Equal(TestSeed.ApiClientId, payload.GetProperty("act").GetProperty("act").GetProperty("sub").GetString());
     }
 
     [Fact]
@@ -151,7 +199,7 @@ public sealed class TokenExchangeTests(IdentityServerFactory factory) : IClassFi
     {
         var admin = await AdminTokenAsync(http);
         using var updated = await SendJsonAsync(http, admin, HttpMethod.Put, $"/api/admin/clients/{TestSeed.ApiClientId}", $$"""
-            { "grantTypes": ["{{TokenExchange}}"], "scopes": ["{{TestSeed.ApiScope}}", "profile"], "introspection": true, "tokenExchangeAudiences": ["{{Downstream}}"] }
+            { "grantTypes": ["{{TokenExchange}}"], "scopes": ["{{TestSeed.ApiScope}}", "profile"], "introspection": true, "tokenExchangeAudiences": ["{{Downstream}}", "machine-hop"] }
             """);
         Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
     }

@@ -4,12 +4,13 @@ using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace ClientSamples.Worker;
+namespace ClientSamples.Shared;
 
 /// <summary>
-/// The worker's DPoP key (RFC 9449): an ECDSA P-256 key made at start that never leaves the process. The
-/// identity provider binds the worker's access tokens to it, and the API accepts them only with a proof
-/// signed by it, so a token copied from a log or a proxy is of no use to anyone else.
+/// A sample app's DPoP key (RFC 9449): an ECDSA P-256 key made at start that never leaves the process. The
+/// identity provider binds the app's access tokens to it, and APIs accept them only with a proof signed by
+/// it, so a token copied from a log or a proxy is of no use to anyone else. Shared by the worker and the API
+/// (which exchanges DPoP-bound tokens for its downstream calls); each process has its own key.
 /// </summary>
 internal sealed class DPoPKey : IDisposable
 {
