@@ -57,6 +57,13 @@ internal static class RequestLimitsMiddleware
             await ProtocolErrors.WriteJsonAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "A parameter contains a NUL character.");
             return;
         }
+        // No parameter name holds a control character: such a "name" is a body of another kind sent as a form
+        // (a multipart body, say), whose values, secrets included, OpenIddict would log as one unknown parameter.
+        if ((request.QueryString.HasValue && HasControlInName(request.Query)) || (form is not null && HasControlInName(form)))
+        {
+            await ProtocolErrors.WriteJsonAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "A parameter name contains a control character: the body is not a form.");
+            return;
+        }
         await next(context);
     });
 
@@ -71,6 +78,18 @@ internal static class RequestLimitsMiddleware
         {
             return null;
         }
+    }
+
+    private static bool HasControlInName(IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> parameters)
+    {
+        foreach (var (name, _) in parameters)
+        {
+            if (name.Any(char.IsControl))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static bool HasNul(IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> parameters)

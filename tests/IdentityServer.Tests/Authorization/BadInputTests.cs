@@ -196,6 +196,17 @@ public sealed class BadInputTests(IdentityServerFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task Revoke_MultipartBodySentAsAForm_Returns400_BeforeAnythingLogsIt()
+    {
+        // The whole multipart body would be one parameter "name", secret included, that OpenIddict logs as unknown (found by the fuzz test).
+        using var client = factory.CreateOidcClient();
+        var body = "--b\r\nContent-Disposition: form-data; name=\"client_secret\"\r\n\r\n" + TestSeed.WebClientSecret + "\r\n--b--\r\n";
+        using var response = await client.Http.PostAsync(new Uri("/connect/revoke", UriKind.Relative),
+            new StringContent(body, System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+        AssertError(await TokenResponse.ReadAsync(response), HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
     public async Task SignInPage_NulCharacterInLogin_ShowsThe400ErrorPage()
     {
         using var client = factory.CreateOidcClient();

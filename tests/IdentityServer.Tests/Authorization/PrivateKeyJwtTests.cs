@@ -162,6 +162,29 @@ public sealed class PrivateKeyJwtTests(IdentityServerFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task Assertion_AtTheDeviceAuthorizationEndpoint_Authenticates_WrongKeyInvalidClient()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var http = factory.CreateOidcClient();
+        var token = await AdminTokenAsync(http);
+        using var created = await SendJsonAsync(http, token, HttpMethod.Post, "/api/admin/clients", $$"""
+            { "clientId": "keyed-tv", "grantTypes": ["urn:ietf:params:oauth:grant-type:device_code"], "scopes": ["openid", "{{TestSeed.ApiScope}}"],
+              "jsonWebKeySet": {{JsonSerializer.Serialize(Jwks(new ECDsaSecurityKey(key)))}} }
+            """);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        var device = await http.PostAsync("/connect/device", Form("keyed-tv",
+            Assertion("keyed-tv", new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256), Issuer), ("scope", "openid")));
+        var wrongKey = await http.PostAsync("/connect/device", Form("keyed-tv",
+            Assertion("keyed-tv", new SigningCredentials(new ECDsaSecurityKey(other), SecurityAlgorithms.EcdsaSha256), Issuer), ("scope", "openid")));
+
+        Assert.Equal(HttpStatusCode.OK, device.Status);
+        Assert.False(string.IsNullOrEmpty(device["device_code"]));
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (wrongKey.Status, wrongKey.Error));
+    }
+
+    [Fact]
     public async Task Keys_ReplacedThroughTheAdminApi_NewKeyWorks_OldKeyRefused_DiffNamesTheKeys()
     {
         using var oldKey = RSA.Create(2048);

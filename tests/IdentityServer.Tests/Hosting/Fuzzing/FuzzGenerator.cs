@@ -30,6 +30,9 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
     ];
 
     /// <summary>Values of the wrong type, put into any field (sensitive or not): not secrets, whatever field they land in.</summary>
+    /// <summary>A user code no device was given: not a secret, though it goes where user codes go.</summary>
+    internal const string MadeUpUserCode = "ABCD-EFGH";
+
     internal static readonly string[] MistypedValues =
     [
         "-1", "0", "1.5", "99999999999999999999", "-9223372036854775809", "1e308", "NaN", "Infinity", "true", "null", "[]", "{}", "[\"a\",\"b\"]",
@@ -312,7 +315,7 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
     private FuzzRequest Verify(Random random, int index)
     {
         var request = new FuzzRequest { Index = index, Template = "verify", Path = "/connect/verify" };
-        var code = Pick(random, baseline.UserCode, baseline.UserCode, "ABCD-EFGH", RandomText(random, 9, Alphabet.Token));
+        var code = Pick(random, baseline.UserCode, baseline.UserCode, MadeUpUserCode, RandomText(random, 9, Alphabet.Token));
         if (random.Next(3) == 0)
         {
             request.Method = "POST";
