@@ -20,23 +20,7 @@ public sealed class DPoPApiTests(SamplesFixture samples)
         using var key = new DPoPProof();
         using var thief = new DPoPProof();
         using var http = new HttpClient();
-        var tokenUrl = new Uri(samples.Issuer, "connect/token");
-        using var tokenRequest = new HttpRequestMessage(HttpMethod.Post, tokenUrl)
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "client_credentials",
-                ["client_id"] = "samples-worker",
-                ["client_secret"] = "samples-worker-secret-not-for-production",
-                ["scope"] = "samples-api",
-            }),
-        };
-        tokenRequest.Headers.Add("DPoP", key.For("POST", tokenUrl));
-        using var tokenResponse = await http.SendAsync(tokenRequest);
-        var tokens = JsonDocument.Parse(await tokenResponse.Content.ReadAsStringAsync()).RootElement;
-        Assert.True(tokenResponse.StatusCode == HttpStatusCode.OK, tokens.ToString());
-        Assert.Equal("DPoP", tokens.GetProperty("token_type").GetString());
-        var token = tokens.GetProperty("access_token").GetString()!;
+        var token = await samples.DPoPWorkerTokenAsync(http, key);
 
         // A third API caches introspection answers: a cached answer must not spare the proof.
         var cachingApi = new Uri($"http://localhost:{BuildOutput.FreePort()}/");

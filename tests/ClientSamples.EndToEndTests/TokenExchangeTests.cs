@@ -18,20 +18,7 @@ public sealed class TokenExchangeTests(SamplesFixture samples)
     {
         using var key = new DPoPProof();
         using var http = new HttpClient();
-        var tokenUrl = new Uri(samples.Issuer, "connect/token");
-        using var tokenRequest = new HttpRequestMessage(HttpMethod.Post, tokenUrl)
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "client_credentials",
-                ["client_id"] = "samples-worker",
-                ["client_secret"] = "samples-worker-secret-not-for-production",
-                ["scope"] = "samples-api",
-            }),
-        };
-        tokenRequest.Headers.Add("DPoP", key.For("POST", tokenUrl));
-        using var tokenResponse = await http.SendAsync(tokenRequest);
-        var token = JsonDocument.Parse(await tokenResponse.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
+        var token = await samples.DPoPWorkerTokenAsync(http, key);
 
         var chained = new Uri(samples.IntrospectionApi, "api/hello/downstream");
         using var call = new HttpRequestMessage(HttpMethod.Get, chained);

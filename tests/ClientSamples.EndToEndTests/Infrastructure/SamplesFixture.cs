@@ -82,6 +82,28 @@ public sealed class SamplesFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>A client-credentials token for the samples' worker, bound to <paramref name="key"/> (the worker's client requires DPoP).</summary>
+    internal async Task<string> DPoPWorkerTokenAsync(HttpClient http, DPoPProof key)
+    {
+        var tokenUrl = new Uri(Issuer, "connect/token");
+        using var request = new HttpRequestMessage(HttpMethod.Post, tokenUrl)
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_id"] = "samples-worker",
+                ["client_secret"] = "samples-worker-secret-not-for-production",
+                ["scope"] = "samples-api",
+            }),
+        };
+        request.Headers.Add("DPoP", key.For("POST", tokenUrl));
+        using var response = await http.SendAsync(request);
+        var tokens = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, tokens.ToString());
+        Assert.Equal("DPoP", tokens.GetProperty("token_type").GetString());
+        return tokens.GetProperty("access_token").GetString()!;
+    }
+
     /// <summary>The worker, started by the test that watches it (it runs until disposed).</summary>
     internal AppProcess StartWorker(TimeSpan interval) => Add(AppProcess.Start("worker", "src/ClientSamples/Worker", "ClientSamples.Worker.dll",
     [
