@@ -70,9 +70,7 @@ internal static class TokenEndpoint
 
             // The account may have been deleted, locked or disabled since the grant was issued, or its
             // password changed (which changes the security stamp and ends every grant issued before).
-            // Only an administrator's lock (no end date) stops grants: the temporary lockout after
-            // failed sign-ins must not let anyone who knows a user name break that user's apps.
-            if (stored is null || user is null || !await signIn.CanSignInAsync(user) || user.LockoutEnd == DateTimeOffset.MaxValue
+            if (stored is null || user is null || !await CanStillUseGrantsAsync(signIn, user)
                 || stored.GetClaim(PrincipalFactory.SecurityStampClaim) != await users.GetSecurityStampAsync(user))
             {
                 return Forbid(Errors.InvalidGrant, "The token is no longer valid.");
@@ -119,10 +117,19 @@ internal static class TokenEndpoint
         return Forbid(Errors.UnsupportedGrantType, "The specified grant type is not supported.");
     }
 
-    private static TimeSpan Min(TimeSpan configured, TimeSpan remaining) =>
-        remaining < configured ? (remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1)) : configured;
+    /// <summary>
+    /// Whether an account may still use what it was granted: it may sign in. Only an administrator's
+    /// lock (no end date) stops grants: the temporary lockout after failed sign-ins must not let anyone who
+    /// knows a user name break that user's apps.
+    /// </summary>
+    internal static async Task<bool> CanStillUseGrantsAsync(SignInManager<ApplicationUser> signIn, ApplicationUser user) =>
+        await signIn.CanSignInAsync(user) && user.LockoutEnd != DateTimeOffset.MaxValue;
 
-    private static IResult Forbid(string error, string description) => Results.Forbid(
+    /// <summary>The shorter of two lifetimes, and never under a second.</summary>
+    internal static TimeSpan Min(TimeSpan first, TimeSpan second) =>
+        (first < second ? first : second) is var least && least > TimeSpan.FromSeconds(1) ? least : TimeSpan.FromSeconds(1);
+
+    internal static IResult Forbid(string error, string description) => Results.Forbid(
         authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme],
         properties: ProtocolErrors.Properties(error, description));
 }

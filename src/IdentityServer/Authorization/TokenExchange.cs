@@ -94,7 +94,7 @@ internal sealed class TokenExchange(
         else
         {
             var user = await users.FindByIdFastAsync(subjectId, cancellationToken);
-            if (user is null || !await signIn.CanSignInAsync(user) || user.LockoutEnd == DateTimeOffset.MaxValue
+            if (user is null || !await TokenEndpoint.CanStillUseGrantsAsync(signIn, user)
                 || (sessionId is not null && (session is null || session.UserId != user.Id)))
             {
                 return Forbid(Errors.InvalidGrant, "The subject token's account or session is no longer active.");
@@ -149,10 +149,7 @@ internal sealed class TokenExchange(
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    private static TimeSpan Min(TimeSpan first, TimeSpan second) =>
-        (first < second ? first : second) is var least && least > TimeSpan.FromSeconds(1) ? least : TimeSpan.FromSeconds(1);
+    private static TimeSpan Min(TimeSpan first, TimeSpan second) => TokenEndpoint.Min(first, second);
 
-    private static IResult Forbid(string error, string description) => Results.Forbid(
-        authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme],
-        properties: ProtocolErrors.Properties(error, description));
+    private static IResult Forbid(string error, string description) => TokenEndpoint.Forbid(error, description);
 }
