@@ -52,10 +52,11 @@ internal static class BrowserSignIn
         await login.WaitAsync();
         await login.SignInAsync(ClusterFixture.UserName, ClusterFixture.Password);
         var redirect = await callback.Task.WaitAsync(Deadline);
-        // The route sees the request before the browser has finished navigating to the answer: a navigation
-        // started now (the next step of a test) would be interrupted by it.
+        // The route sees the request before the browser has committed the navigation to the answer: a
+        // navigation started now (the next step of a test) would be interrupted by it. Commit is enough; the
+        // page's load event is not awaited (a run once waited 20 s for it after the callback was answered).
         await page.WaitForURLAsync(url => url.StartsWith(ClusterFixture.RedirectUri.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal),
-            new() { Timeout = (float)Deadline.TotalMilliseconds });
+            new() { Timeout = (float)Deadline.TotalMilliseconds, WaitUntil = WaitUntilState.Commit });
 
         var parameters = HttpUtility.ParseQueryString(redirect.Query);
         Assert.Equal(state, parameters["state"]);
