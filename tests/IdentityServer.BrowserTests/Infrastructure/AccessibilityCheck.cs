@@ -9,7 +9,9 @@ namespace IdentityServer.BrowserTests.Infrastructure;
 /// <summary>
 /// axe-core (Deque's engine, as the browser runs it) over the page as it is now, against the WCAG 2.0
 /// and 2.1 A and AA rules, plus the one AA check axe leaves out: the borders that show where an input
-/// or button is (WCAG 1.4.11, non-text contrast of at least 3:1). One line per problem and page.
+/// or button is (WCAG 1.4.11, non-text contrast of at least 3:1), and reflow (WCAG 1.4.10): at 320 CSS
+/// pixels wide the page does not scroll sideways (a wide table may, inside its own scrolling region).
+/// One line per problem and page.
 /// </summary>
 internal static class AccessibilityCheck
 {
@@ -24,6 +26,22 @@ internal static class AccessibilityCheck
             .filter(e => e.offsetParent !== null)
             .map(e => ({ id: e.id || e.name || e.tagName, border: getComputedStyle(e).borderTopColor, page: getComputedStyle(document.body).backgroundColor }))
         """;
+
+    /// <summary>How far the page is wider than the window, and the outermost elements that stick out on the right (or whose text does).</summary>
+    private const string OverflowScript = """
+        () => {
+          const width = document.documentElement.clientWidth;
+          const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.name ? `[name='${e.name}']` : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : '');
+          const out = [...document.body.querySelectorAll('*')]
+            .filter(e => !e.parentElement.closest('.table-scroll'))
+            .filter(e => e.getBoundingClientRect().right > width + 0.5
+              || (getComputedStyle(e).overflowX === 'visible' && e.getBoundingClientRect().left + e.scrollWidth > width + 0.5))
+            .filter((e, _, all) => !all.includes(e.parentElement) || e.parentElement.getBoundingClientRect().right <= width + 0.5);
+          return { excess: document.documentElement.scrollWidth - width, elements: out.slice(0, 3).map(name) };
+        }
+        """;
+
+    private const int ReflowWidth = 320;
 
     public static async Task<IReadOnlyList<string>> ProblemsAsync(IPage page, string name)
     {
@@ -43,6 +61,18 @@ internal static class AccessibilityCheck
             {
                 problems.Add($"{where}: border of '{control.GetProperty("id").GetString()}' has contrast {ratio:0.00}:1 with the page, below 3:1 (WCAG 1.4.11)");
             }
+        }
+        var viewport = page.ViewportSize;
+        await page.SetViewportSizeAsync(ReflowWidth, 800);
+        var overflow = await page.EvaluateAsync<JsonElement>(OverflowScript);
+        if (viewport is not null)
+        {
+            await page.SetViewportSizeAsync(viewport.Width, viewport.Height);
+        }
+        if (overflow.GetProperty("excess").GetDouble() > 0)
+        {
+            problems.Add($"{where}: {overflow.GetProperty("excess").GetDouble()} px wider than a {ReflowWidth} px window, so it scrolls sideways (WCAG 1.4.10), at "
+                + string.Join(", ", overflow.GetProperty("elements").EnumerateArray().Select(static e => e.GetString())));
         }
         return problems;
     }
