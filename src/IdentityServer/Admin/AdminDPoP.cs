@@ -63,8 +63,7 @@ internal static class AdminDPoP
         }
     }
 
-    internal sealed class CheckBinding(OneTimeUse once, IOptions<DPoPOptions> dpop, IOptions<TokenOptions> tokens, TimeProvider clock)
-        : IOpenIddictValidationHandler<ValidateTokenContext>
+    internal sealed class CheckBinding(DPoPRequestProofs proofs, IOptions<TokenOptions> tokens) : IOpenIddictValidationHandler<ValidateTokenContext>
     {
         private readonly OpenIddictValidationHandlers.Protection.ValidateProofOfPossession inner = new();
 
@@ -88,26 +87,19 @@ internal static class AdminDPoP
                 context.Reject(OpenIddictConstants.Errors.InvalidToken, "This access token is DPoP-bound: send it with the DPoP scheme and a proof.");
                 return;
             }
-            var values = request.Headers[DPoPProofs.Header];
-            if (values.Count != 1 || string.IsNullOrEmpty(values[0]))
+            if (IssuerBaseUri.RequestUri(request, tokens.Value.Issuer) is not { } url)
             {
-                context.Reject(DPoPProofs.InvalidProof, "A request carries exactly one DPoP proof.");
+                context.Reject(DPoPProofs.InvalidProof, "The request's URL cannot be compared with the DPoP proof's.");
                 return;
             }
-            // The URL the client called: under the configured issuer when there is one (behind a proxy).
-            var root = tokens.Value.Issuer ?? new Uri($"{request.Scheme}://{request.Host}{request.PathBase}/");
-            var url = new Uri(new Uri(root.AbsoluteUri.TrimEnd('/') + "/"), request.Path.Value!.TrimStart('/'));
-            var lifetime = dpop.Value.ProofLifetime;
-            var (proof, problem) = await DPoPProofs.ReadAsync(values[0]!, request.Method, url, clock.GetUtcNow(), lifetime, context.Token);
-            if (proof is null || !string.Equals(proof.Thumbprint, jkt, StringComparison.Ordinal))
+            var (proof, error, problem) = await proofs.CheckAsync(request, url, context.Token, askNonce: false, context.CancellationToken);
+            if (proof is null)
             {
-                context.Reject(DPoPProofs.InvalidProof, problem ?? "The DPoP proof is signed by another key than the one the token is bound to.");
-                return;
+                context.Reject(error!, problem!);
             }
-            if (!await once.TryUseAsync(OneTimeUse.Reference("dpop", proof.Thumbprint, proof.JwtId), DPoP.UsedProofType,
-                    DPoP.RememberUntil(proof, lifetime), context.CancellationToken))
+            else if (!DPoP.SameThumbprint(proof.Thumbprint, jkt))
             {
-                context.Reject(DPoPProofs.InvalidProof, "The DPoP proof has been used already.");
+                context.Reject(DPoPProofs.InvalidProof, "The DPoP proof is signed by another key than the one the token is bound to.");
             }
         }
     }

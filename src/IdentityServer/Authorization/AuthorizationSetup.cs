@@ -186,6 +186,7 @@ internal static class AuthorizationSetup
         builder.Services.AddScoped<OneTimeUse>();
         builder.Services.AddScoped<TokenExchange>();
         builder.Services.AddSingleton<DPoPNonces>();
+        builder.Services.AddScoped<DPoPRequestProofs>();
         builder.Services.AddOptions<RemoteKeySetOptions>()
             .Bind(builder.Configuration.GetSection(RemoteKeySetOptions.Section))
             .ValidateDataAnnotations()

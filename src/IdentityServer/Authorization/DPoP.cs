@@ -138,6 +138,10 @@ internal static partial class DPoP
     /// </summary>
     public static DateTimeOffset RememberUntil(DPoPProof proof, TimeSpan lifetime) => proof.IssuedAt + lifetime + TimeSpan.FromMinutes(5);
 
+    /// <summary>A proof's key is the one a token is bound to (compared in constant time).</summary>
+    public static bool SameThumbprint(string proof, string bound) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(proof.AsSpan()), MemoryMarshal.AsBytes(bound.AsSpan()));
+
     private static bool UsesScheme(OpenIddictServerTransaction transaction) =>
         transaction.Properties.TryGetValue(SchemeProperty, out var value) && value is true;
 
@@ -184,8 +188,7 @@ internal static partial class DPoP
 
     /// <summary>Checks the request's proof, if any, and remembers it for the binding checks and the tokens.</summary>
     internal sealed class CheckProof(
-        OneTimeUse once, DPoPNonces nonces, IOptions<DPoPOptions> options, IOpenIddictApplicationManager applications,
-        TimeProvider clock, ILogger<CheckProof> logger) : IOpenIddictServerHandler<ProcessAuthenticationContext>
+        DPoPRequestProofs proofs, IOpenIddictApplicationManager applications, ILogger<CheckProof> logger) : IOpenIddictServerHandler<ProcessAuthenticationContext>
     {
         public async ValueTask HandleAsync(ProcessAuthenticationContext context)
         {
@@ -202,8 +205,7 @@ internal static partial class DPoP
             {
                 return;
             }
-            var values = http.Headers[DPoPProofs.Header];
-            if (values.Count == 0)
+            if (http.Headers[DPoPProofs.Header].Count == 0)
             {
                 if (userInfo)
                 {
@@ -217,29 +219,17 @@ internal static partial class DPoP
                 }
                 return;
             }
-            if (values.Count > 1 || string.IsNullOrEmpty(values[0]) || context.RequestUri is null)
+            if (context.RequestUri is null)
             {
-                Refuse(context, DPoPProofs.InvalidProof, "A request carries exactly one DPoP proof.");
+                Refuse(context, DPoPProofs.InvalidProof, "The request's URL cannot be compared with the DPoP proof's.");
                 return;
             }
-
-            var settings = options.Value;
-            var (proof, problem) = await DPoPProofs.ReadAsync(values[0]!, http.Method, context.RequestUri, clock.GetUtcNow(), settings.ProofLifetime,
-                userInfo ? context.Request?.AccessToken : null);
+            // Server nonces are asked for at the token and pushed-authorization endpoints; a resource's are its own (RFC 9449 9).
+            var (proof, error, problem) = await proofs.CheckAsync(http, context.RequestUri, userInfo ? context.Request?.AccessToken : null,
+                askNonce: !userInfo, context.CancellationToken);
             if (proof is null)
             {
-                Refuse(context, DPoPProofs.InvalidProof, problem!);
-                return;
-            }
-            if (!userInfo && settings.RequireNonce && !nonces.IsCurrent(proof.Nonce))
-            {
-                Refuse(context, DPoPProofs.UseNonce, "The DPoP proof must carry the nonce of the DPoP-Nonce header.");
-                return;
-            }
-            if (!await once.TryUseAsync(OneTimeUse.Reference("dpop", proof.Thumbprint, proof.JwtId), UsedProofType,
-                    RememberUntil(proof, settings.ProofLifetime), context.CancellationToken))
-            {
-                Refuse(context, DPoPProofs.InvalidProof, "The DPoP proof has been used already.");
+                Refuse(context, error!, problem!);
                 return;
             }
             if (context.EndpointType == OpenIddictServerEndpointType.PushedAuthorization)
@@ -306,16 +296,12 @@ internal static partial class DPoP
                 context.Reject(token ? DPoPProofs.InvalidProof : Errors.InvalidToken,
                     "The token is bound to a DPoP key: it must come with a DPoP proof by that key" + (token ? "." : ", with the DPoP authorization scheme."));
             }
-            else if (!CryptographicEquals(proof.Thumbprint, jkt))
+            else if (!SameThumbprint(proof.Thumbprint, jkt))
             {
                 context.Reject(token ? Errors.InvalidGrant : DPoPProofs.InvalidProof, "The DPoP proof is signed by another key than the one the token is bound to.");
             }
             return ValueTask.CompletedTask;
         }
-
-        private static bool CryptographicEquals(string first, string second) =>
-            System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                MemoryMarshal.AsBytes(first.AsSpan()), MemoryMarshal.AsBytes(second.AsSpan()));
     }
 
     /// <summary>Binds the tokens a proof comes with (and a code to a requested key) through their <c>cnf</c> claim.</summary>

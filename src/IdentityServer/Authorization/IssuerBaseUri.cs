@@ -28,11 +28,27 @@ internal sealed class IssuerBaseUri(Uri issuer) : IOpenIddictServerHandler<Proce
         if (context.Transaction.GetHttpRequest() is { } request)
         {
             context.BaseUri = _base;
-            // As OpenIddict does for the request's own URI: none when it cannot be expressed.
-            context.RequestUri = Uri.TryCreate(_base, request.Path.ToUriComponent().TrimStart('/') + request.QueryString.ToUriComponent(), out var uri)
-                ? uri
-                : null;
+            context.RequestUri = Under(_base, request);
         }
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// The URL a request was sent to, as a client names it (a DPoP proof's <c>htu</c>): under the configured
+    /// issuer when there is one, as the request itself says otherwise (Development); none, as OpenIddict does,
+    /// when it cannot be expressed. The OpenIddict endpoints get it through the handler above; the admin API from here.
+    /// </summary>
+    public static Uri? RequestUri(HttpRequest request, Uri? issuer)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (issuer is null)
+        {
+            return Uri.TryCreate(Microsoft.AspNetCore.Http.Extensions.UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path, request.QueryString),
+                UriKind.Absolute, out var own) ? own : null;
+        }
+        return Under(issuer.AbsoluteUri.EndsWith('/') ? issuer : new Uri(issuer.AbsoluteUri + "/"), request);
+    }
+
+    private static Uri? Under(Uri root, HttpRequest request) =>
+        Uri.TryCreate(root, request.Path.ToUriComponent().TrimStart('/') + request.QueryString.ToUriComponent(), out var uri) ? uri : null;
 }
