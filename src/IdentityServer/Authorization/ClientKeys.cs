@@ -17,6 +17,27 @@ internal static class ClientKeys
 
     private static readonly string[] Curves = ["P-256", "P-384", "P-521"];
 
+    private const int MinRsaBits = 2048;
+
+    /// <summary>
+    /// The size of an RSA modulus given as base64url (RFC 7518 6.3.1.1), in bits: leading zero bytes and bits not
+    /// counted, so a short key padded to look long is still short; 0 when it is not base64url.
+    /// </summary>
+    internal static int ModulusBits(string? modulus)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = string.IsNullOrEmpty(modulus) ? [] : Base64UrlEncoder.DecodeBytes(modulus);
+        }
+        catch (FormatException)
+        {
+            return 0;
+        }
+        var first = Array.FindIndex(bytes, static b => b != 0);
+        return first < 0 ? 0 : ((bytes.Length - first - 1) * 8) + (32 - System.Numerics.BitOperations.LeadingZeroCount((uint)bytes[first]));
+    }
+
     /// <summary>What is wrong with a key set, one sentence each (none: it is usable).</summary>
     public static List<string> Problems(JsonElement set)
     {
@@ -49,7 +70,7 @@ internal static class ClientKeys
             var type = Text(key, "kty");
             var complete = type switch
             {
-                "RSA" => Text(key, "n") is { Length: >= 342 } && Text(key, "e") is not null, // 342 base64url characters: 2,048 bits
+                "RSA" => ModulusBits(Text(key, "n")) >= MinRsaBits && Text(key, "e") is not null,
                 "EC" => Curves.Contains(Text(key, "crv")) && Text(key, "x") is not null && Text(key, "y") is not null,
                 _ => false,
             };

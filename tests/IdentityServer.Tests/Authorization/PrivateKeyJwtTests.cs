@@ -254,6 +254,24 @@ public sealed class PrivateKeyJwtTests(IdentityServerFactory factory) : IClassFi
     }
 
     [Fact]
+    public void RsaKeySize_IsCountedInBitsOfTheModulus_NotInCharacters()
+    {
+        using var big = RSA.Create(2048);
+        using var small = RSA.Create(1024);
+        var modulus = small.ExportParameters(false).Modulus!;
+        // 1,024 bits padded with zero bytes to 256 bytes: as long as a 2,048-bit modulus in text.
+        var padded = Base64UrlEncoder.Encode([.. new byte[256 - modulus.Length], .. modulus]);
+        static JsonElement Set(string n) => JsonSerializer.SerializeToElement(new { keys = new[] { new { kty = "RSA", n, e = "AQAB" } } });
+
+        Assert.Equal(2048, IdentityServer.Authorization.ClientKeys.ModulusBits(Base64UrlEncoder.Encode(big.ExportParameters(false).Modulus)));
+        Assert.Equal(1024, IdentityServer.Authorization.ClientKeys.ModulusBits(padded));
+        Assert.Equal(342, padded.Length);
+        Assert.Equal(0, IdentityServer.Authorization.ClientKeys.ModulusBits("not*base64url"));
+        Assert.Empty(IdentityServer.Authorization.ClientKeys.Problems(Set(Base64UrlEncoder.Encode(big.ExportParameters(false).Modulus))));
+        Assert.Contains("must be an RSA key of 2,048 bits or more", string.Join(" ", IdentityServer.Authorization.ClientKeys.Problems(Set(padded))), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Seed_KeySet_RoundTripsThroughTheDescriptor()
     {
         using var key = RSA.Create(2048);
