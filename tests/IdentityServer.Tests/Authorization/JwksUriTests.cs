@@ -121,6 +121,29 @@ public sealed class JwksUriTests(JwksUriFactory factory) : IClassFixture<JwksUri
         Assert.Equal(HttpStatusCode.BadRequest, metadata.Status);
     }
 
+    /// <summary>
+    /// The address rule holds when connecting, not only at registration: a name that resolves to an internal
+    /// address by the time the set is fetched (DNS rebinding) is refused by the fetching client itself, unless
+    /// the client is allowed private networks; a metadata address is refused for every client.
+    /// </summary>
+    [Fact]
+    public async Task FetchingClient_ChecksTheAddressTheNameResolvesToWhenConnecting()
+    {
+        var clients = factory.Services.GetRequiredService<IHttpClientFactory>();
+        keys.Serve("/rebound", """{ "keys": [] }""");
+        var rebound = new UriBuilder(keys.Url("/rebound")) { Host = "localhost" }.Uri;
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => clients.CreateClient(IdentityServer.Authorization.RemoteKeySets.HttpClientName).GetAsync(rebound));
+        using var allowed = await clients.CreateClient(IdentityServer.Authorization.RemoteKeySets.PrivateNetworksHttpClientName).GetAsync(rebound);
+        var metadata = await Assert.ThrowsAsync<HttpRequestException>(() =>
+            clients.CreateClient(IdentityServer.Authorization.RemoteKeySets.PrivateNetworksHttpClientName).GetAsync(new Uri("http://169.254.169.254/latest/keys")));
+
+        var reason = Assert.IsType<IdentityServer.BackchannelLogout.BackchannelLogoutTargetRefusedException>(refused.InnerException);
+        Assert.StartsWith("localhost resolves to ", reason.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.IsType<IdentityServer.BackchannelLogout.BackchannelLogoutTargetRefusedException>(metadata.InnerException);
+    }
+
     [Fact]
     public void Seed_KeysInlineAndByUri_OrOnAPublicClient_Refused_UriRoundTrips()
     {
