@@ -52,7 +52,10 @@ internal static class AdminSetup
         builder.Services.Configure<Microsoft.AspNetCore.Mvc.RazorPages.RazorPagesOptions>(options => options.Conventions
             .AuthorizeFolder("/Admin", AdminAccess.PagesPolicy)
             .AddFolderApplicationModelConvention("/Admin", static page =>
-                page.EndpointMetadata.Add(new EnableRateLimitingAttribute(RateLimitSetup.AdminPolicy))));
+            {
+                page.EndpointMetadata.Add(new EnableRateLimitingAttribute(RateLimitSetup.AdminPolicy));
+                page.Filters.Add(new ConcurrencyConflictPageFilter());
+            }));
 
         builder.Services.AddProblemDetails();
         builder.Services.AddScoped<UserAdministration>();

@@ -1,3 +1,7 @@
+using IdentityServer.Localization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 
@@ -10,6 +14,9 @@ namespace IdentityServer.Admin;
 /// </summary>
 internal sealed class ConcurrencyConflictFilter : IEndpointFilter
 {
+    /// <summary>A write that lost OpenIddict's or EF Core's concurrency check.</summary>
+    public static bool IsConflict(Exception error) => error is OpenIddictExceptions.ConcurrencyException or DbUpdateConcurrencyException;
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         ArgumentNullException.ThrowIfNull(next);
@@ -17,10 +24,33 @@ internal sealed class ConcurrencyConflictFilter : IEndpointFilter
         {
             return await next(context);
         }
-        catch (Exception error) when (error is OpenIddictExceptions.ConcurrencyException or DbUpdateConcurrencyException)
+        catch (Exception error) when (IsConflict(error))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
                 title: "It was changed by another request at the same time: read it again, then retry.");
+        }
+    }
+}
+
+/// <summary>
+/// The same race on the admin pages: the losing form is not a server error but the page again, as it is
+/// stored now, with a notice to make the change again (nothing of the losing request was written).
+/// </summary>
+internal sealed class ConcurrencyConflictPageFilter : IAsyncPageFilter
+{
+    public Task OnPageHandlerSelectionAsync(PageHandlerSelectedContext context) => Task.CompletedTask;
+
+    public async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        var executed = await next();
+        if (executed.Exception is { } error && !executed.ExceptionHandled && ConcurrencyConflictFilter.IsConflict(error)
+            && executed.HandlerInstance is PageModel page)
+        {
+            executed.ExceptionHandled = true;
+            page.TempData["AdminMessage"] = Texts.Get("Someone else changed this at the same moment, so your change was not saved: here is what is stored now; make your change again.");
+            // The same page and route values (its id), without the form's handler.
+            executed.Result = new RedirectToPageResult(pageName: null);
         }
     }
 }
