@@ -47,8 +47,10 @@ internal static partial class ClientAssertions
             .AddFilter<OpenIddictServerHandlerFilters.RequireClientAssertionPrincipal>()
             .UseScopedHandler<UseOnce>()
             // Once OpenIddict has checked the assertion (signature, issuer, audience, expiry) and the client:
-            // only a genuine assertion of this client is remembered (after DisabledClients).
-            .SetOrder(OpenIddictServerHandlers.ValidateClientSecret.Descriptor.Order + 2)
+            // only a genuine assertion of this client is remembered (after DisabledClients). After the DPoP
+            // proof's check too: a request refused for the proof's nonce (RFC 9449 8) is retried with the same
+            // body, and its assertion must not be spent by the refusal.
+            .SetOrder(OpenIddictServerHandlers.ValidateClientSecret.Descriptor.Order + 4)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 

@@ -66,8 +66,8 @@ internal static partial class DPoP
             .Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
             .UseScopedHandler<CheckProof>()
-            // Once OpenIddict has authenticated the client (and after a client assertion is used), before any
-            // token that may be bound is validated.
+            // Once OpenIddict has authenticated the client, before its client assertion is used (a refusal for the
+            // nonce must leave it usable for the retry) and before any token that may be bound is validated.
             .SetOrder(OpenIddictServerHandlers.ValidateClientSecret.Descriptor.Order + 3)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build(),

@@ -43,6 +43,37 @@ public sealed class DPoPProfileTests(DPoPNonceFactory factory) : IClassFixture<D
         Assert.True(retried.Message.Headers.Contains("DPoP-Nonce"));
     }
 
+    /// <summary>
+    /// RFC 9449 8: a request refused for its nonce is retried with it. A client assertion is used once (OpenID
+    /// Connect Core 9), but a request refused only for the proof's nonce has not used it: a client may resend the
+    /// same body with a new proof. Once a token is issued, the assertion is spent.
+    /// </summary>
+    [Fact]
+    public async Task AssertionOfARequestRefusedForTheNonce_IsNotUsedUp_TheRetryWithTheNonceGetsTheToken()
+    {
+        using var signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var key = new DPoPKey();
+        using var http = factory.CreateOidcClient();
+        const string ClientId = "nonce-signer";
+        var admin = await AdminTokenAsync(http);
+        using var created = await SendJsonAsync(http, admin, HttpMethod.Post, "/api/admin/clients", $$"""
+            { "clientId": "{{ClientId}}", "grantTypes": ["client_credentials"], "scopes": ["{{TestSeed.ApiScope}}"],
+              "jsonWebKeySet": {{JsonSerializer.Serialize(PrivateKeyJwtTests.Jwks(new ECDsaSecurityKey(signingKey)))}} }
+            """);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var assertion = PrivateKeyJwtTests.Assertion(ClientId, new SigningCredentials(new ECDsaSecurityKey(signingKey), SecurityAlgorithms.EcdsaSha256), Issuer);
+        (string, string)[] form = [("grant_type", "client_credentials"), ("client_id", ClientId), ("client_assertion_type", AssertionType), ("client_assertion", assertion)];
+
+        var first = await SendAsync(http, "/connect/token", key.Proof("POST", TokenUrl), form);
+        var nonce = first.Message.Headers.GetValues("DPoP-Nonce").Single();
+        var retried = await SendAsync(http, "/connect/token", key.Proof("POST", TokenUrl, nonce: nonce), form);
+        var replayed = await SendAsync(http, "/connect/token", key.Proof("POST", TokenUrl, nonce: nonce), form);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "use_dpop_nonce"), (first.Status, first.Error));
+        Assert.Equal((HttpStatusCode.OK, "DPoP"), (retried.Status, retried["token_type"]));
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (replayed.Status, replayed.Error));
+    }
+
     [Fact]
     public async Task ClientRequiringParPrivateKeyJwtAndDPoP_CodeFlowAndRefresh_TokensUselessWithoutTheKey()
     {
