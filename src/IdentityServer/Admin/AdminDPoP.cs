@@ -32,7 +32,7 @@ internal static class AdminDPoP
             .UseSingletonHandler<DPoPChallenge>()
             .SetOrder(OpenIddictValidationAspNetCoreHandlers.AttachWwwAuthenticateHeader<ProcessChallengeContext>.Descriptor.Order + 1));
 
-    /// <summary>A refused DPoP request, or a refused bound token, gets 401 and a DPoP challenge (RFC 9449 7.1).</summary>
+    /// <summary>A refused DPoP request, or a refused bound token, gets a DPoP challenge (RFC 9449 7.1).</summary>
     internal sealed class DPoPChallenge : IOpenIddictValidationHandler<ProcessChallengeContext>
     {
         public ValueTask HandleAsync(ProcessChallengeContext context)
@@ -42,7 +42,7 @@ internal static class AdminDPoP
             if ((properties.ContainsKey(SchemeProperty) || properties.ContainsKey(BoundProperty) || context.Response.Error == DPoPProofs.InvalidProof)
                 && context.Transaction.GetHttpRequest()?.HttpContext.Response is { } response)
             {
-                DPoP.Challenge(response);
+                DPoP.Challenge(response, context.Response.Error);
             }
             return ValueTask.CompletedTask;
         }

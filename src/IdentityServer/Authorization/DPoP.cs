@@ -384,8 +384,8 @@ internal static partial class DPoP
     }
 
     /// <summary>
-    /// A refused DPoP request at the userinfo endpoint is a 401 with a <c>DPoP</c> challenge that lists the
-    /// algorithms (RFC 9449 7.1); OpenIddict answers <c>Bearer</c>, and 400 for <c>invalid_dpop_proof</c>.
+    /// A refused DPoP request at the userinfo endpoint gets a <c>DPoP</c> challenge that lists the algorithms
+    /// (RFC 9449 7.1); OpenIddict answers <c>Bearer</c>, and 400 for <c>invalid_dpop_proof</c>.
     /// </summary>
     internal sealed class DPoPChallenge : IOpenIddictServerHandler<ApplyUserInfoResponseContext>
     {
@@ -398,19 +398,25 @@ internal static partial class DPoP
             {
                 return ValueTask.CompletedTask;
             }
-            Challenge(response);
+            Challenge(response, error);
             return ValueTask.CompletedTask;
         }
     }
 
     /// <summary>
-    /// Turns OpenIddict's refusal of a DPoP request into RFC 9449 7.1's: 401 (OpenIddict answers 400 for
-    /// <c>invalid_dpop_proof</c>) and a <c>DPoP</c> challenge, with the same parameters, that lists the algorithms.
+    /// Turns OpenIddict's refusal of a DPoP request into RFC 9449 7.1's: a <c>DPoP</c> challenge, with the same
+    /// parameters, that lists the algorithms; 401 for a refused proof (OpenIddict answers 400 for
+    /// <c>invalid_dpop_proof</c>), and RFC 6750 3.1's status for the other errors as OpenIddict set it (401
+    /// <c>invalid_token</c>, 403 <c>insufficient_scope</c>, 400 <c>invalid_request</c>), so that a client does not
+    /// take a missing scope for an expired token.
     /// </summary>
-    public static void Challenge(HttpResponse response)
+    public static void Challenge(HttpResponse response, string? error)
     {
         ArgumentNullException.ThrowIfNull(response);
-        response.StatusCode = StatusCodes.Status401Unauthorized;
+        if (error is DPoPProofs.InvalidProof or DPoPProofs.UseNonce)
+        {
+            response.StatusCode = StatusCodes.Status401Unauthorized;
+        }
         var challenge = response.Headers.WWWAuthenticate.ToString();
         var parameters = challenge.StartsWith("Bearer", StringComparison.Ordinal) ? challenge["Bearer".Length..].Trim() : "";
         var algorithms = $"algs=\"{string.Join(' ', DPoPProofs.Algorithms)}\"";

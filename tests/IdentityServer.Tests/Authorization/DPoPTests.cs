@@ -208,6 +208,30 @@ public sealed class DPoPTests(IdentityServerFactory factory) : IClassFixture<Ide
         Assert.Equal((HttpStatusCode.Unauthorized, "invalid_token"), (unboundAsDPoP.Status, unboundAsDPoP.Error));
     }
 
+    /// <summary>
+    /// RFC 9449 7.1 keeps RFC 6750 3.1's statuses: a good proof with a token that lacks the scope is 403
+    /// insufficient_scope (a client that got 401 would take it for an expired token and loop), with the DPoP challenge.
+    /// </summary>
+    [Fact]
+    public async Task UserInfo_BoundTokenWithoutOpenId_403InsufficientScope_DPoPChallenge()
+    {
+        using var key = new DPoPKey();
+        using var http = factory.CreateOidcClient();
+        var issued = await SendAsync(http, "/connect/token", key.Proof("POST", TokenUrl), WorkerCredentials);
+        var accessToken = issued["access_token"]!;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/connect/userinfo", UriKind.Relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", accessToken);
+        request.Headers.Add("DPoP", key.Proof("GET", UserInfoUrl, accessToken));
+        using var response = await http.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var challenge = response.Headers.WwwAuthenticate.ToString();
+        Assert.StartsWith("DPoP ", challenge, StringComparison.Ordinal);
+        Assert.Contains("error=\"insufficient_scope\"", challenge, StringComparison.Ordinal);
+        Assert.Contains("algs=\"", challenge, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AdminApi_BoundToken_OnlyWithItsProof_NeverAServerError()
     {
