@@ -59,7 +59,9 @@ internal static class DPoPProofs
         {
             return (null, "The DPoP proof is not a signed JWT.");
         }
-        if (token.IsEncrypted || !string.Equals(token.Typ, ProofType, StringComparison.OrdinalIgnoreCase))
+        // RFC 7515 4.1.9: a type without '/' is read as if "application/" came first, so both spellings are one type.
+        if (token.IsEncrypted || !(string.Equals(token.Typ, ProofType, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(token.Typ, "application/" + ProofType, StringComparison.OrdinalIgnoreCase)))
         {
             return (null, $"The DPoP proof must be a signed JWT of type '{ProofType}'.");
         }

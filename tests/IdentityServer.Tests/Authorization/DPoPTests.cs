@@ -114,6 +114,18 @@ public sealed class DPoPTests(IdentityServerFactory factory) : IClassFixture<Ide
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_dpop_proof"), (doubled.Status, doubled.Error));
     }
 
+    /// <summary>RFC 7515 4.1.9: "dpop+jwt" and "application/dpop+jwt" are one media type.</summary>
+    [Fact]
+    public async Task Proof_TypedWithTheFullMediaType_Accepted()
+    {
+        using var key = new DPoPKey();
+        using var http = factory.CreateOidcClient();
+
+        var issued = await SendAsync(http, "/connect/token", key.Proof("POST", TokenUrl, type: "application/dpop+jwt"), WorkerCredentials);
+
+        Assert.Equal((HttpStatusCode.OK, "DPoP"), (issued.Status, issued["token_type"]));
+    }
+
     [Fact]
     public async Task Proof_UsedTwice_SecondRequestRefused()
     {
