@@ -34,6 +34,9 @@ internal static class DPoPValidation
 
     private static readonly string[] Algorithms = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512"];
 
+    /// <summary>One media type in either spelling (RFC 7515 4.1.9).</summary>
+    private static readonly string[] ProofTypes = ["dpop+jwt", "application/dpop+jwt"];
+
     private static readonly string[] PrivateMembers = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
     private static readonly TimeSpan ProofLifetime = TimeSpan.FromMinutes(1);
@@ -157,7 +160,7 @@ internal static class DPoPValidation
         {
             return "The proof is not a signed JWT with a 'jwk'.";
         }
-        if (key.Kty is not ("RSA" or "EC") || !Algorithms.Contains(proof.Alg) || !string.Equals(proof.Typ, "dpop+jwt", StringComparison.OrdinalIgnoreCase))
+        if (key.Kty is not ("RSA" or "EC") || !Algorithms.Contains(proof.Alg) || !ProofTypes.Contains(proof.Typ, StringComparer.OrdinalIgnoreCase))
         {
             return "The proof must be a 'dpop+jwt' signed with an asymmetric key.";
         }
@@ -168,7 +171,7 @@ internal static class DPoPValidation
         }
         var result = await Handler.ValidateTokenAsync(proof, new TokenValidationParameters
         {
-            IssuerSigningKey = key, ValidAlgorithms = Algorithms, ValidTypes = ["dpop+jwt"],
+            IssuerSigningKey = key, ValidAlgorithms = Algorithms, ValidTypes = ProofTypes,
             ValidateIssuer = false, ValidateAudience = false, ValidateLifetime = false, RequireExpirationTime = false,
         });
         var url = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}";
