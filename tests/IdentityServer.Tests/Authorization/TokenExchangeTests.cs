@@ -82,6 +82,7 @@ public sealed class TokenExchangeTests(IdentityServerFactory factory) : IClassFi
         var actor = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!,
             ("actor_token", user["access_token"]!), ("actor_token_type", AccessTokenType));
         var withoutGrant = await ExchangeAsync(http, TestSeed.WorkerClientId, TestSeed.WorkerSecret, user["access_token"]!);
+        var byResource = await ExchangeAsync(http, TestSeed.ApiClientId, TestSeed.ApiSecret, user["access_token"]!, ("resource", "https://ledger.example/"));
 
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_scope"), (wider.Status, wider.Error));
         Assert.Contains("never wider", wider["error_description"], StringComparison.Ordinal);
@@ -92,6 +93,8 @@ public sealed class TokenExchangeTests(IdentityServerFactory factory) : IClassFi
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (foreign.Status, foreign.Error));
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_request"), (actor.Status, actor.Error));
         Assert.Equal((HttpStatusCode.BadRequest, "unauthorized_client"), (withoutGrant.Status, withoutGrant.Error));
+        // The downstream API is named by audience; a resource URL (RFC 8707) is not taken.
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_target"), (byResource.Status, byResource.Error));
     }
 
     [Fact]
