@@ -24,7 +24,16 @@ public sealed class SessionsPageTests
         var card = page.QuerySelector("li.session")!;
         var label = card.QuerySelector("button.end-session")!.GetAttribute("aria-label")!;
         Assert.StartsWith("Sign out this session: " + card.QuerySelector(".device")!.TextContent + " (this browser), last seen ", label, StringComparison.Ordinal);
-        Assert.All(page.QuerySelectorAll("time"), static time => Assert.True(time.HasAttribute("data-local") && DateTimeOffset.TryParse(time.GetAttribute("datetime"), out _)));
+        // Each moment in UTC as text, and as a machine-readable value the page's script shows in the local zone.
+        var times = page.QuerySelectorAll("time");
+        Assert.NotEmpty(times);
+        Assert.All(times, static time =>
+        {
+            Assert.True(time.HasAttribute("data-local"));
+            var at = DateTimeOffset.Parse(time.GetAttribute("datetime")!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture), time.TextContent);
+        });
+        Assert.Null(page.QuerySelector("local-time"));
         Assert.NotNull(page.QuerySelector("script[src^='/js/local-time.js']"));
     }
 
