@@ -54,7 +54,46 @@ internal static partial class ClientAssertions
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
-    public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors => [CheckDescriptor, OnceDescriptor];
+    public static OpenIddictServerHandlerDescriptor DiscoveryDescriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<HandleConfigurationRequestContext>()
+            .UseSingletonHandler<ListAlgorithms>()
+            // Once OpenIddict has listed each endpoint's methods (its discovery handlers run from OpenIddictLast up).
+            .SetOrder(OpenIddictServerHandlers.Discovery.AttachClientAuthenticationMethods.Descriptor.Order + 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors => [CheckDescriptor, OnceDescriptor, DiscoveryDescriptor];
+
+    /// <summary>
+    /// The algorithms an assertion may be signed with: a client's keys are RSA (2,048 bits or more) or EC
+    /// (P-256, P-384, P-521), so the asymmetric ones only, never "none" nor a MAC.
+    /// </summary>
+    public static IReadOnlyList<string> Algorithms => DPoPProofs.Algorithms;
+
+    /// <summary>
+    /// RFC 8414 2: an endpoint whose authentication methods include <c>private_key_jwt</c> must list the algorithms
+    /// (<c>..._auth_signing_alg_values_supported</c>); OpenIddict lists the methods only.
+    /// </summary>
+    internal sealed class ListAlgorithms : IOpenIddictServerHandler<HandleConfigurationRequestContext>
+    {
+        public ValueTask HandleAsync(HandleConfigurationRequestContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            foreach (var (methods, metadata) in new[]
+            {
+                (context.TokenEndpointAuthenticationMethods, "token_endpoint_auth_signing_alg_values_supported"),
+                (context.IntrospectionEndpointAuthenticationMethods, "introspection_endpoint_auth_signing_alg_values_supported"),
+                (context.RevocationEndpointAuthenticationMethods, "revocation_endpoint_auth_signing_alg_values_supported"),
+            })
+            {
+                if (methods.Contains(ClientAuthenticationMethods.PrivateKeyJwt))
+                {
+                    context.Metadata[metadata] = new System.Text.Json.Nodes.JsonArray([.. Algorithms.Select(static a => System.Text.Json.Nodes.JsonValue.Create(a))]);
+                }
+            }
+            return ValueTask.CompletedTask;
+        }
+    }
 
     [LoggerMessage(EventId = 4120, Level = LogLevel.Information, Message = "Client assertion of {ClientId} refused: used already.")]
     private static partial void LogReplay(ILogger logger, string? clientId);

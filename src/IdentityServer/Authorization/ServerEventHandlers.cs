@@ -84,6 +84,10 @@ internal static class HandlerOrder
     /// <summary>ApplyTokenResponse: tokens counted before OpenIddict writes the response (which ends the event).</summary>
     public const int CountTokens = OpenIddictFirst;
 
-    /// <summary>After OpenIddict's own handlers: the revocation is done, the discovery metadata complete.</summary>
+    /// <summary>
+    /// After OpenIddict's own handlers of most events (the revocation is done). Not of discovery: OpenIddict's
+    /// discovery handlers start at this very order and go up, so a handler that reads what they attach orders
+    /// itself after the one it reads.
+    /// </summary>
     public const int AfterOpenIddict = OpenIddictLast;
 }

@@ -34,6 +34,47 @@ public sealed class PrivateKeyJwtTests(IdentityServerFactory factory) : IClassFi
         Assert.Contains("private_key_jwt", Strings(json, "token_endpoint_auth_methods_supported"));
         Assert.Contains("private_key_jwt", Strings(json, "introspection_endpoint_auth_methods_supported"));
         Assert.Contains("private_key_jwt", Strings(json, "pushed_authorization_request_endpoint_auth_methods_supported"));
+        // RFC 8414 2: an endpoint that lists private_key_jwt lists the signing algorithms too; asymmetric only.
+        string[] algorithms = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512"];
+        Assert.Equal(algorithms, Strings(json, "token_endpoint_auth_signing_alg_values_supported").Order(StringComparer.Ordinal));
+        Assert.Equal(algorithms, Strings(json, "introspection_endpoint_auth_signing_alg_values_supported").Order(StringComparer.Ordinal));
+        Assert.Equal(algorithms, Strings(json, "revocation_endpoint_auth_signing_alg_values_supported").Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Every algorithm discovery lists authenticates a client whose registered key fits it.</summary>
+    [Theory]
+    [InlineData("RS256")]
+    [InlineData("RS384")]
+    [InlineData("RS512")]
+    [InlineData("PS256")]
+    [InlineData("PS384")]
+    [InlineData("PS512")]
+    [InlineData("ES256")]
+    [InlineData("ES384")]
+    [InlineData("ES512")]
+    public async Task Assertion_SignedWithEachListedAlgorithm_Authenticates(string algorithm)
+    {
+        using var http = factory.CreateOidcClient();
+        using var rsa = RSA.Create(2048);
+        using var ec = ECDsa.Create(algorithm switch
+        {
+            "ES384" => ECCurve.NamedCurves.nistP384,
+            "ES512" => ECCurve.NamedCurves.nistP521,
+            _ => ECCurve.NamedCurves.nistP256,
+        });
+        AsymmetricSecurityKey key = algorithm.StartsWith("ES", StringComparison.Ordinal) ? new ECDsaSecurityKey(ec) : new RsaSecurityKey(rsa);
+        var clientId = "alg-" + algorithm.ToLowerInvariant();
+        var admin = await AdminTokenAsync(http);
+        using var created = await SendJsonAsync(http, admin, HttpMethod.Post, "/api/admin/clients", $$"""
+            { "clientId": "{{clientId}}", "grantTypes": ["client_credentials"], "scopes": ["{{TestSeed.ApiScope}}"],
+              "jsonWebKeySet": {{JsonSerializer.Serialize(Jwks(key))}} }
+            """);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        key.KeyId = key is RsaSecurityKey ? "rsa" : "ec";
+
+        var response = await TokenAsync(http, clientId, Assertion(clientId, new SigningCredentials(key, algorithm), Issuer));
+
+        Assert.True(response.Status == HttpStatusCode.OK, $"{algorithm}: {(int)response.Status} {response.Json}");
     }
 
     [Fact]
