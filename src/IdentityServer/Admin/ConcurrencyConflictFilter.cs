@@ -10,7 +10,7 @@ namespace IdentityServer.Admin;
 /// <summary>
 /// Two administrators (or scripts) changing the same client, scope or key at the same moment: the later
 /// write loses OpenIddict's or EF Core's concurrency check, and gets <c>409</c> instead of a server error.
-/// Nothing of the losing request was written.
+/// A change that lost wrote nothing; a delete that lost may already have revoked the client's grants (see below).
 /// </summary>
 internal sealed class ConcurrencyConflictFilter : IEndpointFilter
 {
@@ -34,7 +34,8 @@ internal sealed class ConcurrencyConflictFilter : IEndpointFilter
 
 /// <summary>
 /// The same race on the admin pages: the losing form is not a server error but the page again, as it is
-/// stored now, with a notice to make the change again (nothing of the losing request was written).
+/// stored now, with a notice to do it again if still needed. A save that lost wrote nothing; a delete that
+/// lost may already have revoked the client's grants and tokens (that comes first), and asking again finishes it.
 /// </summary>
 internal sealed class ConcurrencyConflictPageFilter : IAsyncPageFilter
 {
@@ -48,7 +49,7 @@ internal sealed class ConcurrencyConflictPageFilter : IAsyncPageFilter
             && executed.HandlerInstance is PageModel page)
         {
             executed.ExceptionHandled = true;
-            page.TempData["AdminMessage"] = Texts.Get("Someone else changed this at the same moment, so your change was not saved: here is what is stored now; make your change again.");
+            page.TempData["AdminMessage"] = Texts.Get("Someone else changed this at the same moment, so what you asked was not done: here is what is stored now; do it again if it is still needed.");
             // The same page and route values (its id), without the form's handler.
             executed.Result = new RedirectToPageResult(pageName: null);
         }

@@ -52,6 +52,7 @@ public sealed class AdminPageConflictTests(ConcurrentClientWriterFactory factory
         using var admin = factory.CreateOidcClient();
         await admin.SignInThroughPortalAsync();
         var page = await admin.NavigateAsync("/Admin/Clients/" + TestSeed.WebClientId);
+        var stored = (await OidcTestClient.ParseAsync(page)).QuerySelector("input[name='Form.DisplayName']")!.GetAttribute("value");
 
         factory.Writer.ArmFor(TestSeed.WebClientId);
         var lost = await admin.SubmitAsync(page, new Dictionary<string, string> { ["Form.DisplayName"] = "Lost change" }, formId: "client-form");
@@ -60,7 +61,8 @@ public sealed class AdminPageConflictTests(ConcurrentClientWriterFactory factory
         Assert.Equal("/Admin/Clients/" + TestSeed.WebClientId, lost.Headers.Location?.OriginalString);
         var shown = await OidcTestClient.ParseAsync(await admin.FollowLocalRedirectsAsync(lost));
         Assert.StartsWith("Someone else changed this at the same moment", shown.QuerySelector("#admin-message")?.TextContent, StringComparison.Ordinal);
-        Assert.NotEqual("Lost change", shown.QuerySelector("input[name='Form.DisplayName']")?.GetAttribute("value"));
+        Assert.Equal(stored, shown.QuerySelector("input[name='Form.DisplayName']")?.GetAttribute("value"));
+        Assert.NotEqual("Lost change", stored);
 
         page = await admin.NavigateAsync("/Admin/Clients/" + TestSeed.WebClientId);
         var saved = await OidcTestClient.ParseAsync(await admin.FollowLocalRedirectsAsync(
