@@ -2,7 +2,7 @@ namespace IdentityServer.Observability;
 
 /// <summary>
 /// Wraps the logger factory so that every logger, of every library and for every provider
-/// (console, JSON, OpenTelemetry, a test's), passes its messages and structured values through
+/// (console, JSON, OpenTelemetry, a test's), passes its messages, structured values and exceptions through
 /// <see cref="LogRedaction"/>. A record that holds nothing sensitive goes through unchanged; the
 /// cost is paid only for records that a provider actually writes.
 /// </summary>
@@ -26,6 +26,7 @@ internal sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFact
             {
                 return;
             }
+            exception = RedactedException.Of(exception);
             string message;
             try
             {
@@ -71,6 +72,41 @@ internal sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFact
             }
             var pairs = redactedValues ?? (state as IReadOnlyList<KeyValuePair<string, object?>>)?.ToList() ?? [];
             inner.Log(logLevel, eventId, new RedactedState(redactedMessage, pairs), exception, static (s, _) => s.Message);
+        }
+    }
+
+    /// <summary>
+    /// An exception whose text held something sensitive (Kestrel's "Invalid request target" quotes the request
+    /// line, query string and all), written in its place: its message, <see cref="ToString"/> and stack trace are
+    /// the original's, masked, and name the original's type. An exception with nothing to mask is written as it is.
+    /// </summary>
+    internal sealed class RedactedException : Exception
+    {
+        private readonly string text;
+
+        private RedactedException(Exception original, string text)
+            : base(original.GetType().FullName + ": " + LogRedaction.Redact(original.Message))
+        {
+            this.text = text;
+            StackTraceText = original.StackTrace;
+            HResult = original.HResult;
+        }
+
+        private string? StackTraceText { get; }
+
+        public override string? StackTrace => StackTraceText;
+
+        public override string ToString() => text;
+
+        public static Exception? Of(Exception? exception)
+        {
+            if (exception is null or RedactedException)
+            {
+                return exception;
+            }
+            var original = exception.ToString();
+            var redacted = LogRedaction.Redact(original);
+            return ReferenceEquals(redacted, original) ? exception : new RedactedException(exception, redacted);
         }
     }
 

@@ -51,6 +51,44 @@ public sealed class LogRedactionTests
         Assert.Equal("[this message could not be written: ArgumentException]", entry.Message);
     }
 
+    /// <summary>
+    /// An exception's own text is written by every provider (console, JSON, OpenTelemetry): Kestrel's bad-request
+    /// exception quotes the request line, so a token in the query string reached the log through it.
+    /// </summary>
+    [Fact]
+    public void Log_ExceptionQuotingAToken_IsWrittenMasked_WithItsTypeAndStackTrace()
+    {
+        var captured = new CapturingLoggerProvider { MinimumLevel = LogLevel.Debug };
+        using var factory = new RedactingLoggerFactory(LoggerFactory.Create(logging => logging.AddProvider(captured).SetMinimumLevel(LogLevel.Debug)));
+        var logger = factory.CreateLogger("Test");
+        const string Token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXZhbHVl";
+        Exception thrown;
+        try
+        {
+            throw new InvalidOperationException($"Invalid request target: '/connect/endsession?id_token_hint={Token}'");
+        }
+        catch (InvalidOperationException exception)
+        {
+            thrown = exception;
+        }
+        var harmless = new InvalidOperationException("Nothing to hide here.");
+
+        logger.LogDebug(thrown, "Bad request data.");
+        logger.LogDebug(harmless, "Another one.");
+
+        var written = captured.Entries.ToArray();
+        Assert.Equal(2, written.Length);
+        Assert.DoesNotContain(Token, written[0].Exception, StringComparison.Ordinal);
+        Assert.Contains("System.InvalidOperationException: Invalid request target: '/connect/endsession?id_token_hint=[redacted]", written[0].Exception, StringComparison.Ordinal);
+        Assert.Contains(nameof(Log_ExceptionQuotingAToken_IsWrittenMasked_WithItsTypeAndStackTrace), written[0].Exception, StringComparison.Ordinal);
+        Assert.Equal(harmless.ToString(), written[1].Exception);
+        // What a provider that reads the parts (OpenTelemetry: message, stack trace) gets.
+        var masked = RedactingLoggerFactory.RedactedException.Of(thrown)!;
+        Assert.DoesNotContain(Token, masked.Message, StringComparison.Ordinal);
+        Assert.Equal(thrown.StackTrace, masked.StackTrace);
+        Assert.Same(harmless, RedactingLoggerFactory.RedactedException.Of(harmless));
+    }
+
     [Theory]
     [InlineData("?token", 20_000)]
     [InlineData("&password", 10_000)]
