@@ -23,9 +23,11 @@ internal static partial class LogRedaction
     private const string Codes = "(?:[A-Za-z]+_)?code";
     // Names are bounded (and a query name stops at the next '?'), so that text an attacker controls
     // (a request line, a form value) is scanned in linear time: every record passes through here.
-    private const string QueryName = @"[^=&#?\s""]{0,64}(?:" + Words + @")[^=&#?\s""]{0,64}|" + Codes;
+    // A code's name may carry junk after it that is not part of another name ("user_code%C3", as a client with
+    // a broken encoder sends it; not "code_challenge").
+    private const string QueryName = @"[^=&#?\s""]{0,64}(?:" + Words + @")[^=&#?\s""]{0,64}|" + Codes + @"(?:[^=&#?\s""A-Za-z0-9_][^=&#?\s""]{0,64})?";
     private const string EncodedName = "[A-Za-z0-9._-]{0,64}(?:" + Words + ")[A-Za-z0-9._-]{0,64}|" + Codes;
-    private const string JsonName = @"[^\x22]{0,64}(?:" + Words + @")[^\x22]{0,64}|" + Codes;
+    private const string JsonName = @"[^\x22]{0,64}(?:" + Words + @")[^\x22]{0,64}|" + Codes + @"(?:[^\x22A-Za-z0-9_][^\x22]{0,64})?";
 
     [GeneratedRegex(
         @"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_.-]*" +
@@ -33,9 +35,10 @@ internal static partial class LogRedaction
         @"|(?<scheme>\b(?:Basic|Bearer) )[A-Za-z0-9._~+/=-]{8,}" +
         @"|(?<param>(?<=[?&])(?:" + QueryName + ")=)[^&#\\s\"]+" +
         @"|(?<param>(?<=%3F|%26)(?:" + EncodedName + ")%3D)(?:(?!%26)[^&#\\s\"])+" +
-        @"|(?<param>\x22(?:" + JsonName + @")\x22\s*:\s*\x22)(?!\[redacted\])[^\x22]*" +
+        // A JSON string value runs to its closing quote: an escaped quote (\") inside it is part of it.
+        @"|(?<param>\x22(?:" + JsonName + @")\x22\s*:\s*\x22)(?!\[redacted\])(?:[^\x22\\]|\\.)*" +
         // A repeated parameter, which OpenIddict logs as an array of strings.
-        @"|(?<param>\x22(?:" + JsonName + @")\x22\s*:\s*\[)[^\]]*" +
+        @"|(?<param>\x22(?:" + JsonName + @")\x22\s*:\s*\[)(?:[^\]\x22]|\x22(?:[^\x22\\]|\\.)*\x22)*" +
         // JSON inside a string (a client that posted JSON where a form was expected).
         @"|(?<param>\\\x22(?:" + EncodedName + @")\\\x22\s*:\s*\\\x22)[^\\\x22]*" +
         // OpenIddict's Trace record of a reference token (authorization code, device code) it stored.

@@ -11,6 +11,10 @@ public sealed class LogRedactionTests
     [InlineData("GET https://localhost/connect/endsession?id_token_hint=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln&post_logout_redirect_uri=x",
         "GET https://localhost/connect/endsession?id_token_hint=[redacted]&post_logout_redirect_uri=x")]
     [InlineData("GET https://localhost/connect/verify?user_code=4467-9123", "GET https://localhost/connect/verify?user_code=[redacted]")]
+    [InlineData("POST https://localhost/connect/verify?USER_CODE%C3=FWPV-DCSJ&code_challenge=abc", "POST https://localhost/connect/verify?USER_CODE%C3=[redacted]&code_challenge=abc")]
+    [InlineData("{ \"Input.Password\": \"a\\\":b\\\\\", \"state\": \"s\" }", "{ \"Input.Password\": \"[redacted]\", \"state\": \"s\" }")]
+    [InlineData("{ \"client_secret\": [ \"a]b\", \"c\" ], \"state\": \"s\" }", "{ \"client_secret\": [[redacted]], \"state\": \"s\" }")]
+    [InlineData("{   \"UsEr_cOdE%Z\": \"MWDK-QMCH\", \"code_challenge_method\": \"S256\" }", "{   \"UsEr_cOdE%Z\": \"[redacted]\", \"code_challenge_method\": \"S256\" }")]
     [InlineData("{ \"device_code\": [ \"lGNtYGKWDwfbgD9D\", \"lGNtYGKWDwfbgD9D\" ], \"client_id\": \"tv\" }",
         "{ \"device_code\": [[redacted]], \"client_id\": \"tv\" }")]
     [InlineData("{ \"{\\\"grant_type\\\":\\\"x\\\",\\\"device_code\\\":\\\"lGNtYGKWDwfbgD9D\\\"}\": \"\" }",

@@ -39,7 +39,8 @@ internal sealed class FuzzGenerator(FuzzBaseline baseline)
         "abc", "2024-13-45", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "10000-01-01", "\u0000", "%00", " ", "\t", "0x10", "+1", "1,2", "a b c",
     ];
 
-    private static readonly string[] BadPercentEncodings =
+    /// <summary>Broken percent-encodings, put after or before a name or value (alone, a value no secret can be).</summary>
+    internal static readonly string[] BadPercentEncodings =
     [
         "%", "%Z", "%ZZ", "%2", "%C3%28", "%FF%FE", "%E2%82", "%ED%A0%80", "%F4%90%80%80", "%C0%AF", "%00", "%u0041", "%%", "%25%", "+%2B+", "%0D%0A", "%C3",
     ];

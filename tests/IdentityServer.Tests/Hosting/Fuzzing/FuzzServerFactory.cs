@@ -55,6 +55,7 @@ public sealed class FuzzServerFactory : IdentityServerFactory
         File.WriteAllText(SeedPath, seed.ToJsonString());
 
         TestLogSink.IgnoreAsSecrets(FuzzGenerator.MistypedValues);
+        TestLogSink.IgnoreAsSecrets(FuzzGenerator.BadPercentEncodings);
         TestLogSink.IgnoreAsSecrets([FuzzGenerator.MadeUpUserCode]);
         Settings["RateLimits:Enabled"] = "false";
         Settings["IdentityServer:UserCodeAttemptsPerMinute"] = "1000";
