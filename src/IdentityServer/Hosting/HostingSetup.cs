@@ -37,8 +37,12 @@ internal static class HostingSetup
         builder.Services.TryAddSingleton(TimeProvider.System);
         // No page takes jQuery-style form keys ("a[b]"), and their parser throws on a key with an
         // unbalanced bracket: a 500, and an empty one, since the error page re-reads the form.
-        builder.Services.AddRazorPages().AddMvcOptions(static options =>
-            options.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>());
+        builder.Services.AddRazorPages(static options =>
+                // A page answers GET (HEAD) and POST: another method (TRACE, PUT, ...) would render it without
+                // running any handler, so without its model (a 500). Routing answers 405 instead.
+                options.Conventions.AddFolderApplicationModelConvention("/", static page =>
+                    page.EndpointMetadata.Add(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head, HttpMethods.Post]))))
+            .AddMvcOptions(static options => options.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>());
 
         // Cookie and antiforgery keys survive a restart. On PostgreSQL they live in the database, so a
         // cookie made by one node opens on every other; SQLite means one node, and its keys stay in a

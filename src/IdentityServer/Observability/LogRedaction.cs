@@ -28,6 +28,8 @@ internal static partial class LogRedaction
     private const string QueryName = @"[^=&#?\s""]{0,64}(?:" + Words + @")[^=&#?\s""]{0,64}|" + Codes + @"(?:[^=&#?\s""A-Za-z0-9_][^=&#?\s""]{0,64})?";
     private const string EncodedName = "[A-Za-z0-9._-]{0,64}(?:" + Words + ")[A-Za-z0-9._-]{0,64}|" + Codes;
     private const string JsonName = @"[^\x22]{0,64}(?:" + Words + @")[^\x22]{0,64}|" + Codes + @"(?:[^\x22A-Za-z0-9_][^\x22]{0,64})?";
+    // A name inside JSON that is itself inside a JSON string (its quotes escaped): up to a backslash or quote.
+    private const string EscapedJsonName = @"[^\\\x22]{0,64}(?:" + Words + @")[^\\\x22]{0,64}|" + Codes + @"(?:[^\\\x22A-Za-z0-9_][^\\\x22]{0,64})?";
 
     [GeneratedRegex(
         @"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_.-]*" +
@@ -40,7 +42,9 @@ internal static partial class LogRedaction
         // A repeated parameter, which OpenIddict logs as an array of strings.
         @"|(?<param>\x22(?:" + JsonName + @")\x22\s*:\s*\[)(?:[^\]\x22]|\x22(?:[^\x22\\]|\\.)*\x22)*" +
         // JSON inside a string (a client that posted JSON where a form was expected).
-        @"|(?<param>\\\x22(?:" + EncodedName + @")\\\x22\s*:\s*\\\x22)[^\\\x22]*" +
+        @"|(?<param>\\\x22(?:" + EscapedJsonName + @")\\\x22\s*:\s*\\\x22)[^\\\x22]*" +
+        // ... also when its value is not even quoted.
+        @"|(?<param>\\\x22(?:" + EscapedJsonName + @")\\\x22\s*:\s*)(?!\\\x22|\[redacted\])[^\\\x22,}\s]+" +
         // OpenIddict's Trace record of a reference token (authorization code, device code) it stored.
         @"|(?<param>reference identifier \()[^)]+",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.ExplicitCapture, matchTimeoutMilliseconds: 500)]

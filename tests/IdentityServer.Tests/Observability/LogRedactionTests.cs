@@ -14,6 +14,8 @@ public sealed class LogRedactionTests
     [InlineData("POST https://localhost/connect/verify?USER_CODE%C3=FWPV-DCSJ&code_challenge=abc", "POST https://localhost/connect/verify?USER_CODE%C3=[redacted]&code_challenge=abc")]
     [InlineData("{ \"Input.Password\": \"a\\\":b\\\\\", \"state\": \"s\" }", "{ \"Input.Password\": \"[redacted]\", \"state\": \"s\" }")]
     [InlineData("{ \"client_secret\": [ \"a]b\", \"c\" ], \"state\": \"s\" }", "{ \"client_secret\": [[redacted]], \"state\": \"s\" }")]
+    [InlineData("{ \"{\\\"user_code\\\":%ZMDG-TVDX,\\\"decision\\\":\\\"accept\\\"}\": \"\" }", "{ \"{\\\"user_code\\\":[redacted],\\\"decision\\\":\\\"accept\\\"}\": \"\" }")]
+    [InlineData("{ \"{\\\"client_id\\\":\\\"w\\\",\\\"client_secret%ZZ\\\":worker-secret-0123}\": \"\" }", "{ \"{\\\"client_id\\\":\\\"w\\\",\\\"client_secret%ZZ\\\":[redacted]}\": \"\" }")]
     [InlineData("{   \"UsEr_cOdE%Z\": \"MWDK-QMCH\", \"code_challenge_method\": \"S256\" }", "{   \"UsEr_cOdE%Z\": \"[redacted]\", \"code_challenge_method\": \"S256\" }")]
     [InlineData("{ \"device_code\": [ \"lGNtYGKWDwfbgD9D\", \"lGNtYGKWDwfbgD9D\" ], \"client_id\": \"tv\" }",
         "{ \"device_code\": [[redacted]], \"client_id\": \"tv\" }")]

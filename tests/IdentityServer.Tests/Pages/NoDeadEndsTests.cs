@@ -25,6 +25,32 @@ public sealed class NoDeadEndsTests(IdentityServerFactory factory) : IClassFixtu
         Assert.Equal(response.Headers.GetValues(CorrelationIdMiddleware.HeaderName).Single(), page.QuerySelector(".fine-print #error-reference")!.TextContent);
     }
 
+    /// <summary>
+    /// A page answers GET, HEAD and POST. Any other method would render it without running a handler, so
+    /// without its model: the admin's user page answered TRACE with a 500 (found by the fuzz test).
+    /// </summary>
+    [Theory]
+    [InlineData("TRACE")]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    [InlineData("PROPFIND")]
+    public async Task Page_OtherMethodThanGetOrPost_405_NeverRenderedWithoutItsModel(string method)
+    {
+        using var client = factory.CreateOidcClient();
+        await client.SignInThroughPortalAsync();
+        var admin = await OidcTestClient.ParseAsync(await client.NavigateAsync("/Admin"));
+        var user = admin.QuerySelector("a[href^='/Admin/Users/']:not([href$='/Create'])")!.GetAttribute("href")!;
+
+        foreach (var path in new[] { user, "/Admin/Clients/" + TestSeed.WebClientId, "/Account/Sessions", "/Account/Login" })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative));
+            using var response = await client.Http.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.MethodNotAllowed, $"{method} {path}: {(int)response.StatusCode}");
+        }
+        using var head = await client.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, new Uri("/Account/Sessions", UriKind.Relative)));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
+
     [Fact]
     public async Task ApplicationsBadRequest_SaysToGoBackToTheApplication_CodeAndDescriptionInSmallPrint()
     {
