@@ -142,8 +142,13 @@ public sealed class SecretRecorder(Action<string>? onNew = null)
             {
                 continue;
             }
-            Record(value);
             var parts = value.Split(' ', 2, StringSplitOptions.TrimEntries);
+            // A scheme alone ("Bearer ") carries no credential.
+            if (parts is [_, ""])
+            {
+                continue;
+            }
+            Record(value);
             if (parts.Length != 2)
             {
                 continue;
