@@ -203,16 +203,30 @@ public sealed class SqliteWriteGateTests(IdentityServerFactory factory) : IClass
     private (SqliteWriteGate Gate, WalFlusher Flusher) Mechanisms() =>
         (factory.Services.GetRequiredService<SqliteWriteGate>(), factory.Services.GetRequiredService<WalFlusher>());
 
-    // Each write gives up after a while, so that a turn never given back fails the test instead of hanging it.
+    // Each write gives up after a while, so that a turn never given back fails the test instead of hanging it,
+    // saying whether the turn or the disk was waited for.
     private Task<int> WriteAsync(Func<ApplicationDbContext, Task> write) =>
-        factory.WithScopeAsync(async services =>
+        PatientlyAsync(factory.WithScopeAsync(async services =>
         {
             await write(services.GetRequiredService<ApplicationDbContext>());
             return 0;
-        }).WaitAsync(Patience);
+        }));
 
     private Task<T> ReadBackAsync<T>(Func<ApplicationDbContext, Task<T>> write) =>
-        factory.WithScopeAsync(services => write(services.GetRequiredService<ApplicationDbContext>())).WaitAsync(Patience);
+        PatientlyAsync(factory.WithScopeAsync(services => write(services.GetRequiredService<ApplicationDbContext>())));
+
+    private async Task<T> PatientlyAsync<T>(Task<T> write)
+    {
+        try
+        {
+            return await write.WaitAsync(Patience);
+        }
+        catch (TimeoutException)
+        {
+            var (gate, flusher) = Mechanisms();
+            throw new TimeoutException($"A write did not end within {Patience}: the write gate is {gate.Describe()}; the WAL flusher: {flusher.Describe()}.");
+        }
+    }
 
     private static SecurityEvent NewEvent(string detail) =>
         new() { Timestamp = DateTimeOffset.UtcNow, Type = SecurityEventTypes.SignInSucceeded, Detail = detail };

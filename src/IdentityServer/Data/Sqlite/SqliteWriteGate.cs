@@ -51,6 +51,15 @@ internal sealed class SqliteWriteGate(WalFlusher? flusher)
 
     public void Dispose() => gate.Dispose();
 
+    /// <summary>Who holds the turn, if anyone: a context's type and the kind of write (for diagnosis of a stalled write).</summary>
+    public string Describe()
+    {
+        var holders = turns.Where(static pair => pair.Value.Write is not null)
+            .Select(static pair => $"{pair.Key.GetType().Name} ({pair.Value.Write switch { DbContext => "SaveChanges", Guid => "transaction or command", _ => "write" }})")
+            .ToList();
+        return gate.CurrentCount > 0 ? "free" : holders.Count == 0 ? "taken, by no tracked context" : "taken by " + string.Join(", ", holders);
+    }
+
     // ---- SaveChanges: one turn for the whole unit of work (and the transaction EF Core opens for it).
     ValueTask<InterceptionResult<int>> ISaveChangesInterceptor.SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken) =>
         EnterAsync(DetectChangesFirst(eventData.Context), eventData.Context, result, cancellationToken);

@@ -43,6 +43,16 @@ internal sealed class WalFlusher : IDisposable
     /// <summary>How many fsyncs ran, and how many commits waited for one (for tests and diagnosis).</summary>
     public (long Flushes, long Waits) Statistics => (Interlocked.Read(ref flushes), Interlocked.Read(ref waits));
 
+    /// <summary>The flusher's state, for diagnosis of a stalled commit.</summary>
+    public string Describe()
+    {
+        lock (sync)
+        {
+            return $"{Interlocked.Read(ref flushes)} fsyncs for {Interlocked.Read(ref waits)} waits; a batch {(batch is null ? "not " : "")}pending; "
+                + $"thread {(thread is null ? "not started" : thread.IsAlive ? "alive" : "ended")}; {(failure is null ? "no failure" : "failed: " + failure.GetType().Name)}";
+        }
+    }
+
     /// <summary>Completes once every commit that completed before the call is on disk.</summary>
     public Task FlushAsync()
     {
