@@ -55,12 +55,7 @@ public sealed class DPoPProfileTests(DPoPNonceFactory factory) : IClassFixture<D
         using var key = new DPoPKey();
         using var http = factory.CreateOidcClient();
         const string ClientId = "nonce-signer";
-        var admin = await AdminTokenAsync(http);
-        using var created = await SendJsonAsync(http, admin, HttpMethod.Post, "/api/admin/clients", $$"""
-            { "clientId": "{{ClientId}}", "grantTypes": ["client_credentials"], "scopes": ["{{TestSeed.ApiScope}}"],
-              "jsonWebKeySet": {{JsonSerializer.Serialize(PrivateKeyJwtTests.Jwks(new ECDsaSecurityKey(signingKey)))}} }
-            """);
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await PrivateKeyJwtTests.RegisterAsync(http, ClientId, new ECDsaSecurityKey(signingKey));
         var assertion = PrivateKeyJwtTests.Assertion(ClientId, new SigningCredentials(new ECDsaSecurityKey(signingKey), SecurityAlgorithms.EcdsaSha256), Issuer);
         (string, string)[] form = [("grant_type", "client_credentials"), ("client_id", ClientId), ("client_assertion_type", AssertionType), ("client_assertion", assertion)];
 

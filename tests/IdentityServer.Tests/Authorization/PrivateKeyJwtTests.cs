@@ -64,12 +64,7 @@ public sealed class PrivateKeyJwtTests(IdentityServerFactory factory) : IClassFi
         });
         AsymmetricSecurityKey key = algorithm.StartsWith("ES", StringComparison.Ordinal) ? new ECDsaSecurityKey(ec) : new RsaSecurityKey(rsa);
         var clientId = "alg-" + algorithm.ToLowerInvariant();
-        var admin = await AdminTokenAsync(http);
-        using var created = await SendJsonAsync(http, admin, HttpMethod.Post, "/api/admin/clients", $$"""
-            { "clientId": "{{clientId}}", "grantTypes": ["client_credentials"], "scopes": ["{{TestSeed.ApiScope}}"],
-              "jsonWebKeySet": {{JsonSerializer.Serialize(Jwks(key))}} }
-            """);
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await RegisterAsync(http, clientId, key);
         key.KeyId = key is RsaSecurityKey ? "rsa" : "ec";
 
         var response = await TokenAsync(http, clientId, Assertion(clientId, new SigningCredentials(key, algorithm), Issuer));
@@ -327,12 +322,16 @@ public sealed class PrivateKeyJwtTests(IdentityServerFactory factory) : IClassFi
         Assert.False(only.TryGetProperty("d", out _));
     }
 
-    private async Task<JsonElement> RegisterAsync(OidcTestClient http, string clientId, RSA key)
+    private static Task<JsonElement> RegisterAsync(OidcTestClient http, string clientId, RSA key) =>
+        RegisterAsync(http, clientId, new RsaSecurityKey(key.ExportParameters(false)));
+
+    /// <summary>A client-credentials client registered through the admin API with this public key and no secret.</summary>
+    internal static async Task<JsonElement> RegisterAsync(OidcTestClient http, string clientId, AsymmetricSecurityKey publicKey)
     {
         var token = await AdminTokenAsync(http);
         using var created = await SendJsonAsync(http, token, HttpMethod.Post, "/api/admin/clients", $$"""
             { "clientId": "{{clientId}}", "grantTypes": ["client_credentials"], "scopes": ["{{TestSeed.ApiScope}}"],
-              "jsonWebKeySet": {{JsonSerializer.Serialize(Jwks(new RsaSecurityKey(key.ExportParameters(false))))}} }
+              "jsonWebKeySet": {{JsonSerializer.Serialize(Jwks(publicKey))}} }
             """);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         return await JsonAsync(created);
